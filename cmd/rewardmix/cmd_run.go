@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+const runSynopsis = `run [flags] <preset | config.toml>
+
+Trains the policy under the config's reward mix and writes into the output
+folder: steps.csv (tidy: step,metric,value), summary.json, config.toml (the
+resolved config, which run accepts again) and drift.png. An existing output
+folder is replaced whole, and only if it holds nothing but such files.`
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", runSynopsis, stdout)
+	out := fs.String("o", "", "output folder (default out/<preset or file name>)")
+	seed := fs.Int64("seed", -1, "override the config's seed")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return inputErrorf("want one preset name or config file, got %d arguments", len(pos))
+	}
+	cfg, name, err := loadConfig(pos[0])
+	if err != nil {
+		return err
+	}
+	if *seed >= 0 {
+		cfg.Seed = uint64(*seed)
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("out", name)
+	}
+	res, err := sim.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	files, err := runFiles(cfg, res)
+	if err != nil {
+		return err
+	}
+	if err := writeDirAtomic(dir, files); err != nil {
+		return err
+	}
+	printSummary(stdout, cfg, res)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stdout, "\nwrote %s/{%s}\n", dir, strings.Join(names, ","))
+	return nil
+}
+
+// runFiles renders everything a run folder holds.
+func runFiles(cfg *sim.Config, res *sim.Result) (map[string][]byte, error) {
+	summary, err := marshalJSON(res.Summary)
+	if err != nil {
+		return nil, err
+	}
+	fig, err := driftPanels(cfg, res).Figure()
+	if err != nil {
+		return nil, err
+	}
+	png, err := renderFigure(fig, "drift.png", 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"steps.csv":    stepsCSV(res),
+		"summary.json": summary,
+		"config.toml":  configs.Encode(cfg),
+		"drift.png":    png,
+	}, nil
+}
+
+// mixChanges returns the steps at which a signal starts or stops.
+func mixChanges(cfg *sim.Config) []int {
+	seen := map[int]bool{}
+	var steps []int
+	for _, s := range cfg.Signals {
+		for _, t := range []int{s.StartStep, s.EndStep} {
+			if t > 0 && t <= cfg.Train.Steps && !seen[t] {
+				seen[t] = true
+				steps = append(steps, t)
+			}
+		}
+	}
+	sort.Ints(steps)
+	return steps
+}
+
+// driftPanels lays out the run's drift figure: sycophancy overall and per
+// segment, gold utility, and the primary signal's influence.
+func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
+	x := make([]float64, len(res.Values))
+	for t := range x {
+		x[t] = float64(t)
+	}
+	syc := plots.Panel{YLabel: "sycophancy rate", YMin: 0, YMax: 0.5,
+		Lines: []plots.Line{{Label: "all users", Y: res.Series("sycophancy_rate")}}}
+	for _, s := range res.Summary.Segments {
+		syc.Lines = append(syc.Lines, plots.Line{Label: s, Y: res.Series("sycophancy_rate/" + s)})
+	}
+	gold := plots.Panel{YLabel: "gold utility", Lines: []plots.Line{
+		{Label: "gold utility (not trained on)", Y: res.Series("gold_utility")}}}
+	infl := plots.Panel{YLabel: "influence (share)", YMin: 0, YMax: 1, Lines: []plots.Line{
+		{Label: cfg.Primary + " (primary)", Y: res.Series("influence/" + cfg.Primary)}}}
+	var markers []plots.Marker
+	for _, t := range mixChanges(cfg) {
+		label := "mix changes"
+		if t == cfg.Train.UpdateStep {
+			label = "update"
+		}
+		markers = append(markers, plots.Marker{X: float64(t), Label: label})
+	}
+	return &plots.Panels{
+		Title:   fmt.Sprintf("%s: drift over training (seed %d)", cfg.Name, cfg.Seed),
+		XLabel:  "training step",
+		X:       x,
+		Panels:  []plots.Panel{syc, gold, infl},
+		Markers: markers,
+	}
+}
+
+// printSummary writes the terminal summary of a run.
+func printSummary(w io.Writer, cfg *sim.Config, res *sim.Result) {
+	s := &res.Summary
+	fmt.Fprintf(w, "%s: %s, %d steps, seed %d; the mix changes at step %d\n", s.Name, s.Algorithm, s.Steps, s.Seed, s.UpdateStep)
+	fmt.Fprintf(w, "%-34s %10s %10s %10s\n", "", fmt.Sprintf("step %d", s.BeforeStep), fmt.Sprintf("step %d", s.UpdateStep), fmt.Sprintf("step %d", s.AfterStep))
+	row := func(label, metric string, three bool) {
+		mid := ""
+		if three {
+			mid = fmt.Sprintf("%.3f", s.AtUpdate[metric])
+		}
+		fmt.Fprintf(w, "%-34s %10.3f %10s %10.3f\n", label, s.Before[metric], mid, s.After[metric])
+	}
+	row("influence of "+s.Primary+" (primary), share", "influence/"+s.Primary, true)
+	row("effective weight of "+s.Primary, "weight/"+s.Primary, true)
+	row("sycophancy rate, all users", "sycophancy_rate", false)
+	for _, seg := range s.Segments {
+		row("  "+seg, "sycophancy_rate/"+seg, false)
+	}
+	row("thumbs-up rate", "thumbs_up_rate", false)
+	row("offline correctness eval", "eval/offline_correctness", false)
+	row("gold utility (not trained on)", "gold_utility", false)
+	row("KL to reference", "kl", false)
+	b, a := s.Before["sycophancy_rate"], s.After["sycophancy_rate"]
+	if b > 0 {
+		fmt.Fprintf(w, "sycophancy changed %+.3f (x%.1f) while the thumbs-up rate changed %+.3f.\n",
+			a-b, a/b, s.After["thumbs_up_rate"]-s.Before["thumbs_up_rate"])
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// readRelative resolves an extends path relative to the file that names it.
+func readRelative(from, ref string) (string, []byte, error) {
+	p := ref
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(from), ref)
+	}
+	data, err := os.ReadFile(p)
+	return p, data, err
+}
+
+func stem(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// stepsCSV writes a result as tidy long CSV: step,metric,value.
+func stepsCSV(res *sim.Result) []byte {
+	var b bytes.Buffer
+	b.WriteString("step,metric,value\n")
+	buf := make([]byte, 0, 32)
+	for t, row := range res.Values {
+		for k, v := range row {
+			buf = strconv.AppendInt(buf[:0], int64(t), 10)
+			buf = append(buf, ',')
+			buf = append(buf, res.Metrics[k]...)
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+			buf = append(buf, '\n')
+			b.Write(buf)
+		}
+	}
+	return b.Bytes()
+}
+
+func marshalJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// renderFigure draws fig into the format named by path's extension (.png,
+// .svg or .pdf), at w x h (the figure's default size when zero).
+func renderFigure(fig *plots.Figure, path string, w, h vg.Length) ([]byte, error) {
+	if w == 0 {
+		w = fig.Width
+	}
+	if h == 0 {
+		h = fig.Height
+	}
+	var c interface {
+		vg.CanvasSizer
+	}
+	var write func(*bytes.Buffer) error
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".png":
+		img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(150))
+		c = img
+		write = func(b *bytes.Buffer) error { _, err := vgimg.PngCanvas{Canvas: img}.WriteTo(b); return err }
+	case ".svg":
+		s := vgsvg.New(w, h)
+		c = s
+		write = func(b *bytes.Buffer) error { _, err := s.WriteTo(b); return err }
+	case ".pdf":
+		p := vgpdf.New(w, h)
+		c = p
+		write = func(b *bytes.Buffer) error { _, err := p.WriteTo(b); return err }
+	default:
+		return nil, inputErrorf("%s: unknown figure format %q (use .png, .svg or .pdf)", path, ext)
+	}
+	fig.Draw(draw.New(c))
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// outputFiles are the files a run folder may hold; an existing folder is
+// replaced only if it holds nothing else.
+var outputFiles = map[string]bool{
+	"steps.csv": true, "summary.json": true, "config.toml": true,
+	"drift.png": true, "drift.svg": true, "drift.pdf": true,
+}
+
+// writeDirAtomic makes dir hold exactly files: it writes them into a fresh
+// temporary folder beside dir and renames it into place, so that an
+// interrupted or failed write never leaves a mix of old and new files. An
+// existing dir is replaced only when it is empty or a previous run folder.
+func writeDirAtomic(dir string, files map[string][]byte) error {
+	dir = filepath.Clean(dir)
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if !outputFiles[e.Name()] {
+				return inputErrorf("output folder %s exists and holds %s, which is not a rewardmix output; choose another folder with -o", dir, e.Name())
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // no-op once renamed
+	for name, data := range files {
+		if err := writeFileSync(filepath.Join(tmp, name), data); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir); err == nil {
+		old := tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("replacing %s: %w", dir, err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			_ = os.Rename(old, dir) // put the old results back
+			return fmt.Errorf("replacing %s: %w", dir, err)
+		}
+		return os.RemoveAll(old)
+	}
+	return os.Rename(tmp, dir)
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

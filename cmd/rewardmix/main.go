@@ -1,0 +1,152 @@
+// Command rewardmix simulates RL post-training with a weighted mix of reward
+// signals and measures how the mix drives sycophancy.
+//
+// Each subcommand lives in its own file as a runX(ctx, args, stdout, stderr)
+// function that tests call directly; errors become exit codes here only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the run itself failed (diverged, I/O)
+	exitInput   = 2 // bad input: usage, config, arguments
+)
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"run", "train on a preset or config file and write results", runRun},
+	{"check", "validate config files without running them", runCheck},
+	{"presets", "list the built-in presets, or print one", runPresets},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// dispatch runs the subcommand named by args[0] and maps its error to an
+// exit status, printing the error on stderr.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitInput
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			if err == nil || errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "rewardmix %s: %v\n", c.name, err)
+			return exitCode(err)
+		}
+	}
+	fmt.Fprintf(stderr, "rewardmix: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitInput
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: rewardmix <command> [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'rewardmix <command> --help' for a command's flags.")
+}
+
+// inputError marks an error as the user's input being wrong (exit 2).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func inputErrorf(format string, a ...any) error {
+	return &inputError{fmt.Errorf(format, a...)}
+}
+
+func exitCode(err error) int {
+	var ie *inputError
+	var ce *configs.Error
+	var fe *sim.FieldError
+	if errors.As(err, &ie) || errors.As(err, &ce) || errors.As(err, &fe) {
+		return exitInput
+	}
+	return exitFailure
+}
+
+// parseFlags parses flags that may come before or after positional
+// arguments, and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &inputError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// newFlagSet returns a flag set whose --help prints usage to stdout.
+func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: rewardmix %s\n\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// loadConfig loads a preset by name or a TOML file by path.
+func loadConfig(arg string) (*sim.Config, string, error) {
+	if configs.IsPreset(arg) {
+		cfg, err := configs.Preset(arg)
+		return cfg, arg, err
+	}
+	data, err := os.ReadFile(arg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", inputErrorf("%s: no such file, and no preset of that name (presets: %s)", arg, strings.Join(configs.PresetNames(), ", "))
+		}
+		return nil, "", &inputError{err}
+	}
+	cfg, err := configs.Load(arg, data, readRelative)
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, stem(arg), nil
+}

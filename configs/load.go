@@ -1,0 +1,189 @@
+// Package configs loads simulation configs from TOML, strictly and with
+// positions in every error, writes them back fully resolved, and holds the
+// built-in presets. It does no file I/O: files reached through extends are
+// read by a Resolver that the caller supplies.
+package configs
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+//go:embed presets/*.toml
+var presetFS embed.FS
+
+// Error is a configuration error: the file, the 1-based line and column
+// where it can be placed (0 where not), the dotted key, and the message.
+type Error struct {
+	File      string
+	Line, Col int
+	Key       string
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Resolver returns the name and contents of the config that an extends
+// value refers to, relative to the file named from. Package configs calls it
+// only for references that are not preset names.
+type Resolver func(from, ref string) (name string, data []byte, err error)
+
+// maxExtends bounds a chain of extends (and so breaks cycles).
+const maxExtends = 16
+
+// Load parses a config named name (used in errors) from data. A file
+// without extends starts from the defaults (the baseline preset) and a named
+// table it writes ([contexts.*], [segments.*], [responses.*], [signals.*])
+// replaces the default one whole; a file with extends = "preset" or
+// "path.toml" starts from that config and merges entry by entry. The result
+// is validated.
+func Load(name string, data []byte, resolve Resolver) (*sim.Config, error) {
+	return load(name, data, resolve, 0)
+}
+
+func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, error) {
+	if depth > maxExtends {
+		return nil, &Error{File: name, Key: "extends", Msg: fmt.Sprintf("more than %d levels of extends (a cycle?)", maxExtends)}
+	}
+	text := string(data)
+	var raw map[string]any
+	if _, err := toml.Decode(text, &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: name, Line: pe.Position.Line, Col: pe.Position.Col, Msg: pe.Message}
+		}
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	pos := keyPositions(text)
+	fail := func(err error) error {
+		var fe *sim.FieldError
+		if !errors.As(err, &fe) {
+			return &Error{File: name, Msg: err.Error()}
+		}
+		e := &Error{File: name, Key: fe.Key, Msg: fe.Msg}
+		if p, ok := locate(pos, fe.Key); ok {
+			e.Line, e.Col = p.Line, p.Col
+		}
+		return e
+	}
+
+	var cfg *sim.Config
+	merge := false
+	if ext, ok := raw["extends"]; ok {
+		ref, ok := ext.(string)
+		if !ok {
+			return nil, fail(typeErr("extends", ext, "a preset name or a path"))
+		}
+		delete(raw, "extends")
+		base, err := loadRef(name, ref, resolve, depth)
+		if err != nil {
+			var ce *Error
+			if errors.As(err, &ce) {
+				return nil, err
+			}
+			return nil, fail(&sim.FieldError{Key: "extends", Msg: err.Error()})
+		}
+		cfg, merge = base, true
+	} else {
+		cfg = Default()
+	}
+	d := &decoder{merge: merge}
+	if err := d.decodeStruct(raw, rvalue(cfg), ""); err != nil {
+		return nil, fail(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fail(err)
+	}
+	return cfg, nil
+}
+
+func loadRef(from, ref string, resolve Resolver, depth int) (*sim.Config, error) {
+	if IsPreset(ref) {
+		data, _ := presetFS.ReadFile("presets/" + ref + ".toml")
+		return load(ref, data, resolve, depth+1)
+	}
+	if !strings.Contains(ref, "/") && !strings.HasSuffix(ref, ".toml") {
+		return nil, fmt.Errorf("no preset named %q (presets: %s; a file path ends in .toml)", ref, strings.Join(PresetNames(), ", "))
+	}
+	if resolve == nil {
+		return nil, fmt.Errorf("cannot read %q: no file access here", ref)
+	}
+	n, data, err := resolve(from, ref)
+	if err != nil {
+		return nil, err
+	}
+	return load(n, data, resolve, depth+1)
+}
+
+// Default returns the default configuration: the baseline preset, in
+// which every key is written out.
+func Default() *sim.Config {
+	data, err := presetFS.ReadFile("presets/baseline.toml")
+	if err != nil {
+		panic("configs: baseline preset missing")
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		panic("configs: baseline preset: " + err.Error())
+	}
+	cfg := &sim.Config{}
+	if err := (&decoder{}).decodeStruct(raw, rvalue(cfg), ""); err != nil {
+		panic("configs: baseline preset: " + err.Error())
+	}
+	return cfg
+}
+
+// Preset loads a built-in preset by name.
+func Preset(name string) (*sim.Config, error) {
+	if !IsPreset(name) {
+		return nil, fmt.Errorf("no preset named %q (presets: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	data, _ := presetFS.ReadFile("presets/" + name + ".toml")
+	return Load(name, data, nil)
+}
+
+// PresetSource returns the commented TOML of a preset.
+func PresetSource(name string) ([]byte, bool) {
+	data, err := presetFS.ReadFile("presets/" + name + ".toml")
+	return data, err == nil
+}
+
+// IsPreset reports whether name is a built-in preset.
+func IsPreset(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/\\.") {
+		return false
+	}
+	_, err := presetFS.ReadFile("presets/" + name + ".toml")
+	return err == nil
+}
+
+// PresetNames lists the built-in presets in sorted order.
+func PresetNames() []string {
+	ents, _ := presetFS.ReadDir("presets")
+	var ns []string
+	for _, e := range ents {
+		ns = append(ns, strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
+	}
+	sort.Strings(ns)
+	return ns
+}

@@ -1,0 +1,104 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+var greyish = color.Gray{Y: 0x60}
+
+// Line is one labelled series over the shared x values of a Panels figure.
+type Line struct {
+	Label string
+	Y     []float64
+}
+
+// Panel is one plot of a Panels figure.
+type Panel struct {
+	YLabel string
+	Lines  []Line
+	// YMin and YMax fix the y range when YMin < YMax (for rates and shares).
+	YMin, YMax float64
+}
+
+// Marker is a labelled vertical line, for example where the signal mix
+// changes.
+type Marker struct {
+	X     float64
+	Label string
+}
+
+// Panels describes stacked panels sharing the x axis (training steps).
+type Panels struct {
+	Title   string
+	XLabel  string
+	X       []float64
+	Panels  []Panel
+	Markers []Marker
+}
+
+// Figure builds the stacked panels. It returns an error for malformed data
+// (no x values, or a series whose length differs from X).
+func (d *Panels) Figure() (*Figure, error) {
+	if len(d.X) == 0 {
+		return nil, fmt.Errorf("plots: no data points")
+	}
+	f := &Figure{Width: 16 * vg.Centimeter, Height: vg.Length(len(d.Panels))*5*vg.Centimeter + vg.Centimeter}
+	for i, pn := range d.Panels {
+		p := plot.New()
+		if i == 0 {
+			p.Title.Text = d.Title
+		}
+		if i == len(d.Panels)-1 {
+			p.X.Label.Text = d.XLabel
+		}
+		p.Y.Label.Text = pn.YLabel
+		p.Add(plotter.NewGrid())
+		for j, ln := range pn.Lines {
+			if len(ln.Y) != len(d.X) {
+				return nil, fmt.Errorf("plots: series %q has %d points, x has %d", ln.Label, len(ln.Y), len(d.X))
+			}
+			xy := make(plotter.XYs, len(d.X))
+			for k := range d.X {
+				xy[k].X, xy[k].Y = d.X[k], ln.Y[k]
+				if math.IsNaN(ln.Y[k]) || math.IsInf(ln.Y[k], 0) {
+					return nil, fmt.Errorf("plots: series %q has a non-finite value at x=%g", ln.Label, d.X[k])
+				}
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = Palette[j%len(Palette)]
+			l.Width = vg.Points(1.5)
+			if j >= len(Palette) {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(2)}
+			}
+			p.Add(l)
+			if ln.Label != "" {
+				p.Legend.Add(ln.Label, l)
+			}
+		}
+		for _, m := range d.Markers {
+			p.Add(NewVLine(m.X, m.Label))
+		}
+		if pn.YMin < pn.YMax {
+			p.Y.Min = math.Min(p.Y.Min, pn.YMin)
+			p.Y.Max = math.Max(p.Y.Max, pn.YMax)
+		}
+		p.X.Min, p.X.Max = d.X[0], d.X[len(d.X)-1]
+		p.Legend.Top = true
+		p.Legend.Left = true
+		p.Legend.TextStyle.Font.Size = vg.Points(9)
+		p.Legend.Padding = vg.Points(2)
+		p.Legend.YOffs = -vg.Points(12) // below a marker label
+		p.Legend.XOffs = vg.Points(4)
+		f.Rows = append(f.Rows, []*plot.Plot{p})
+	}
+	return f, nil
+}

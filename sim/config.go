@@ -1,0 +1,429 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/rewardmix/rewardmix/reward"
+)
+
+// Config is a whole simulation: the world (contexts, users, responses), the
+// reward signals and how they are mixed, and the trainer's settings. Its
+// TOML form is documented in README.md; package configs loads it from TOML
+// with positions in errors.
+type Config struct {
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	Seed        uint64 `toml:"seed"`
+	// Primary names the signal whose influence the summary follows (the
+	// reward that held sycophancy in check).
+	Primary string `toml:"primary"`
+
+	Train      Train      `toml:"train"`
+	Policy     Policy     `toml:"policy"`
+	Memory     Memory     `toml:"memory"`
+	Population Population `toml:"population"`
+	Gold       Gold       `toml:"gold"`
+
+	Contexts  map[string]Context     `toml:"contexts"`
+	Segments  map[string]Segment     `toml:"segments"`
+	Responses map[string]Response    `toml:"responses"`
+	Signals   map[string]reward.Spec `toml:"signals"`
+}
+
+// Train holds the trainer's settings.
+type Train struct {
+	Algorithm    string  `toml:"algorithm"`     // expected | reinforce | grpo
+	Steps        int     `toml:"steps"`         // number of policy updates
+	UpdateStep   int     `toml:"update_step"`   // step at which the candidate update begins (for summaries and markers)
+	BatchSize    int     `toml:"batch_size"`    // prompts per step
+	GroupSize    int     `toml:"group_size"`    // responses sampled per prompt (grpo)
+	LearningRate float64 `toml:"learning_rate"` // step size
+	Optimizer    string  `toml:"optimizer"`     // sgd | adam
+	Beta         float64 `toml:"beta"`          // KL penalty coefficient
+	Weights      string  `toml:"weights"`       // absolute | sum_to_one
+	Aggregation  string  `toml:"aggregation"`   // none | sum_then_normalize | normalize_then_sum
+}
+
+// Policy selects the policy's feature map.
+type Policy struct {
+	// Features is "tabular" (a logit per context cell and response),
+	// "traits" (per cell, a weight per response trait) or "tabular+traits".
+	// When memory is enabled a memory x response block is added.
+	Features string `toml:"features"`
+}
+
+// Memory configures per-user memory: what the model remembers of a user's
+// stance, visible to the policy and to memory signals once active.
+type Memory struct {
+	Enabled   bool `toml:"enabled"`
+	StartStep int  `toml:"start_step"`
+	// Rate is how far one interaction moves the remembered stance towards
+	// its target (an exponential moving average).
+	Rate float64 `toml:"rate"`
+	// Reinforcement is how much a sycophantic response strengthens the
+	// remembered stance: target = disclosure + reinforcement * P(sycophantic).
+	Reinforcement float64 `toml:"reinforcement"`
+}
+
+// Population sizes the simulated user population.
+type Population struct {
+	Users int `toml:"users"`
+}
+
+// Gold weighs the components of the gold utility, which is measured but
+// never trained on.
+type Gold struct {
+	Helpfulness float64 `toml:"helpfulness"` // value of correct, sound content
+	Honesty     float64 `toml:"honesty"`     // value of not being sycophantic
+	Wellbeing   float64 `toml:"wellbeing"`   // cost of harm from sycophancy (long-term)
+}
+
+// Context is a type of prompt.
+type Context struct {
+	Share      float64 `toml:"share"`      // fraction of traffic
+	Wrong      float64 `toml:"wrong"`      // P(the user's stance or intended action is wrong)
+	Verifiable bool    `toml:"verifiable"` // has a checkable answer (graded by correctness signals)
+	Harm       float64 `toml:"harm"`       // long-term cost of a sycophantic response here
+}
+
+// Segment is a group of users with shared feedback behaviour. A user's
+// P(thumbs-up | feedback) is
+// sigmoid(thumbs_bias + thumbs_agree*endorse + thumbs_flatter*flatter +
+// thumbs_warmth*warmth + thumbs_correct*correct).
+type Segment struct {
+	Share          float64 `toml:"share"`
+	FeedbackRate   float64 `toml:"feedback_rate"` // P(a thumb at all)
+	ThumbsBias     float64 `toml:"thumbs_bias"`
+	ThumbsAgree    float64 `toml:"thumbs_agree"`
+	ThumbsFlatter  float64 `toml:"thumbs_flatter"`
+	ThumbsWarmth   float64 `toml:"thumbs_warmth"`
+	ThumbsCorrect  float64 `toml:"thumbs_correct"`
+	Disclosure     float64 `toml:"disclosure"`      // how much of their stance users put into memory unprompted
+	HarmMultiplier float64 `toml:"harm_multiplier"` // scales the long-term harm of sycophancy
+}
+
+// Response is a response style, described by traits in [0, 1]. Whether it
+// is sycophantic depends on the traits and the context, not on its name.
+type Response struct {
+	Prior   float64 `toml:"prior"`   // reference (SFT) logit
+	Agree   float64 `toml:"agree"`   // adopts the user's stance whatever it is
+	Candor  float64 `toml:"candor"`  // otherwise states its own correct assessment
+	Flatter float64 `toml:"flatter"` // unearned praise
+	Warmth  float64 `toml:"warmth"`  // friendliness of tone
+}
+
+// Accepted values of the enumerated settings.
+var (
+	Algorithms   = []string{"expected", "reinforce", "grpo"}
+	Optimizers   = []string{"sgd", "adam"}
+	FeatureModes = []string{"tabular", "traits", "tabular+traits"}
+)
+
+// Limits that keep one configuration from taking the machine.
+const (
+	MaxSteps     = 1_000_000
+	MaxBatch     = 1_000_000
+	MaxUsers     = 1_000_000
+	MaxNamed     = 64 // entries per named table
+	shareEpsilon = 1e-9
+)
+
+// FieldError is a validation error about one configuration key, named by its
+// dotted path (for example "signals.thumbs.weight").
+type FieldError struct {
+	Key string
+	Msg string
+}
+
+func (e *FieldError) Error() string {
+	if e.Key == "" {
+		return e.Msg
+	}
+	return e.Key + ": " + e.Msg
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Names returns the keys of m in sorted order: the canonical order of
+// contexts, segments, responses and signals everywhere.
+func Names[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Validate checks every setting and returns a *FieldError for the first
+// problem found, in a fixed order, or nil.
+func (c *Config) Validate() error {
+	if err := checkFinite(reflect.ValueOf(c).Elem(), ""); err != nil {
+		return err
+	}
+	t := &c.Train
+	checks := []func() error{
+		func() error { return oneOf("train.algorithm", t.Algorithm, Algorithms) },
+		func() error { return intRange("train.steps", t.Steps, 1, MaxSteps) },
+		func() error { return intRange("train.update_step", t.UpdateStep, 1, t.Steps) },
+		func() error { return intRange("train.batch_size", t.BatchSize, 1, MaxBatch) },
+		func() error {
+			lo := 1
+			if t.Algorithm == "grpo" {
+				lo = 2
+			}
+			return intRange("train.group_size", t.GroupSize, lo, 4096)
+		},
+		func() error { return positive("train.learning_rate", t.LearningRate) },
+		func() error { return oneOf("train.optimizer", t.Optimizer, Optimizers) },
+		func() error { return nonNegative("train.beta", t.Beta) },
+		func() error { return oneOf("train.weights", t.Weights, reward.WeightModes) },
+		func() error { return oneOf("train.aggregation", t.Aggregation, reward.Aggregations) },
+		func() error { return oneOf("policy.features", c.Policy.Features, FeatureModes) },
+		func() error { return intRange("memory.start_step", c.Memory.StartStep, 0, t.Steps) },
+		func() error { return prob("memory.rate", c.Memory.Rate) },
+		func() error { return nonNegative("memory.reinforcement", c.Memory.Reinforcement) },
+		func() error { return intRange("population.users", c.Population.Users, 1, MaxUsers) },
+		func() error { return nonNegative("gold.helpfulness", c.Gold.Helpfulness) },
+		func() error { return nonNegative("gold.honesty", c.Gold.Honesty) },
+		func() error { return nonNegative("gold.wellbeing", c.Gold.Wellbeing) },
+		c.validateContexts,
+		c.validateSegments,
+		c.validateResponses,
+		c.validateSignals,
+	}
+	for _, f := range checks {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateContexts() error {
+	if err := named("contexts", len(c.Contexts)); err != nil {
+		return err
+	}
+	sum := 0.0
+	for _, n := range Names(c.Contexts) {
+		x := c.Contexts[n]
+		k := "contexts." + n
+		if err := firstErr(nameOK(k, n), prob(k+".share", x.Share), prob(k+".wrong", x.Wrong),
+			nonNegative(k+".harm", x.Harm)); err != nil {
+			return err
+		}
+		sum += x.Share
+	}
+	return sharesSum("contexts", "share", sum)
+}
+
+func (c *Config) validateSegments() error {
+	if err := named("segments", len(c.Segments)); err != nil {
+		return err
+	}
+	sum := 0.0
+	for _, n := range Names(c.Segments) {
+		s := c.Segments[n]
+		k := "segments." + n
+		if err := firstErr(nameOK(k, n), prob(k+".share", s.Share),
+			prob(k+".feedback_rate", s.FeedbackRate), prob(k+".disclosure", s.Disclosure),
+			nonNegative(k+".harm_multiplier", s.HarmMultiplier)); err != nil {
+			return err
+		}
+		sum += s.Share
+	}
+	return sharesSum("segments", "share", sum)
+}
+
+func (c *Config) validateResponses() error {
+	if err := named("responses", len(c.Responses)); err != nil {
+		return err
+	}
+	for _, n := range Names(c.Responses) {
+		r := c.Responses[n]
+		k := "responses." + n
+		if err := firstErr(nameOK(k, n), prob(k+".agree", r.Agree), prob(k+".candor", r.Candor),
+			prob(k+".flatter", r.Flatter), prob(k+".warmth", r.Warmth)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSignals() error {
+	if err := named("signals", len(c.Signals)); err != nil {
+		return err
+	}
+	steps := c.Train.Steps
+	for _, n := range Names(c.Signals) {
+		s := c.Signals[n]
+		k := "signals." + n
+		if err := nameOK(k, n); err != nil {
+			return err
+		}
+		if err := oneOf(k+".kind", s.Kind, reward.Kinds); err != nil {
+			return err
+		}
+		if err := firstErr(nonNegative(k+".weight", s.Weight),
+			intRange(k+".start_step", s.StartStep, 0, steps)); err != nil {
+			return err
+		}
+		if s.EndStep != 0 {
+			if err := intRange(k+".end_step", s.EndStep, s.StartStep+1, steps); err != nil {
+				return &FieldError{k + ".end_step", err.(*FieldError).Msg + " (0 means the signal never ends)"}
+			}
+		}
+		switch s.Kind {
+		case reward.KindCorrectness:
+			if err := prob(k+".noise", s.Noise); err != nil {
+				return err
+			}
+		case reward.KindSpec:
+			if err := firstErr(prob(k+".detection", s.Detection), prob(k+".false_positive", s.FalsePositive)); err != nil {
+				return err
+			}
+		case reward.KindMemory:
+			if !c.Memory.Enabled {
+				return &FieldError{k + ".kind", "a memory signal needs [memory] enabled = true"}
+			}
+		case reward.KindTable:
+			if err := nonNegative(k+".noise_sd", s.NoiseSD); err != nil {
+				return err
+			}
+			if len(s.Table) == 0 {
+				return &FieldError{k + ".table", "a table signal needs a table: context name -> reward per response"}
+			}
+			for _, cn := range Names(s.Table) {
+				if _, ok := c.Contexts[cn]; !ok {
+					return &FieldError{k + ".table." + cn, fmt.Sprintf("no context named %q (contexts: %s)", cn, strings.Join(Names(c.Contexts), ", "))}
+				}
+				if got, want := len(s.Table[cn]), len(c.Responses); got != want {
+					return &FieldError{k + ".table." + cn, fmt.Sprintf("has %d values, want one per response (%d: %s)", got, want, strings.Join(Names(c.Responses), ", "))}
+				}
+			}
+		}
+	}
+	if _, ok := c.Signals[c.Primary]; !ok {
+		return &FieldError{"primary", fmt.Sprintf("no signal named %q (signals: %s)", c.Primary, strings.Join(Names(c.Signals), ", "))}
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func named(key string, n int) error {
+	if n == 0 {
+		return &FieldError{key, "needs at least one entry"}
+	}
+	if n > MaxNamed {
+		return &FieldError{key, fmt.Sprintf("has %d entries, at most %d allowed", n, MaxNamed)}
+	}
+	return nil
+}
+
+func nameOK(key, n string) error {
+	if !nameRE.MatchString(n) || len(n) > 40 {
+		return &FieldError{key, fmt.Sprintf("name %q must be lower case letters, digits and _, starting with a letter, at most 40 long", n)}
+	}
+	return nil
+}
+
+func sharesSum(key, field string, sum float64) error {
+	if math.Abs(sum-1) > shareEpsilon {
+		return &FieldError{key, fmt.Sprintf("%s values sum to %g, want 1", field, sum)}
+	}
+	return nil
+}
+
+func oneOf(key, v string, allowed []string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return &FieldError{key, fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(allowed, ", "))}
+}
+
+func intRange(key string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return &FieldError{key, fmt.Sprintf("%d is out of range [%d, %d]", v, lo, hi)}
+	}
+	return nil
+}
+
+func prob(key string, v float64) error {
+	if !(v >= 0 && v <= 1) {
+		return &FieldError{key, fmt.Sprintf("%g is not a probability in [0, 1]", v)}
+	}
+	return nil
+}
+
+func positive(key string, v float64) error {
+	if !(v > 0) {
+		return &FieldError{key, fmt.Sprintf("%g must be > 0", v)}
+	}
+	return nil
+}
+
+func nonNegative(key string, v float64) error {
+	if !(v >= 0) {
+		return &FieldError{key, fmt.Sprintf("%g must be >= 0", v)}
+	}
+	return nil
+}
+
+// checkFinite rejects NaN and Inf anywhere in the configuration, naming the
+// key by its TOML path.
+func checkFinite(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return &FieldError{path, fmt.Sprintf("%v is not a finite number", f)}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			if err := checkFinite(v.Field(i), join(path, tag)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			if err := checkFinite(v.MapIndex(k), join(path, k.String())); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkFinite(v.Index(i), path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}

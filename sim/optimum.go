@@ -1,0 +1,146 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/rewardmix/rewardmix/reward"
+)
+
+// Optimum is the closed-form optimum of the KL-regularised objective
+//
+//	J(pi) = E_x[ E_{a~pi}[R(x,a)] - beta KL(pi(.|x) || pi_ref) ]
+//
+// for a policy that can represent any distribution per context cell:
+// pi*(a|x) = pi_ref(a) exp(R(x,a)/beta) / Z(x) (Rafailov et al. 2023,
+// eq. 4). Without memory the policy cannot tell users apart, so R(x,a) is
+// the population average of the effective weighted reward. This is the
+// fixed point that `expected` training with aggregation "none" and a
+// tabular policy converges to; mechanism 2 (competition) is read off it.
+type Optimum struct {
+	Probs      [][]float64 // pi*(a|cell)
+	Reward     [][]float64 // population-average effective reward R(cell, a)
+	Sycophancy float64     // population sycophancy rate under pi*
+}
+
+// ErrNoClosedForm is returned by the analytic functions for configurations
+// whose fixed point has no closed form (normalised advantages).
+var ErrNoClosedForm = errors.New("the closed form pi* = pi_ref exp(R/beta)/Z needs train.aggregation = \"none\" and train.beta > 0")
+
+// AnalyticOptimum returns the closed-form optimum under the signal mix that
+// is active at step, with memory off.
+func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Train.Aggregation != reward.AggNone || cfg.Train.Beta <= 0 {
+		return nil, ErrNoClosedForm
+	}
+	w, err := newWorld(cfg)
+	if err != nil {
+		return nil, err
+	}
+	A := len(w.responses)
+	weights := make([]float64, len(w.sigs))
+	effectiveWeights(weights, w, step, cfg.Train.Weights)
+	ref := make([]float64, A)
+	copy(ref, w.features.Prior)
+	softmaxInPlace(ref)
+	N := float64(len(w.userSeg))
+	opt := &Optimum{}
+	for c, pc := range w.cellProb {
+		R := make([]float64, A)
+		for s, n := range w.segUsers {
+			for a := 0; a < A; a++ {
+				o := w.outcome[c][s][a]
+				for i, sig := range w.sigs {
+					R[a] += float64(n) / N * weights[i] * sig.Expected(&o)
+				}
+			}
+		}
+		p := make([]float64, A)
+		for a := range p {
+			p[a] = math.Log(ref[a]) + R[a]/cfg.Train.Beta
+		}
+		softmaxInPlace(p)
+		for a, pa := range p {
+			opt.Sycophancy += pc * pa * w.outcome[c][0][a].Sycophantic
+		}
+		opt.Probs = append(opt.Probs, p)
+		opt.Reward = append(opt.Reward, R)
+	}
+	return opt, nil
+}
+
+// CriticalWeight returns the weight of the named signal at which the
+// analytic optimum's sycophancy rate (under the mix active at step) reaches
+// level, found by bisection to a relative tolerance of 1e-9. It assumes the
+// rate rises with the weight, as it does for signals that pay for
+// agreement, and returns an error if level is not reached below 1e6.
+func CriticalWeight(cfg *Config, signal string, step int, level float64) (float64, error) {
+	if _, ok := cfg.Signals[signal]; !ok {
+		return 0, fmt.Errorf("no signal named %q", signal)
+	}
+	c := *cfg
+	c.Signals = make(map[string]reward.Spec, len(cfg.Signals))
+	for k, v := range cfg.Signals {
+		c.Signals[k] = v
+	}
+	syc := func(wt float64) (float64, error) {
+		s := c.Signals[signal]
+		s.Weight = wt
+		c.Signals[signal] = s
+		o, err := AnalyticOptimum(&c, step)
+		if err != nil {
+			return 0, err
+		}
+		return o.Sycophancy, nil
+	}
+	lo, hi := 0.0, 1.0
+	v, err := syc(lo)
+	if err != nil {
+		return 0, err
+	}
+	if v >= level {
+		return 0, fmt.Errorf("sycophancy is %.3g >= %.3g already at weight 0", v, level)
+	}
+	for {
+		v, err := syc(hi)
+		if err != nil {
+			return 0, err
+		}
+		if v >= level {
+			break
+		}
+		lo, hi = hi, hi*2
+		if hi > 1e6 {
+			return 0, fmt.Errorf("sycophancy never reaches %.3g for weights up to 1e6", level)
+		}
+	}
+	for hi-lo > 1e-9*hi {
+		mid := (lo + hi) / 2
+		v, _ := syc(mid)
+		if v >= level {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return (lo + hi) / 2, nil
+}
+
+func softmaxInPlace(x []float64) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	s := 0.0
+	for i, v := range x {
+		x[i] = math.Exp(v - m)
+		s += x[i]
+	}
+	for i := range x {
+		x[i] /= s
+	}
+}

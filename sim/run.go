@@ -1,0 +1,465 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/rewardmix/rewardmix/policy"
+	"github.com/rewardmix/rewardmix/reward"
+)
+
+// Result is a finished run: every metric at every step 0..Steps, in the
+// order of Metrics, and the before/after summary.
+type Result struct {
+	Metrics []string
+	Values  [][]float64 // Values[step][metric]
+	Summary Summary
+	// Policy is the trained policy; Reference the frozen reference policy.
+	Policy *policy.Policy
+}
+
+// Summary holds every metric at three steps: the last step trained with the
+// old mix (before), the first step under the new mix (at_update: its
+// influence figures describe the first update the new mix makes) and the
+// final step (after).
+type Summary struct {
+	Name       string             `json:"name"`
+	Seed       uint64             `json:"seed"`
+	Algorithm  string             `json:"algorithm"`
+	Steps      int                `json:"steps"`
+	UpdateStep int                `json:"update_step"`
+	Primary    string             `json:"primary_signal"`
+	Segments   []string           `json:"segments"`
+	Signals    []string           `json:"signals"`
+	BeforeStep int                `json:"before_step"`
+	AfterStep  int                `json:"after_step"`
+	Before     map[string]float64 `json:"before"`
+	AtUpdate   map[string]float64 `json:"at_update"`
+	After      map[string]float64 `json:"after"`
+}
+
+// Value returns metric m at step, or NaN if there is no such metric.
+func (r *Result) Value(step int, m string) float64 {
+	for k, n := range r.Metrics {
+		if n == m {
+			return r.Values[step][k]
+		}
+	}
+	return math.NaN()
+}
+
+// Series returns metric m over all steps, or nil.
+func (r *Result) Series(m string) []float64 {
+	for k, n := range r.Metrics {
+		if n == m {
+			s := make([]float64, len(r.Values))
+			for t, row := range r.Values {
+				s[t] = row[k]
+			}
+			return s
+		}
+	}
+	return nil
+}
+
+// DivergedError reports a run whose parameters stopped being finite.
+type DivergedError struct{ Step int }
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d (non-finite parameters); lower train.learning_rate", e.Step)
+}
+
+// Run validates cfg, trains the policy and returns every metric at every
+// step. It is deterministic: the same cfg gives the same Result. It returns
+// ctx.Err() if ctx is cancelled.
+func Run(ctx context.Context, cfg *Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tr, err := newTrainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	T := cfg.Train.Steps
+	res := &Result{Metrics: tr.metricNames(), Values: make([][]float64, T+1)}
+	for t := 0; t <= T; t++ {
+		if t%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		row := make([]float64, len(res.Metrics))
+		tr.evaluate(row, t)
+		tr.step(t, row, t < T)
+		res.Values[t] = row
+		if !finite(tr.pol.Theta) {
+			return nil, &DivergedError{Step: t}
+		}
+	}
+	res.Policy = tr.pol
+	res.Summary = tr.summary(res)
+	return res, nil
+}
+
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// trainer holds one run's state and reusable workspaces.
+type trainer struct {
+	w   *world
+	cfg *Config
+	rng *rand.Rand
+	pol *policy.Policy
+	ref []float64
+	mem []float64 // remembered stance per user
+
+	weights []float64   // effective weights at the current step
+	grads   [][]float64 // per signal, then the KL term last
+	total   []float64
+	adamM   []float64
+	adamV   []float64
+
+	// workspaces
+	probs, coef, memv []float64
+	r, adv            [][]float64 // [signal][sample]
+	sampleP           []float64
+	batch             []batchItem
+
+	cellProbs [][]float64 // policy at memory 0, per cell (evaluation cache)
+
+	idx metricIndex
+}
+
+type batchItem struct {
+	user, cell int
+	mem        float64
+	probs      []float64
+	action     int
+	syc        float64
+}
+
+func newTrainer(cfg *Config) (*trainer, error) {
+	w, err := newWorld(cfg)
+	if err != nil {
+		return nil, err
+	}
+	S := len(w.sigs)
+	A := len(w.responses)
+	tr := &trainer{
+		w:   w,
+		cfg: cfg,
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		pol: policy.New(w.features),
+		mem: make([]float64, len(w.userSeg)),
+	}
+	D := tr.pol.Dim()
+	tr.ref = make([]float64, A)
+	tr.pol.RefProbs(tr.ref)
+	tr.weights = make([]float64, S)
+	tr.grads = make([][]float64, S+1)
+	for i := range tr.grads {
+		tr.grads[i] = make([]float64, D)
+	}
+	tr.total = make([]float64, D)
+	if cfg.Train.Optimizer == "adam" {
+		tr.adamM = make([]float64, D)
+		tr.adamV = make([]float64, D)
+	}
+	tr.probs = make([]float64, A)
+	tr.coef = make([]float64, A)
+	tr.memv = make([]float64, 1)
+	n := A
+	switch cfg.Train.Algorithm {
+	case "reinforce":
+		n = cfg.Train.BatchSize
+	case "grpo":
+		n = cfg.Train.GroupSize
+	}
+	tr.r = make([][]float64, S)
+	tr.adv = make([][]float64, S)
+	for i := range tr.r {
+		tr.r[i] = make([]float64, n)
+		tr.adv[i] = make([]float64, n)
+	}
+	tr.sampleP = make([]float64, n)
+	tr.batch = make([]batchItem, cfg.Train.BatchSize)
+	for i := range tr.batch {
+		tr.batch[i].probs = make([]float64, A)
+	}
+	tr.cellProbs = make([][]float64, len(w.cellProb))
+	for c := range tr.cellProbs {
+		tr.cellProbs[c] = make([]float64, A)
+	}
+	tr.idx = newMetricIndex(w)
+	return tr, nil
+}
+
+func (tr *trainer) memoryActive(t int) bool {
+	return tr.cfg.Memory.Enabled && t >= tr.cfg.Memory.StartStep
+}
+
+func (tr *trainer) context(cell int, m float64) policy.Context {
+	x := policy.Context{Cell: cell}
+	if tr.w.memDim > 0 {
+		tr.memv[0] = m
+		x.Memory = tr.memv
+	}
+	return x
+}
+
+// draw samples the user and cell of one prompt.
+func (tr *trainer) draw(t int) (user, cell int, m float64) {
+	user = tr.rng.IntN(len(tr.w.userSeg))
+	cell = tr.w.sampleCell(tr.rng.Float64())
+	if tr.memoryActive(t) {
+		m = tr.mem[user]
+	}
+	return
+}
+
+// step computes the update at step t, writes its decomposition into row
+// (influence and alignment per signal, the KL share and the gradient norm)
+// and applies it when apply is true.
+func (tr *trainer) step(t int, row []float64, apply bool) {
+	w := tr.w
+	cfg := &tr.cfg.Train
+	reward.EffectiveWeights(tr.weights, w.specs, t, cfg.Weights)
+	for _, g := range tr.grads {
+		zero(g)
+	}
+	B := cfg.BatchSize
+	switch cfg.Algorithm {
+	case "expected":
+		tr.stepExpected(t)
+	case "reinforce":
+		tr.stepReinforce(t)
+	case "grpo":
+		tr.stepGRPO(t)
+	}
+	S := len(w.sigs)
+	inv := 1 / float64(B)
+	for i := 0; i < S; i++ {
+		scale(tr.grads[i], inv)
+	}
+	scale(tr.grads[S], -cfg.Beta*inv)
+	zero(tr.total)
+	for _, g := range tr.grads {
+		for j, v := range g {
+			tr.total[j] += v
+		}
+	}
+	tr.decompose(row)
+	if apply {
+		tr.apply(t)
+		if tr.memoryActive(t) {
+			r := tr.cfg.Memory.Rate
+			for _, b := range tr.batch {
+				seg := w.userSeg[b.user]
+				tr.mem[b.user] += r * (w.memoryTarget(seg, b.syc) - tr.mem[b.user])
+			}
+		}
+	}
+}
+
+// outcome returns the outcome of response a in cell for user, with the
+// user's remembered stance filled in.
+func (tr *trainer) outcome(cell, user, a int, m float64) reward.Outcome {
+	o := tr.w.outcome[cell][tr.w.userSeg[user]][a]
+	o.Memory = m
+	return o
+}
+
+// addKL adds the gradient of KL(pi(.|x) || ref) to the KL accumulator.
+func (tr *trainer) addKL(x policy.Context, probs []float64) {
+	policy.KLCoef(tr.coef, probs, tr.ref)
+	tr.pol.AddScore(tr.grads[len(tr.grads)-1], x, tr.coef)
+}
+
+// stepExpected: the exact expectation over responses for each sampled
+// prompt; advantages are taken with pi(.|x) as the group weights.
+func (tr *trainer) stepExpected(t int) {
+	w := tr.w
+	A := len(w.responses)
+	agg := tr.cfg.Train.Aggregation
+	for n := range tr.batch {
+		b := &tr.batch[n]
+		b.user, b.cell, b.mem = tr.draw(t)
+		x := tr.context(b.cell, b.mem)
+		tr.pol.Probs(b.probs, x)
+		b.syc = 0
+		for a := 0; a < A; a++ {
+			o := tr.outcome(b.cell, b.user, a, b.mem)
+			b.syc += b.probs[a] * o.Sycophantic
+			for i, sig := range w.sigs {
+				if tr.weights[i] != 0 {
+					tr.r[i][a] = sig.Expected(&o)
+				}
+			}
+		}
+		reward.Advantages(tr.adv, tr.r, tr.weights, b.probs, agg)
+		for i := range w.sigs {
+			if tr.weights[i] == 0 {
+				continue
+			}
+			for a := 0; a < A; a++ {
+				tr.coef[a] = b.probs[a] * tr.adv[i][a]
+			}
+			tr.pol.AddScore(tr.grads[i], x, tr.coef)
+		}
+		tr.addKL(x, b.probs)
+	}
+}
+
+// stepReinforce: one sampled response per prompt, advantages over the whole
+// batch (the batch mean is the baseline).
+func (tr *trainer) stepReinforce(t int) {
+	w := tr.w
+	A := len(w.responses)
+	B := len(tr.batch)
+	for n := range tr.batch {
+		b := &tr.batch[n]
+		b.user, b.cell, b.mem = tr.draw(t)
+		x := tr.context(b.cell, b.mem)
+		tr.pol.Probs(b.probs, x)
+		b.action = sampleIndex(b.probs, tr.rng.Float64())
+		o := tr.outcome(b.cell, b.user, b.action, b.mem)
+		b.syc = o.Sycophantic
+		for i, sig := range w.sigs {
+			tr.r[i][n] = 0
+			if tr.weights[i] != 0 {
+				tr.r[i][n] = sig.Sample(&o, tr.rng)
+			}
+		}
+		tr.sampleP[n] = 1 / float64(B)
+	}
+	reward.Advantages(tr.adv, tr.r, tr.weights, tr.sampleP, tr.cfg.Train.Aggregation)
+	for n := range tr.batch {
+		b := &tr.batch[n]
+		x := tr.context(b.cell, b.mem)
+		for i := range w.sigs {
+			if tr.weights[i] == 0 || tr.adv[i][n] == 0 {
+				continue
+			}
+			scoreOfAction(tr.coef[:A], b.probs, b.action, tr.adv[i][n])
+			tr.pol.AddScore(tr.grads[i], x, tr.coef)
+		}
+		tr.addKL(x, b.probs)
+	}
+}
+
+// stepGRPO: GroupSize sampled responses per prompt, advantages normalised
+// within each group.
+func (tr *trainer) stepGRPO(t int) {
+	w := tr.w
+	A := len(w.responses)
+	G := tr.cfg.Train.GroupSize
+	actions := make([]int, G)
+	for g := range tr.sampleP {
+		tr.sampleP[g] = 1 / float64(G)
+	}
+	for n := range tr.batch {
+		b := &tr.batch[n]
+		b.user, b.cell, b.mem = tr.draw(t)
+		x := tr.context(b.cell, b.mem)
+		tr.pol.Probs(b.probs, x)
+		b.syc = 0
+		for g := 0; g < G; g++ {
+			a := sampleIndex(b.probs, tr.rng.Float64())
+			actions[g] = a
+			o := tr.outcome(b.cell, b.user, a, b.mem)
+			b.syc += o.Sycophantic / float64(G)
+			for i, sig := range w.sigs {
+				tr.r[i][g] = 0
+				if tr.weights[i] != 0 {
+					tr.r[i][g] = sig.Sample(&o, tr.rng)
+				}
+			}
+		}
+		reward.Advantages(tr.adv, tr.r, tr.weights, tr.sampleP, tr.cfg.Train.Aggregation)
+		for i := range w.sigs {
+			if tr.weights[i] == 0 {
+				continue
+			}
+			// sum_g A_g (e_{a_g} - pi) / G
+			zero(tr.coef[:A])
+			sumA := 0.0
+			for g, a := range actions {
+				tr.coef[a] += tr.adv[i][g]
+				sumA += tr.adv[i][g]
+			}
+			for a := 0; a < A; a++ {
+				tr.coef[a] = (tr.coef[a] - b.probs[a]*sumA) / float64(G)
+			}
+			tr.pol.AddScore(tr.grads[i], x, tr.coef)
+		}
+		tr.addKL(x, b.probs)
+	}
+}
+
+// scoreOfAction writes adv * (e_action - probs): the coefficients of
+// adv * grad log pi(action|x).
+func scoreOfAction(dst, probs []float64, action int, adv float64) {
+	for a, p := range probs {
+		dst[a] = -adv * p
+	}
+	dst[action] += adv
+}
+
+func sampleIndex(p []float64, u float64) int {
+	c := 0.0
+	for i, v := range p {
+		c += v
+		if u < c {
+			return i
+		}
+	}
+	return len(p) - 1
+}
+
+// apply takes one ascent step along the total gradient.
+func (tr *trainer) apply(t int) {
+	lr := tr.cfg.Train.LearningRate
+	th := tr.pol.Theta
+	if tr.adamM == nil {
+		for j, g := range tr.total {
+			th[j] += lr * g
+		}
+		return
+	}
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	c1 := 1 - math.Pow(b1, float64(t+1))
+	c2 := 1 - math.Pow(b2, float64(t+1))
+	for j, g := range tr.total {
+		tr.adamM[j] = b1*tr.adamM[j] + (1-b1)*g
+		tr.adamV[j] = b2*tr.adamV[j] + (1-b2)*g*g
+		th[j] += lr * (tr.adamM[j] / c1) / (math.Sqrt(tr.adamV[j]/c2) + eps)
+	}
+}
+
+func zero(x []float64) {
+	for i := range x {
+		x[i] = 0
+	}
+}
+
+func scale(x []float64, s float64) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+func dot(x, y []float64) float64 {
+	s := 0.0
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
