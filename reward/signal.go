@@ -104,7 +104,7 @@ func Default(kind string) Spec {
 }
 
 // Active reports whether the signal contributes at step.
-func (s *Spec) Active(step int) bool {
+func (s Spec) Active(step int) bool {
 	return step >= s.StartStep && (s.EndStep == 0 || step < s.EndStep)
 }
 

@@ -63,118 +63,170 @@ func (tr *trainer) metricNames() []string {
 	return append([]string(nil), tr.idx.names...)
 }
 
-// segAcc accumulates traffic-weighted expectations for one segment.
-type segAcc struct {
-	syc, gold, help, honest, well, kl, fb, up float64
-	rew                                       []float64
-	share                                     []float64
-	mem                                       float64
-}
-
 // evaluate writes the exact expected metrics of the current policy over the
 // whole population into row: every user, every cell weighted by its
 // probability, every response weighted by pi. Nothing here is sampled.
+//
+// Every per-response quantity is affine in the user's remembered stance m
+// (only memory signals read it, linearly), and the policy's logits are
+// logits(cell, 0) + m * memLogits. So the loop over users only accumulates,
+// per segment, cell and response, the probability mass sum_u pi_u and its
+// memory moment sum_u m_u pi_u, plus the KL; the metrics are formed from
+// those sums and the world's precomputed per-response values.
 func (tr *trainer) evaluate(row []float64, t int) {
 	w := tr.w
 	ix := &tr.idx
 	A := len(w.responses)
+	C := len(w.cellProb)
 	S := len(w.sigs)
+	nSeg := len(w.segments)
 	memOn := tr.memoryActive(t)
 
-	for c := range w.cellProb {
-		tr.pol.Probs(tr.cellProbs[c], tr.context(c, 0))
+	e := &tr.eval
+	if e.mass == nil {
+		e.mass = make([]float64, nSeg*C*A)
+		e.moment = make([]float64, nSeg*C*A)
+		e.kl = make([]float64, nSeg)
+		e.mem = make([]float64, nSeg)
+		e.cellLogits = make([][]float64, C)
+		for c := range e.cellLogits {
+			e.cellLogits[c] = make([]float64, A)
+		}
+		e.memLogits = make([]float64, A)
+		e.logits = make([]float64, A)
+		e.logRef = make([]float64, A)
+		for a, r := range tr.ref {
+			e.logRef[a] = math.Log(r)
+		}
 	}
-	accs := make([]segAcc, len(w.segments))
-	for s := range accs {
-		accs[s].rew = make([]float64, S)
-		accs[s].share = make([]float64, A)
+	zero(e.mass)
+	zero(e.moment)
+	zero(e.kl)
+	zero(e.mem)
+	for c := range w.cellProb {
+		tr.pol.Logits(e.cellLogits[c], tr.context(c, 0))
+		copy(tr.cellProbs[c], e.cellLogits[c])
+		policy.Softmax(tr.cellProbs[c])
+	}
+	if w.memDim > 0 {
+		tr.pol.Logits(e.memLogits, tr.context(0, 1))
+		for a := range e.memLogits {
+			e.memLogits[a] -= e.cellLogits[0][a]
+		}
 	}
 	probs := make([]float64, A)
 	for u, s := range w.userSeg {
-		acc := &accs[s]
 		m := 0.0
 		if memOn {
 			m = tr.mem[u]
 		}
-		acc.mem += tr.mem[u]
+		e.mem[s] += tr.mem[u]
 		for c, pc := range w.cellProb {
 			if pc == 0 {
 				continue
 			}
-			p := tr.cellProbs[c]
+			l := e.logits
+			copy(l, e.cellLogits[c])
 			if m != 0 {
-				tr.pol.Probs(probs, tr.context(c, m))
-				p = probs
-			}
-			harm := w.harm[c][s]
-			acc.kl += pc * policy.KL(p, tr.ref)
-			for a, pa := range p {
-				if pa == 0 {
-					continue
-				}
-				o := tr.outcome(c, u, a, m)
-				q := pc * pa
-				g, help, honest, well := w.gold(&o, harm)
-				acc.syc += q * o.Sycophantic
-				acc.gold += q * g
-				acc.help += q * help
-				acc.honest += q * honest
-				acc.well += q * well
-				acc.fb += q * o.FeedbackRate
-				acc.up += q * o.FeedbackRate * o.ThumbsUp
-				acc.share[a] += q
-				for i, sig := range w.sigs {
-					acc.rew[i] += q * sig.Expected(&o)
+				for a := range l {
+					l[a] += m * e.memLogits[a]
 				}
 			}
+			// pi = softmax(l); KL = sum_a pi_a (l_a - lse) - sum_a pi_a log ref_a.
+			mx := l[0]
+			for _, v := range l[1:] {
+				mx = math.Max(mx, v)
+			}
+			sum := 0.0
+			for a, v := range l {
+				probs[a] = math.Exp(v - mx)
+				sum += probs[a]
+			}
+			lse := mx + math.Log(sum)
+			inv := 1 / sum
+			kl := 0.0
+			base := (s*C + c) * A
+			for a := range probs {
+				p := probs[a] * inv
+				if p > 0 {
+					kl += p * (l[a] - lse - e.logRef[a])
+				}
+				e.mass[base+a] += p
+				e.moment[base+a] += m * p
+			}
+			e.kl[s] += pc * kl
 		}
 	}
-	var tot segAcc
-	tot.rew = make([]float64, S)
-	tot.share = make([]float64, A)
-	N := float64(len(w.userSeg))
-	for s, acc := range accs {
-		n := float64(w.segUsers[s])
-		tot.syc += acc.syc
-		tot.gold += acc.gold
-		tot.help += acc.help
-		tot.honest += acc.honest
-		tot.well += acc.well
-		tot.kl += acc.kl
-		tot.fb += acc.fb
-		tot.up += acc.up
-		for i := range acc.rew {
-			tot.rew[i] += acc.rew[i]
-		}
-		for a := range acc.share {
-			tot.share[a] += acc.share[a]
-		}
-		row[ix.sycSeg+s] = ratio(acc.syc, n)
-		row[ix.upSeg+s] = ratio(acc.up, acc.fb)
-		if ix.memSeg >= 0 {
-			row[ix.memSeg+s] = ratio(acc.mem, n)
-		}
-	}
-	row[ix.syc] = tot.syc / N
-	row[ix.gold] = tot.gold / N
-	row[ix.help] = tot.help / N
-	row[ix.honest] = tot.honest / N
-	row[ix.well] = tot.well / N
-	row[ix.kl] = tot.kl / N
-	row[ix.up] = ratio(tot.up, tot.fb)
+
 	weights := make([]float64, S)
 	effectiveWeights(weights, w, t, tr.cfg.Train.Weights)
+	N := float64(len(w.userSeg))
+	var syc, gold, help, honest, well, fb, up, kl float64
+	rew := make([]float64, S)
+	share := make([]float64, A)
+	for s := 0; s < nSeg; s++ {
+		var sSyc, sFb, sUp float64
+		for c, pc := range w.cellProb {
+			base := (s*C + c) * A
+			for a := 0; a < A; a++ {
+				P, M := pc*e.mass[base+a], pc*e.moment[base+a]
+				if P == 0 {
+					continue
+				}
+				o := w.outcome[c][s][a]
+				g, gh, gn, gw := w.gold(&o, w.harm[c][s])
+				sSyc += P * o.Sycophantic
+				gold += P * g
+				help += P * gh
+				honest += P * gn
+				well += P * gw
+				sFb += P * o.FeedbackRate
+				sUp += P * o.FeedbackRate * o.ThumbsUp
+				share[a] += P
+				for i := range w.sigs {
+					rew[i] += P*w.rew0[c][s][a][i] + M*w.rewSlope[c][s][a][i]
+				}
+			}
+		}
+		n := float64(w.segUsers[s])
+		row[ix.sycSeg+s] = ratio(sSyc, n)
+		row[ix.upSeg+s] = ratio(sUp, sFb)
+		if ix.memSeg >= 0 {
+			row[ix.memSeg+s] = ratio(e.mem[s], n)
+		}
+		syc += sSyc
+		fb += sFb
+		up += sUp
+		kl += e.kl[s]
+	}
+	row[ix.syc] = syc / N
+	row[ix.gold] = gold / N
+	row[ix.help] = help / N
+	row[ix.honest] = honest / N
+	row[ix.well] = well / N
+	row[ix.kl] = kl / N
+	row[ix.up] = ratio(up, fb)
 	proxy := 0.0
 	for i := range w.sigs {
-		row[ix.rew+i] = tot.rew[i] / N
+		row[ix.rew+i] = rew[i] / N
 		row[ix.weight+i] = weights[i]
-		proxy += weights[i] * tot.rew[i] / N
+		proxy += weights[i] * rew[i] / N
 	}
 	row[ix.proxy] = proxy
-	for a := range tot.share {
-		row[ix.share+a] = tot.share[a] / N
+	for a := range share {
+		row[ix.share+a] = share[a] / N
 	}
 	row[ix.offl] = tr.offlineCorrectness()
+}
+
+// evalWork holds evaluate's reusable workspaces.
+type evalWork struct {
+	mass, moment []float64 // [segment][cell][response]
+	kl, mem      []float64 // per segment
+	cellLogits   [][]float64
+	memLogits    []float64
+	logits       []float64
+	logRef       []float64
 }
 
 // offlineCorrectness is the offline eval: P(correct) on verifiable prompts

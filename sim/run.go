@@ -68,7 +68,7 @@ func (r *Result) Series(m string) []float64 {
 type DivergedError struct{ Step int }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at step %d (non-finite parameters); lower train.learning_rate", e.Step)
+	return fmt.Sprintf("training diverged at step %d (non-finite parameters or metrics); lower train.learning_rate", e.Step)
 }
 
 // Run validates cfg, trains the policy and returns every metric at every
@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		tr.evaluate(row, t)
 		tr.step(t, row, t < T)
 		res.Values[t] = row
-		if !finite(tr.pol.Theta) {
+		if !finite(tr.pol.Theta) || !finite(row) {
 			return nil, &DivergedError{Step: t}
 		}
 	}
@@ -133,7 +133,8 @@ type trainer struct {
 	sampleP           []float64
 	batch             []batchItem
 
-	cellProbs [][]float64 // policy at memory 0, per cell (evaluation cache)
+	cellProbs [][]float64 // policy at memory 0, per cell
+	eval      evalWork
 
 	idx metricIndex
 }

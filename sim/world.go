@@ -22,6 +22,9 @@ type world struct {
 	// outcome[cell][segment][response] with Memory left at 0.
 	outcome [][][]reward.Outcome
 	harm    [][]float64 // [cell][segment]: long-term cost of a sycophantic response
+	// Expected reward of each signal per [cell][segment][response][signal] at
+	// memory 0, and its slope in the remembered stance (rewards are affine in it).
+	rew0, rewSlope [][][][]float64
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -161,6 +164,25 @@ func newWorld(c *Config) (*world, error) {
 		w.sigs = append(w.sigs, sig)
 		if n == c.Primary {
 			w.primary = i
+		}
+	}
+	w.rew0 = make([][][][]float64, C)
+	w.rewSlope = make([][][][]float64, C)
+	for c := 0; c < C; c++ {
+		w.rew0[c] = make([][][]float64, S)
+		w.rewSlope[c] = make([][][]float64, S)
+		for s := 0; s < S; s++ {
+			w.rew0[c][s] = make([][]float64, A)
+			w.rewSlope[c][s] = make([][]float64, A)
+			for a := 0; a < A; a++ {
+				o0, o1 := w.outcome[c][s][a], w.outcome[c][s][a]
+				o1.Memory = 1
+				for _, sig := range w.sigs {
+					e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
+					w.rew0[c][s][a] = append(w.rew0[c][s][a], e0)
+					w.rewSlope[c][s][a] = append(w.rewSlope[c][s][a], e1-e0)
+				}
+			}
 		}
 	}
 	return w, nil

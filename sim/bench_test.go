@@ -1,0 +1,62 @@
+package sim_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// BenchmarkStep is one training step of the incident preset after the
+// update (all four signals and memory active), without the evaluation.
+func BenchmarkStep(b *testing.B) {
+	for _, alg := range sim.Algorithms {
+		b.Run(alg, func(b *testing.B) {
+			cfg := preset(b, "incident")
+			cfg.Train.Algorithm = alg
+			tr, err := sim.NewTrainerForTest(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			row := make([]float64, tr.NumMetrics())
+			t := cfg.Train.UpdateStep
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				tr.StepForTest(t, row)
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluate is the exact evaluation of every metric over the whole
+// population at one step, with memory active.
+func BenchmarkEvaluate(b *testing.B) {
+	cfg := preset(b, "incident")
+	tr, err := sim.NewTrainerForTest(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	row := make([]float64, tr.NumMetrics())
+	t := cfg.Train.UpdateStep
+	for i := 0; i < 50; i++ {
+		tr.StepForTest(t+i, row) // give users some memory
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.EvaluateForTest(row, t+50)
+	}
+}
+
+// BenchmarkIncidentRun is a whole `rewardmix run incident` simulation
+// (300 steps, evaluation at every step), without file output.
+func BenchmarkIncidentRun(b *testing.B) {
+	cfg := preset(b, "incident")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := sim.Run(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package sim_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/policy"
+	"github.com/rewardmix/rewardmix/reward"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+func preset(t testing.TB, name string) *sim.Config {
+	t.Helper()
+	cfg, err := configs.Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func run(t testing.TB, cfg *sim.Config) *sim.Result {
+	t.Helper()
+	res, err := sim.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func final(res *sim.Result, m string) float64 { return res.Value(len(res.Values)-1, m) }
+
+// tinyWorld is a configuration small enough to converge tightly: nc context
+// types, na responses, one segment, no memory, tabular policy, exact
+// expectation over responses, plain gradient ascent.
+func tinyWorld(nc, na int, beta float64) *sim.Config {
+	names := []string{"a", "b", "c", "d", "e"}
+	cfg := &sim.Config{
+		Name: "tiny", Seed: 1, Primary: "s0",
+		Train: sim.Train{Algorithm: "expected", Steps: 3000, UpdateStep: 1, BatchSize: 64, GroupSize: 8,
+			LearningRate: 4 / beta, Optimizer: "sgd", Beta: beta, Weights: reward.WeightsAbsolute, Aggregation: reward.AggNone},
+		Policy:     sim.Policy{Features: "tabular"},
+		Memory:     sim.Memory{Rate: 0.1},
+		Population: sim.Population{Users: 10},
+		Gold:       sim.Gold{Helpfulness: 1, Honesty: 1, Wellbeing: 1},
+		Contexts:   map[string]sim.Context{},
+		Segments:   map[string]sim.Segment{"all": {Share: 1, FeedbackRate: 0.1, HarmMultiplier: 1}},
+		Responses:  map[string]sim.Response{},
+		Signals:    map[string]reward.Spec{},
+	}
+	for k := 0; k < nc; k++ {
+		cfg.Contexts["ctx_"+names[k]] = sim.Context{Share: 1 / float64(nc), Wrong: 0.5}
+	}
+	for a := 0; a < na; a++ {
+		cfg.Responses["resp_"+names[a]] = sim.Response{Prior: -0.4 * float64(a), Agree: float64(a) / float64(na)}
+	}
+	return cfg
+}
+
+// TestClosedFormOptimum: with a tabular policy, `expected` training and no
+// normalisation, the policy converges to pi* = pi_ref exp(R/beta)/Z
+// (Rafailov et al. 2023, eq. 4), computed here directly from the reward
+// tables, for random tables, weights and betas.
+func TestClosedFormOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2024, 4))
+	for trial, beta := range []float64{0.05, 0.3, 1} {
+		const nc, na = 2, 3
+		cfg := tinyWorld(nc, na, beta)
+		cfg.Seed = uint64(trial + 1)
+		ctxs := sim.Names(cfg.Contexts)
+		R := make([][]float64, nc) // total reward per context type and response
+		for k := range R {
+			R[k] = make([]float64, na)
+		}
+		for i := 0; i < 2; i++ {
+			w := 0.2 + rng.Float64()
+			table := map[string][]float64{}
+			for k, c := range ctxs {
+				row := make([]float64, na)
+				for a := range row {
+					row[a] = beta * 0.7 * rng.NormFloat64()
+					R[k][a] += w * row[a]
+				}
+				table[c] = row
+			}
+			name := []string{"s0", "s1"}[i]
+			cfg.Signals[name] = reward.Spec{Kind: reward.KindTable, Weight: w, Table: table}
+		}
+		res := run(t, cfg)
+		resps := sim.Names(cfg.Responses)
+		prior := make([]float64, na)
+		for a, r := range resps {
+			prior[a] = cfg.Responses[r].Prior
+		}
+		got := make([]float64, na)
+		for k := range ctxs {
+			want := make([]float64, na)
+			for a := range want {
+				want[a] = prior[a] + R[k][a]/beta // log pi_ref + R/beta, up to a constant
+			}
+			policy.Softmax(want)
+			for wrong := 0; wrong < 2; wrong++ {
+				res.Policy.Probs(got, policy.Context{Cell: 2*k + wrong})
+				for a := range got {
+					if d := math.Abs(got[a] - want[a]); d > 1e-6 {
+						t.Errorf("beta %g, context %s, cell %d: pi(%s) = %.9f, closed form %.9f (diff %.2g)",
+							beta, ctxs[k], 2*k+wrong, resps[a], got[a], want[a], d)
+					}
+				}
+			}
+		}
+		opt, err := sim.AnalyticOptimum(cfg, cfg.Train.Steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, p := range opt.Probs {
+			res.Policy.Probs(got, policy.Context{Cell: c})
+			for a := range p {
+				if math.Abs(p[a]-got[a]) > 1e-6 {
+					t.Errorf("AnalyticOptimum cell %d: %v, trained %v", c, p, got)
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestIncidentEmerges: mechanism 1 end to end. Nothing in the incident
+// preset scripts sycophancy; it must come out of the reward arithmetic.
+func TestIncidentEmerges(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		inc := preset(t, "incident")
+		base := preset(t, "baseline")
+		inc.Seed, base.Seed = seed, seed
+		ri, rb := run(t, inc), run(t, base)
+		s := ri.Summary
+		before, after := s.Before["sycophancy_rate"], s.After["sycophancy_rate"]
+		if !(after >= 2*before && after-before >= 0.15) {
+			t.Errorf("seed %d: incident sycophancy %.4f -> %.4f, want at least x2 and +0.15", seed, before, after)
+		}
+		bb, ba := rb.Summary.Before["sycophancy_rate"], rb.Summary.After["sycophancy_rate"]
+		if math.Abs(ba-bb) > 0.02 {
+			t.Errorf("seed %d: baseline sycophancy %.4f -> %.4f, want within 0.02", seed, bb, ba)
+		}
+		if b, u, a := s.Before["influence/spec"], s.AtUpdate["influence/spec"], s.After["influence/spec"]; !(u < b && a < b) {
+			t.Errorf("seed %d: influence/spec before %.3f, at update %.3f, after %.3f: want a drop", seed, b, u, a)
+		}
+		if b, a := s.Before["thumbs_up_rate"], s.After["thumbs_up_rate"]; !(a > b) {
+			t.Errorf("seed %d: thumbs-up rate %.4f -> %.4f, want a rise", seed, b, a)
+		}
+		if b, a := s.Before["eval/offline_correctness"], s.After["eval/offline_correctness"]; math.Abs(a-b) >= 0.02 {
+			t.Errorf("seed %d: offline correctness %.4f -> %.4f, want a change under 0.02", seed, b, a)
+		}
+		if g := s.After["gold_utility"] - s.Before["gold_utility"]; !(g < 0) {
+			t.Errorf("seed %d: gold utility change %.4f, want a fall", seed, g)
+		}
+		// Identical until the update: the presets differ only from update_step on.
+		for step := 0; step < inc.Train.UpdateStep; step++ {
+			if ri.Value(step, "sycophancy_rate") != rb.Value(step, "sycophancy_rate") {
+				t.Fatalf("seed %d: incident and baseline differ at step %d, before the update", seed, step)
+			}
+		}
+	}
+}
+
+// TestMonotoneInThumbsWeight: mechanism 2. With absolute weights, final
+// sycophancy rises with the weight of the signal that pays for agreement.
+func TestMonotoneInThumbsWeight(t *testing.T) {
+	prev := -1.0
+	for _, w := range []float64{0, 0.25, 0.5, 1, 1.5, 2, 3, 5} {
+		cfg := preset(t, "incident")
+		cfg.Train.Weights = reward.WeightsAbsolute
+		th := cfg.Signals["thumbs"]
+		th.Weight = w
+		cfg.Signals["thumbs"] = th
+		got := final(run(t, cfg), "sycophancy_rate")
+		if !(got > prev) {
+			t.Errorf("thumbs weight %g: final sycophancy %.4f, not above %.4f at the previous weight", w, got, prev)
+		}
+		prev = got
+	}
+}
+
+// TestCriticalRatio: mechanism 2 against its closed form. One context in
+// which the user is always wrong, two responses (candid, validating), one
+// user segment, a spec signal (weight w_s) and a thumbs signal (weight
+// w_t), absolute weights, tabular policy, `expected` training. At the
+// optimum pi*(v)/pi*(c) = (pi_ref(v)/pi_ref(c)) exp((R_v - R_c)/beta), so
+// sycophancy = pi*(v) crosses 1/2 where R_v - R_c = beta (prior_c - prior_v).
+// With E[spec] = 1 - det*syc - fp*(1-syc) and, for thumbs with per_feedback
+// (scale 1/rate), E[thumbs] = 2 p_up - 1:
+//
+//	R_v - R_c = -w_s (det - fp) + 2 w_t (p_v - p_c)
+//	w_t*      = (beta (prior_c - prior_v) + w_s (det - fp)) / (2 (p_v - p_c))
+func TestCriticalRatio(t *testing.T) {
+	const beta, ws, det, fp = 0.2, 1.0, 0.8, 0.05
+	cfg := tinyWorld(1, 0, beta)
+	cfg.Contexts = map[string]sim.Context{"opinion": {Share: 1, Wrong: 1}}
+	cfg.Responses = map[string]sim.Response{
+		"candid":     {Prior: 0, Candor: 1, Warmth: 0.3},
+		"validating": {Prior: -0.5, Agree: 1, Warmth: 0.8},
+	}
+	seg := sim.Segment{Share: 1, FeedbackRate: 0.05, ThumbsBias: -0.5, ThumbsAgree: 1.8, ThumbsWarmth: 0.5, ThumbsCorrect: 0.8, HarmMultiplier: 1}
+	cfg.Segments = map[string]sim.Segment{"users": seg}
+	cfg.Train.Steps, cfg.Train.LearningRate = 1500, 2/beta
+	cfg.Signals = map[string]reward.Spec{
+		"spec":   {Kind: reward.KindSpec, Weight: ws, Detection: det, FalsePositive: fp},
+		"thumbs": {Kind: reward.KindThumbs, Weight: 1, Up: 1, Down: -1, PerFeedback: true},
+	}
+	cfg.Primary = "spec"
+	pc := reward.Sigmoid(seg.ThumbsBias + seg.ThumbsWarmth*0.3 + seg.ThumbsCorrect*1)
+	pv := reward.Sigmoid(seg.ThumbsBias + seg.ThumbsAgree*1 + seg.ThumbsWarmth*0.8)
+	want := (beta*(0-(-0.5)) + ws*(det-fp)) / (2 * (pv - pc))
+
+	if got, err := sim.CriticalWeight(cfg, "thumbs", 0, 0.5); err != nil || math.Abs(got-want) > 1e-6*want {
+		t.Fatalf("CriticalWeight = %v (%v), closed form %v", got, err, want)
+	}
+	// Simulate a grid around the prediction and interpolate the crossing.
+	var ws_, sy []float64
+	for f := 0.5; f <= 1.51; f += 0.1 {
+		c := *cfg
+		c.Signals = map[string]reward.Spec{"spec": cfg.Signals["spec"], "thumbs": cfg.Signals["thumbs"]}
+		th := c.Signals["thumbs"]
+		th.Weight = f * want
+		c.Signals["thumbs"] = th
+		ws_ = append(ws_, th.Weight)
+		sy = append(sy, final(run(t, &c), "sycophancy_rate"))
+	}
+	crossing := math.NaN()
+	for i := 1; i < len(sy); i++ {
+		if sy[i-1] < 0.5 && sy[i] >= 0.5 {
+			crossing = ws_[i-1] + (0.5-sy[i-1])/(sy[i]-sy[i-1])*(ws_[i]-ws_[i-1])
+		}
+	}
+	if math.IsNaN(crossing) || math.Abs(crossing-want) > 0.1*want {
+		t.Fatalf("simulated crossing at thumbs weight %.4f, analytic %.4f (sycophancy %v)", crossing, want, sy)
+	}
+	t.Logf("critical thumbs weight: simulated %.4f, analytic %.4f (%.2f%%)", crossing, want, 100*(crossing-want)/want)
+}
+
+// TestMemoryTargetsVulnerable: mechanism 4. With memory the policy learns
+// to validate the users whose memory marks them; without it the policy
+// cannot tell users apart and the gap closes.
+func TestMemoryTargetsVulnerable(t *testing.T) {
+	on := run(t, preset(t, "incident"))
+	gapOn := final(on, "sycophancy_rate/vulnerable") - final(on, "sycophancy_rate")
+	if gapOn < 0.1 {
+		t.Errorf("memory on: vulnerable %.4f vs all users %.4f, want a gap of at least 0.1",
+			final(on, "sycophancy_rate/vulnerable"), final(on, "sycophancy_rate"))
+	}
+	cfg := preset(t, "incident")
+	cfg.Memory.Enabled = false
+	delete(cfg.Signals, "memory")
+	off := run(t, cfg)
+	gapOff := final(off, "sycophancy_rate/vulnerable") - final(off, "sycophancy_rate")
+	if math.Abs(gapOff) > 1e-9 {
+		t.Errorf("memory off: gap %.3g between vulnerable and all users, want none", gapOff)
+	}
+	t.Logf("vulnerable minus population sycophancy: memory on %.4f, off %.2g", gapOn, gapOff)
+}
+
+// TestInfluenceInvariants: influences are shares (non-negative, summing to
+// one with the KL term), alignments are cosines, inactive signals have none.
+func TestInfluenceInvariants(t *testing.T) {
+	for _, alg := range sim.Algorithms {
+		cfg := preset(t, "incident")
+		cfg.Train.Algorithm = alg
+		cfg.Train.Aggregation = reward.AggSumThenNormalize
+		res := run(t, cfg)
+		for step := range res.Values {
+			sum := res.Value(step, "influence/kl")
+			for _, s := range sim.Names(cfg.Signals) {
+				in := res.Value(step, "influence/"+s)
+				al := res.Value(step, "alignment/"+s)
+				if in < 0 || in > 1 || al < -1-1e-12 || al > 1+1e-12 {
+					t.Fatalf("%s step %d %s: influence %v alignment %v", alg, step, s, in, al)
+				}
+				if !cfg.Signals[s].Active(step) && in != 0 {
+					t.Fatalf("%s step %d: inactive %s has influence %v", alg, step, s, in)
+				}
+				sum += in
+			}
+			if math.Abs(sum-1) > 1e-12 && sum != 0 {
+				t.Fatalf("%s step %d: influences sum to %v", alg, step, sum)
+			}
+		}
+	}
+}
+
+// TestDeterminism: the same config gives bit-identical results, for every
+// algorithm; a different seed gives different ones where sampling matters.
+func TestDeterminism(t *testing.T) {
+	for _, alg := range sim.Algorithms {
+		cfg := preset(t, "incident")
+		cfg.Train.Algorithm = alg
+		cfg.Train.Steps, cfg.Train.UpdateStep = 120, 60
+		setStart(cfg, 60)
+		a, b := run(t, cfg), run(t, cfg)
+		if !reflect.DeepEqual(a.Values, b.Values) {
+			t.Errorf("%s: two runs of one config differ", alg)
+		}
+		cfg.Seed++
+		if c := run(t, cfg); reflect.DeepEqual(a.Values, c.Values) {
+			t.Errorf("%s: seeds %d and %d give identical runs", alg, cfg.Seed-1, cfg.Seed)
+		}
+	}
+}
+
+func setStart(cfg *sim.Config, step int) {
+	for n, s := range cfg.Signals {
+		if s.StartStep > 0 {
+			s.StartStep = step
+			cfg.Signals[n] = s
+		}
+	}
+	cfg.Memory.StartStep = step
+}
+
+// TestGoldNotTrained: the gold utility's weights change what is measured,
+// never what is learnt.
+func TestGoldNotTrained(t *testing.T) {
+	a := run(t, preset(t, "incident"))
+	cfg := preset(t, "incident")
+	cfg.Gold = sim.Gold{Helpfulness: 7, Honesty: 0, Wellbeing: 30}
+	b := run(t, cfg)
+	if !reflect.DeepEqual(a.Series("sycophancy_rate"), b.Series("sycophancy_rate")) {
+		t.Error("changing gold weights changed training")
+	}
+	if reflect.DeepEqual(a.Series("gold_utility"), b.Series("gold_utility")) {
+		t.Error("changing gold weights did not change gold utility")
+	}
+}
+
+func TestRunRejectsInvalidConfig(t *testing.T) {
+	cfg := preset(t, "incident")
+	cfg.Train.Beta = -1
+	_, err := sim.Run(context.Background(), cfg)
+	var fe *sim.FieldError
+	if !errors.As(err, &fe) || fe.Key != "train.beta" {
+		t.Fatalf("Run with beta -1: %v, want a FieldError for train.beta", err)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.Run(ctx, preset(t, "incident")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v", err)
+	}
+}
+
+func TestDiverges(t *testing.T) {
+	cfg := tinyWorld(1, 2, 0.1)
+	table := map[string][]float64{"ctx_a": {1e300, -1e300}}
+	cfg.Signals["s0"] = reward.Spec{Kind: reward.KindTable, Weight: 1, Table: table}
+	cfg.Train.LearningRate = 1e10
+	_, err := sim.Run(context.Background(), cfg)
+	var de *sim.DivergedError
+	if !errors.As(err, &de) {
+		t.Fatalf("huge learning rate: %v, want a DivergedError", err)
+	}
+}
