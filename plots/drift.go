@@ -16,6 +16,9 @@ var greyish = color.Gray{Y: 0x60}
 type Line struct {
 	Label string
 	Y     []float64
+	// Emphasis draws the line black, dashed and on top (for a total
+	// beside its parts).
+	Emphasis bool
 }
 
 // Panel is one plot of a Panels figure.
@@ -59,7 +62,10 @@ func (d *Panels) Figure() (*Figure, error) {
 		}
 		p.Y.Label.Text = pn.YLabel
 		p.Add(plotter.NewGrid())
-		for j, ln := range pn.Lines {
+		var top []*plotter.Line
+		var topLabels []string
+		colour := 0
+		for _, ln := range pn.Lines {
 			if len(ln.Y) != len(d.X) {
 				return nil, fmt.Errorf("plots: series %q has %d points, x has %d", ln.Label, len(ln.Y), len(d.X))
 			}
@@ -74,14 +80,29 @@ func (d *Panels) Figure() (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Color = Palette[j%len(Palette)]
+			if ln.Emphasis {
+				l.Color = color.Black
+				l.Width = vg.Points(2)
+				l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+				top = append(top, l)
+				topLabels = append(topLabels, ln.Label)
+				continue
+			}
+			l.Color = Palette[colour%len(Palette)]
 			l.Width = vg.Points(1.5)
-			if j >= len(Palette) {
+			if colour >= len(Palette) {
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(2)}
 			}
+			colour++
 			p.Add(l)
 			if ln.Label != "" {
 				p.Legend.Add(ln.Label, l)
+			}
+		}
+		for k, l := range top {
+			p.Add(l)
+			if topLabels[k] != "" {
+				p.Legend.Add(topLabels[k], l)
 			}
 		}
 		for _, m := range d.Markers {

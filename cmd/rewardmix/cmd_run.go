@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -23,11 +24,13 @@ folder is replaced whole, and only if it holds nothing but such files.`
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis, stdout)
 	out := fs.String("o", "", "output folder (default out/<preset or file name>)")
-	seed := fs.Int64("seed", -1, "override the config's seed")
+	seed := fs.Uint64("seed", 0, "override the config's seed")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
 	if len(pos) != 1 {
 		fs.Usage()
 		return inputErrorf("want one preset name or config file, got %d arguments", len(pos))
@@ -36,8 +39,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if *seed >= 0 {
-		cfg.Seed = uint64(*seed)
+	if seedSet {
+		cfg.Seed = *seed
 	}
 	dir := *out
 	if dir == "" {
@@ -110,7 +113,7 @@ func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
 		x[t] = float64(t)
 	}
 	syc := plots.Panel{YLabel: "sycophancy rate", YMin: 0, YMax: 0.5,
-		Lines: []plots.Line{{Label: "all users", Y: res.Series("sycophancy_rate")}}}
+		Lines: []plots.Line{{Label: "all users", Y: res.Series("sycophancy_rate"), Emphasis: true}}}
 	for _, s := range res.Summary.Segments {
 		syc.Lines = append(syc.Lines, plots.Line{Label: s, Y: res.Series("sycophancy_rate/" + s)})
 	}

@@ -1,0 +1,48 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// Run the incident preset from Go and compare the step before the update
+// with the end of training.
+func ExampleRun() {
+	cfg, err := configs.Preset("incident")
+	if err != nil {
+		panic(err)
+	}
+	res, err := sim.Run(context.Background(), cfg)
+	if err != nil {
+		panic(err)
+	}
+	b, a := res.Summary.Before, res.Summary.After
+	fmt.Printf("effective weight of spec: %.2f -> %.2f\n", b["weight/spec"], a["weight/spec"])
+	fmt.Printf("sycophancy, all users:    %.2f -> %.2f\n", b["sycophancy_rate"], a["sycophancy_rate"])
+	fmt.Printf("sycophancy, vulnerable:   %.2f -> %.2f\n", b["sycophancy_rate/vulnerable"], a["sycophancy_rate/vulnerable"])
+	fmt.Printf("offline correctness:      %.2f -> %.2f\n", b["eval/offline_correctness"], a["eval/offline_correctness"])
+	// Output:
+	// effective weight of spec: 0.50 -> 0.22
+	// sycophancy, all users:    0.02 -> 0.21
+	// sycophancy, vulnerable:   0.02 -> 0.40
+	// offline correctness:      0.99 -> 0.99
+}
+
+// The thumbs weight at which the closed-form optimum of the incident mix
+// turns half of all responses sycophantic.
+func ExampleCriticalWeight() {
+	cfg, err := configs.Preset("incident")
+	if err != nil {
+		panic(err)
+	}
+	w, err := sim.CriticalWeight(cfg, "thumbs", cfg.Train.Steps, 0.5)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("critical thumbs weight: %.1f (the preset uses %.1f)\n", w, cfg.Signals["thumbs"].Weight)
+	// Output:
+	// critical thumbs weight: 59.7 (the preset uses 2.0)
+}
