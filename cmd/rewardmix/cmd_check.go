@@ -12,14 +12,13 @@ Validates each config (syntax, unknown keys, types, ranges) without running
 it, and prints one line per config. Exits 2 at the first invalid one.`
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", checkSynopsis, stdout)
-	pos, err := parseFlags(fs, args)
+	fs := newFlagSet("check", checkSynopsis)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
-		return inputErrorf("want at least one config file")
+		return inputErrorf("want at least one config file (see 'rewardmix check --help')")
 	}
 	for _, p := range pos {
 		cfg, _, err := loadConfig(p)

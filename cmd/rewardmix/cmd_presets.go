@@ -14,8 +14,8 @@ Without a name, lists the built-in presets with one line each. With a name,
 prints that preset's commented TOML (a starting point for your own config).`
 
 func runPresets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("presets", presetsSynopsis, stdout)
-	pos, err := parseFlags(fs, args)
+	fs := newFlagSet("presets", presetsSynopsis)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
 	}

@@ -22,18 +22,17 @@ resolved config, which run accepts again) and drift.png. An existing output
 folder is replaced whole, and only if it holds nothing but such files.`
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", runSynopsis, stdout)
+	fs := newFlagSet("run", runSynopsis)
 	out := fs.String("o", "", "output folder (default out/<preset or file name>)")
 	seed := fs.Uint64("seed", 0, "override the config's seed")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
 	if len(pos) != 1 {
-		fs.Usage()
-		return inputErrorf("want one preset name or config file, got %d arguments", len(pos))
+		return inputErrorf("want one preset name or config file, got %d arguments (see 'rewardmix run --help')", len(pos))
 	}
 	cfg, name, err := loadConfig(pos[0])
 	if err != nil {
@@ -45,6 +44,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("out", name)
+	}
+	// Refuse a foreign folder before the run, not after it; writeDirAtomic
+	// checks again.
+	if err := checkOutDir(filepath.Clean(dir)); err != nil {
+		return err
 	}
 	res, err := sim.Run(ctx, cfg)
 	if err != nil {

@@ -106,19 +106,39 @@ var outputFiles = map[string]bool{
 	"drift.png": true, "drift.svg": true, "drift.pdf": true,
 }
 
+// checkOutDir returns an error if dir exists and may not be replaced by a
+// run folder: it is not a folder, or it holds anything but run outputs.
+func checkOutDir(dir string) error {
+	if abs, err := filepath.Abs(dir); err == nil {
+		if wd, err := os.Getwd(); err == nil && (abs == wd || abs == filepath.Dir(abs)) {
+			return inputErrorf("output folder %s is the working or root folder; name a subfolder with -o", dir)
+		}
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return inputErrorf("output folder %s exists and is not a folder; choose another folder with -o", dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !outputFiles[e.Name()] || !e.Type().IsRegular() {
+			return inputErrorf("output folder %s exists and holds %s, which is not a rewardmix output; choose another folder with -o", dir, e.Name())
+		}
+	}
+	return nil
+}
+
 // writeDirAtomic makes dir hold exactly files: it writes them into a fresh
 // temporary folder beside dir and renames it into place, so that an
 // interrupted or failed write never leaves a mix of old and new files. An
 // existing dir is replaced only when it is empty or a previous run folder.
 func writeDirAtomic(dir string, files map[string][]byte) error {
 	dir = filepath.Clean(dir)
-	if ents, err := os.ReadDir(dir); err == nil {
-		for _, e := range ents {
-			if !outputFiles[e.Name()] {
-				return inputErrorf("output folder %s exists and holds %s, which is not a rewardmix output; choose another folder with -o", dir, e.Name())
-			}
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	if err := checkOutDir(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)

@@ -47,11 +47,12 @@ func main() {
 // dispatch runs the subcommand named by args[0] and maps its error to an
 // exit status, printing the error on stderr.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitInput
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
-		if len(args) == 0 {
-			return exitInput
-		}
 		return exitOK
 	}
 	for _, c := range commands {
@@ -99,16 +100,21 @@ func exitCode(err error) int {
 }
 
 // parseFlags parses flags that may come before or after positional
-// arguments, and returns the positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+// arguments, and returns the positional ones. On -h or --help it prints the
+// usage to stdout and returns flag.ErrHelp; on a bad flag it returns an
+// input error and prints nothing (the caller reports the error).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				fs.SetOutput(io.Discard)
 				return nil, err
 			}
-			return nil, &inputError{err}
+			return nil, inputErrorf("%v (see 'rewardmix %s --help')", err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -119,14 +125,12 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// newFlagSet returns a flag set whose --help prints usage to stdout.
-func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+// newFlagSet returns a flag set whose usage names the synopsis and flags.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "usage: rewardmix %s\n\n", synopsis)
-		fs.SetOutput(stdout)
+		fmt.Fprintf(fs.Output(), "usage: rewardmix %s\n\n", synopsis)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
 	}
 	return fs
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// badTOML fails validation (after parsing), so only a run that checks
+// before writing leaves no trace.
+const badTOML = "extends = \"incident\"\n[train]\nupdate_step = 400\n"
+
+// noTempLeft checks that no temporary folder of writeDirAtomic is left in
+// parent.
+func noTempLeft(t *testing.T, parent string) {
+	t.Helper()
+	for _, n := range listDir(t, parent) {
+		if strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") {
+			t.Errorf("temporary %s left in %s", n, parent)
+		}
+	}
+}
+
+func TestRunBadConfigCreatesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.toml", badTOML)
+	out := filepath.Join(dir, "results", "bad")
+	r := rewardmix(t, "run", bad, "-o", out)
+	if r.code != exitInput {
+		t.Fatalf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	if got := listDir(t, dir); strings.Join(got, " ") != "bad.toml" {
+		t.Errorf("a bad config left %v in %s, want only bad.toml", got, dir)
+	}
+}
+
+func TestRunReplacesOldRunFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	small := writeFile(t, dir, "small.toml", smallTOML)
+	out := filepath.Join(dir, "out")
+	mustRun(t, "run", small, "-o", out)
+	old := snapshot(t, out)
+	writeFile(t, out, "drift.svg", "<svg/>")
+
+	mustRun(t, "run", small, "--seed", "9", "-o", out)
+	if got := listDir(t, out); strings.Join(got, " ") != strings.Join(outputs, " ") {
+		t.Errorf("%s holds %v after the new run, want exactly %v", out, got, outputs)
+	}
+	if old["steps.csv"] == string(readFile(t, filepath.Join(out, "steps.csv"))) {
+		t.Error("steps.csv was not replaced")
+	}
+	if !strings.Contains(string(readFile(t, filepath.Join(out, "config.toml"))), "\nseed = 9\n") {
+		t.Error("config.toml is not the new run's")
+	}
+	noTempLeft(t, dir)
+	if got := listDir(t, dir); strings.Join(got, " ") != "out small.toml" {
+		t.Errorf("%s holds %v, want out and small.toml", dir, got)
+	}
+
+	// An empty folder is taken too; a trailing slash names the same folder.
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "run", small, "-o", empty+string(filepath.Separator))
+	if got := listDir(t, empty); strings.Join(got, " ") != strings.Join(outputs, " ") {
+		t.Errorf("%s holds %v, want exactly %v", empty, got, outputs)
+	}
+	noTempLeft(t, dir)
+}
+
+func TestRunRefusesForeignFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	small := writeFile(t, dir, "small.toml", smallTOML)
+	out := filepath.Join(dir, "out")
+	writeFile(t, out, "notes.txt", "my notes\n")
+	writeFile(t, out, "steps.csv", "step,metric,value\n")
+	before := snapshot(t, out)
+
+	r := rewardmix(t, "run", small, "-o", out)
+	if r.code != exitInput {
+		t.Errorf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	if !strings.HasPrefix(r.stderr, "rewardmix run: output folder "+out+" ") ||
+		!strings.Contains(r.stderr, "notes.txt") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr %q, want one line naming %s and notes.txt", r.stderr, out)
+	}
+	sameSnapshot(t, out, snapshot(t, out), before)
+	noTempLeft(t, dir)
+
+	// The folder is refused before the run, not after: a run that would
+	// diverge (exit 1) is refused (exit 2) without being tried.
+	diverge := writeFile(t, dir, "diverge.toml", divergentTOML)
+	if r := rewardmix(t, "run", diverge, "-o", out); r.code != exitInput || !strings.Contains(r.stderr, "notes.txt") {
+		t.Errorf("diverging run into a foreign folder: exit %d, stderr %q; want 2 and the folder refused", r.code, r.stderr)
+	}
+	sameSnapshot(t, out, snapshot(t, out), before)
+
+	// A subfolder is foreign too, whatever its contents.
+	sub := filepath.Join(dir, "sub")
+	writeFile(t, sub, "data/keep.bin", "\x00\x01")
+	before = snapshot(t, sub)
+	if r := rewardmix(t, "run", small, "-o", sub); r.code != exitInput {
+		t.Errorf("folder with a subfolder: exit %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	sameSnapshot(t, sub, snapshot(t, sub), before)
+
+	// So is a file where the folder should be.
+	file := writeFile(t, dir, "file", "not a folder\n")
+	if r := rewardmix(t, "run", small, "-o", file); r.code != exitInput {
+		t.Errorf("-o naming a file: exit %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	if got := string(readFile(t, file)); got != "not a folder\n" {
+		t.Errorf("-o naming a file changed it to %q", got)
+	}
+	noTempLeft(t, dir)
+}
+
+func TestRunBadConfigKeepsOldRunFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	small := writeFile(t, dir, "small.toml", smallTOML)
+	bad := writeFile(t, dir, "bad.toml", badTOML)
+	diverge := writeFile(t, dir, "diverge.toml", divergentTOML)
+	out := filepath.Join(dir, "out")
+	mustRun(t, "run", small, "-o", out)
+	before := snapshot(t, out)
+
+	for _, c := range []struct {
+		cfg  string
+		code int
+	}{{bad, exitInput}, {diverge, exitFailure}} {
+		r := rewardmix(t, "run", c.cfg, "-o", out)
+		if r.code != c.code {
+			t.Errorf("run %s: exit %d, want %d (stderr %q)", c.cfg, r.code, c.code, r.stderr)
+		}
+		sameSnapshot(t, out, snapshot(t, out), before)
+	}
+	noTempLeft(t, dir)
+}
+
+func TestWriteDirAtomic(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "a", "b", "out")
+	files := map[string][]byte{"steps.csv": []byte("x\n"), "summary.json": []byte("{}\n")}
+	if err := writeDirAtomic(out, files); err != nil {
+		t.Fatal(err)
+	}
+	got := snapshot(t, out)
+	if len(got) != 2 || got["steps.csv"] != "x\n" || got["summary.json"] != "{}\n" {
+		t.Errorf("wrote %v", got)
+	}
+	// MkdirTemp makes the folder 0700; a run folder is readable like any other.
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o755 {
+		t.Errorf("%s has mode %v, want 0755", out, fi.Mode().Perm())
+	}
+	// Replacing drops what the new files do not include.
+	if err := writeDirAtomic(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, out); strings.Join(got, " ") != "config.toml" {
+		t.Errorf("%s holds %v, want only config.toml", out, got)
+	}
+	noTempLeft(t, filepath.Dir(out))
+
+	// writeDirAtomic itself refuses a folder that is not a run folder.
+	writeFile(t, out, "notes.txt", "mine\n")
+	before := snapshot(t, out)
+	err = writeDirAtomic(out, files)
+	var ie *inputError
+	if !errors.As(err, &ie) {
+		t.Errorf("writeDirAtomic into a folder with notes.txt: %v, want an input error", err)
+	}
+	sameSnapshot(t, out, snapshot(t, out), before)
+	noTempLeft(t, filepath.Dir(out))
+}
