@@ -115,7 +115,7 @@ func (d *decoder) decodeValue(val any, v reflect.Value, path string) error {
 
 // decodeMap fills a named table. Each new entry starts from its default
 // (for signals, the default of its kind); in merge mode an existing entry
-// is updated in place.
+// is updated in place, unless it is a signal given a new kind.
 func (d *decoder) decodeMap(raw map[string]any, v reflect.Value, path string) error {
 	if v.IsNil() || (!d.merge && isNamedTable(path)) {
 		v.Set(reflect.MakeMap(v.Type()))
@@ -124,7 +124,7 @@ func (d *decoder) decodeMap(raw map[string]any, v reflect.Value, path string) er
 	for _, name := range sortedKeys(raw) {
 		kp := join(path, name)
 		ev := reflect.New(et).Elem()
-		if old := v.MapIndex(reflect.ValueOf(name)); old.IsValid() {
+		if old := v.MapIndex(reflect.ValueOf(name)); old.IsValid() && !kindChanged(old, raw[name]) {
 			ev.Set(old)
 		} else if def, err := entryDefault(path, raw[name], kp); err != nil {
 			return err
@@ -144,6 +144,19 @@ func (d *decoder) decodeMap(raw map[string]any, v reflect.Value, path string) er
 	return nil
 }
 
+// kindChanged reports whether raw gives the existing signal old another
+// kind: it then starts again from its new kind's defaults, as a new entry
+// does, rather than keep parameters of the old kind that it cannot write.
+func kindChanged(old reflect.Value, raw any) bool {
+	s, ok := old.Interface().(reward.Spec)
+	if !ok {
+		return false
+	}
+	m, _ := raw.(map[string]any)
+	k, ok := m["kind"].(string)
+	return ok && k != s.Kind
+}
+
 func isNamedTable(path string) bool {
 	switch path {
 	case "contexts", "segments", "responses", "signals":
@@ -157,7 +170,10 @@ func isNamedTable(path string) bool {
 func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
 	switch path {
 	case "signals":
-		m, _ := raw.(map[string]any)
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return reflect.Value{}, typeErr(kp, raw, "a table")
+		}
 		k, ok := m["kind"]
 		if !ok {
 			return reflect.Value{}, &sim.FieldError{Key: kp, Msg: "missing key kind (one of " + strings.Join(reward.Kinds, ", ") + ")"}

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -40,7 +42,51 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
+	return oneLine(b.String())
+}
+
+// oneLine escapes control characters, which a quoted key or a resolver's
+// message may hold, so that an error always prints on one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
+}
+
+// parseErrorPos returns the 1-based line and byte column of a syntax
+// error, from its byte offset: BurntSushi/toml's own Col counts an offset
+// at the start of a line on the line before, and its Line is one short for
+// some errors at the end of the input. The offset can be the newline just
+// before the error's line, which the parser's Line then tells.
+func parseErrorPos(text string, p toml.Position) position {
+	text = stripBOM(text) // as the parser does, so that offsets agree
+	off := min(max(p.Start, 0), len(text))
+	line := strings.Count(text[:off], "\n") + 1
+	if off < len(text) && text[off] == '\n' && p.Line > line {
+		off, line = off+1, line+1
+	}
+	return position{line, off - strings.LastIndexByte(text[:off], '\n')}
+}
+
+// stripBOM removes the byte order mark that BurntSushi/toml skips before
+// parsing.
+func stripBOM(text string) string {
+	for _, bom := range []string{"\xef\xbb\xbf", "\xff\xfe", "\xfe\xff"} {
+		if strings.HasPrefix(text, bom) {
+			return text[len(bom):]
+		}
+	}
+	return text
 }
 
 // Resolver returns the name and contents of the config that an extends
@@ -70,7 +116,8 @@ func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, e
 	if _, err := toml.Decode(text, &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{File: name, Line: pe.Position.Line, Col: pe.Position.Col, Msg: pe.Message}
+			p := parseErrorPos(text, pe.Position)
+			return nil, &Error{File: name, Line: p.Line, Col: p.Col, Msg: pe.Message}
 		}
 		return nil, &Error{File: name, Msg: err.Error()}
 	}

@@ -12,13 +12,13 @@ type position struct{ Line, Col int }
 // scanner, not a parser: it runs only on text that BurntSushi/toml has
 // already accepted, and reads headers ([a.b], [[a]]) and key = value lines
 // with bare, quoted or dotted keys. Keys inside inline tables map to the
-// line of the key that holds the inline table.
+// line of the key that holds the inline table, even when it spans lines.
 func keyPositions(text string) map[string]position {
 	pos := map[string]position{}
 	table := ""
 	inMultiline := "" // the closing delimiter of a multi-line string, if inside one
-	depth := 0        // bracket depth of a multi-line array value
-	for i, line := range strings.Split(text, "\n") {
+	depth := 0        // bracket depth of a multi-line array or inline table value
+	for i, line := range strings.Split(stripBOM(text), "\n") {
 		ln := i + 1
 		if inMultiline != "" {
 			if strings.Contains(line, inMultiline) {
@@ -64,7 +64,7 @@ func keyPositions(text string) map[string]position {
 				inMultiline = q
 			}
 		}
-		if inMultiline == "" && strings.HasPrefix(val, "[") {
+		if inMultiline == "" && (strings.HasPrefix(val, "[") || strings.HasPrefix(val, "{")) {
 			depth = bracketDelta(val)
 		}
 	}
@@ -121,7 +121,8 @@ func dotted(k string) string {
 	return strings.Join(parts, ".")
 }
 
-// bracketDelta counts '[' minus ']' outside strings and comments.
+// bracketDelta counts '[' and '{' minus ']' and '}' outside strings and
+// comments. (TOML 1.1 lets inline tables span lines, as arrays do.)
 func bracketDelta(s string) int {
 	d := 0
 	quote := byte(0)
@@ -138,9 +139,9 @@ func bracketDelta(s string) int {
 			quote = c
 		case c == '#':
 			return d
-		case c == '[':
+		case c == '[' || c == '{':
 			d++
-		case c == ']':
+		case c == ']' || c == '}':
 			d--
 		}
 	}
