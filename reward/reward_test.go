@@ -92,9 +92,9 @@ func TestNewRejects(t *testing.T) {
 // the primary signal's share when a signal joins; absolute weights do not.
 func TestEffectiveWeightsDilution(t *testing.T) {
 	specs := []Spec{
-		{Weight: 1},                 // correctness
-		{Weight: 1},                 // primary
-		{Weight: 2, StartStep: 10},  // joins at step 10
+		{Weight: 1},                // correctness
+		{Weight: 1},                // primary
+		{Weight: 2, StartStep: 10}, // joins at step 10
 		{Weight: 0.5, StartStep: 10, EndStep: 20},
 	}
 	w := make([]float64, len(specs))
