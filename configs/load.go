@@ -107,10 +107,15 @@ func Load(name string, data []byte, resolve Resolver) (*sim.Config, error) {
 	return load(name, data, resolve, 0)
 }
 
-func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, error) {
-	if depth > maxExtends {
-		return nil, &Error{File: name, Key: "extends", Msg: fmt.Sprintf("more than %d levels of extends (a cycle?)", maxExtends)}
-	}
+// source is one parsed TOML file: its generic tree and where each key is
+// written, for errors.
+type source struct {
+	name string
+	raw  map[string]any
+	pos  map[string]position
+}
+
+func parseSource(name string, data []byte) (*source, error) {
 	text := string(data)
 	var raw map[string]any
 	if _, err := toml.Decode(text, &raw); err != nil {
@@ -121,34 +126,63 @@ func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, e
 		}
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
-	pos := keyPositions(text)
-	fail := func(err error) error {
-		var fe *sim.FieldError
-		if !errors.As(err, &fe) {
-			return &Error{File: name, Msg: err.Error()}
-		}
-		e := &Error{File: name, Key: fe.Key, Msg: fe.Msg}
-		if p, ok := locate(pos, fe.Key); ok {
-			e.Line, e.Col = p.Line, p.Col
-		}
-		return e
-	}
+	return &source{name: name, raw: raw, pos: keyPositions(text)}, nil
+}
 
+// fail turns an error about a key of this file into an *Error placed where
+// the key is written.
+func (src *source) fail(err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	var fe *sim.FieldError
+	if !errors.As(err, &fe) {
+		return &Error{File: src.name, Msg: err.Error()}
+	}
+	e := &Error{File: src.name, Key: fe.Key, Msg: fe.Msg}
+	if p, ok := locate(src.pos, fe.Key); ok {
+		e.Line, e.Col = p.Line, p.Col
+	}
+	return e
+}
+
+func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, error) {
+	if depth > maxExtends {
+		return nil, &Error{File: name, Key: "extends", Msg: fmt.Sprintf("more than %d levels of extends (a cycle?)", maxExtends)}
+	}
+	src, err := parseSource(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := src.raw["sweep"]; ok {
+		return nil, src.fail(&sim.FieldError{Key: "sweep", Msg: "this file defines a sweep: run it with `rewardmix sweep`, or extend it without its [sweep] table"})
+	}
+	return loadSource(src, resolve, depth)
+}
+
+// loadSource builds the config a parsed file describes (without [sweep]).
+func loadSource(src *source, resolve Resolver, depth int) (*sim.Config, error) {
+	raw := make(map[string]any, len(src.raw))
+	for k, v := range src.raw {
+		if k != "extends" && k != "sweep" {
+			raw[k] = v
+		}
+	}
 	var cfg *sim.Config
 	merge := false
-	if ext, ok := raw["extends"]; ok {
+	if ext, ok := src.raw["extends"]; ok {
 		ref, ok := ext.(string)
 		if !ok {
-			return nil, fail(typeErr("extends", ext, "a preset name or a path"))
+			return nil, src.fail(typeErr("extends", ext, "a preset name or a path"))
 		}
-		delete(raw, "extends")
-		base, err := loadRef(name, ref, resolve, depth)
+		base, err := loadRef(src.name, ref, resolve, depth)
 		if err != nil {
 			var ce *Error
 			if errors.As(err, &ce) {
-				return nil, err
+				return nil, err // an error inside the extended file names that file
 			}
-			return nil, fail(&sim.FieldError{Key: "extends", Msg: err.Error()})
+			return nil, src.fail(&sim.FieldError{Key: "extends", Msg: err.Error()})
 		}
 		cfg, merge = base, true
 	} else {
@@ -156,10 +190,10 @@ func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, e
 	}
 	d := &decoder{merge: merge}
 	if err := d.decodeStruct(raw, rvalue(cfg), ""); err != nil {
-		return nil, fail(err)
+		return nil, src.fail(err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fail(err)
+		return nil, src.fail(err)
 	}
 	return cfg, nil
 }

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -16,6 +17,7 @@ type position struct{ Line, Col int }
 func keyPositions(text string) map[string]position {
 	pos := map[string]position{}
 	table := ""
+	arrays := map[string]int{} // [[name]] headers seen so far, per name
 	inMultiline := "" // the closing delimiter of a multi-line string, if inside one
 	depth := 0        // bracket depth of a multi-line array or inline table value
 	for i, line := range strings.Split(stripBOM(text), "\n") {
@@ -37,7 +39,8 @@ func keyPositions(text string) map[string]position {
 		}
 		if trimmed[0] == '[' {
 			inner := strings.TrimPrefix(trimmed, "[[")
-			if inner == trimmed {
+			isArray := inner != trimmed
+			if !isArray {
 				inner = trimmed[1:]
 			}
 			end := strings.IndexByte(inner, ']')
@@ -46,6 +49,13 @@ func keyPositions(text string) map[string]position {
 			}
 			table = dotted(inner[:end])
 			if _, ok := pos[table]; !ok {
+				pos[table] = position{ln, col}
+			}
+			if isArray {
+				// The n-th [[a.b]] table is a.b[n], as decode errors name it.
+				n := arrays[table]
+				arrays[table] = n + 1
+				table = fmt.Sprintf("%s[%d]", table, n)
 				pos[table] = position{ln, col}
 			}
 			continue
@@ -158,9 +168,11 @@ func locate(pos map[string]position, key string) (position, bool) {
 	if p, ok := pos[key]; ok {
 		return p, true
 	}
-	// Array element paths such as table.x[3] belong to table.x.
-	if i := strings.IndexByte(key, '['); i >= 0 {
-		return locate(pos, key[:i])
+	// An element path such as table.x[3] belongs to table.x.
+	if strings.HasSuffix(key, "]") {
+		if i := strings.LastIndexByte(key, '['); i > 0 {
+			return locate(pos, key[:i])
+		}
 	}
 	var best position
 	found := false

@@ -427,3 +427,34 @@ func join(path, k string) string {
 	}
 	return path + "." + k
 }
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Contexts = cloneMap(c.Contexts)
+	d.Segments = cloneMap(c.Segments)
+	d.Responses = cloneMap(c.Responses)
+	d.Signals = cloneMap(c.Signals)
+	for n, s := range d.Signals {
+		if s.Table != nil {
+			t := make(map[string][]float64, len(s.Table))
+			for k, v := range s.Table {
+				t[k] = append([]float64(nil), v...)
+			}
+			s.Table = t
+			d.Signals[n] = s
+		}
+	}
+	return &d
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -34,6 +34,9 @@ type command struct {
 var commands = []command{
 	{"run", "train on a preset or config file and write results", runRun},
 	{"check", "validate config files without running them", runCheck},
+	{"sweep", "run a parameter sweep (parallel, resumable, shardable)", runSweep},
+	{"merge", "join the shard folders of a sweep into one result", runMerge},
+	{"show", "print the resolved config of one run of a sweep folder", runShow},
 	{"presets", "list the built-in presets, or print one", runPresets},
 }
 

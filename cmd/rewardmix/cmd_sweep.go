@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+const sweepSynopsis = `sweep [flags] <sweep.toml>
+
+Runs every run of a sweep (a config with a [sweep] table) on --workers
+goroutines and writes into the output folder: manifest.json, sweep.toml
+(the resolved sweep), runs.log (a crash-safe record of finished runs), and
+when all are done runs.csv, steps.csv and agg.csv. Outputs do not depend on
+--workers, on sharding, or on interruptions followed by --resume.
+
+With --shard i/n (0 <= i < n; by default from SLURM_ARRAY_TASK_ID and
+SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and JOB_COMPLETIONS) it runs
+runs i, i+n, i+2n, ... into DIR-shard-i; 'rewardmix merge' joins the shards.
+Exit status: 0 all runs ok, 1 some runs failed or were interrupted, 2 bad input.`
+
+// errInterrupted reports a sweep stopped before its end.
+var errInterrupted = errors.New("interrupted")
+
+func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep", sweepSynopsis)
+	out := fs.String("o", "", "output folder (default out/<file name>; with a shard, the folder gets -shard-i)")
+	workers := fs.Int("workers", runtime.NumCPU(), "runs at a time")
+	resume := fs.Bool("resume", false, "continue an interrupted sweep in the output folder; finished runs are not redone")
+	force := fs.Bool("force", false, "discard what the output folder holds and start over")
+	shardFlag := fs.String("shard", "", "run one shard i/n of the sweep (0 <= i < n)")
+	dryRun := fs.Bool("dry-run", false, "list the runs and run nothing")
+	maxRuns := fs.Int("max-runs", configs.DefaultMaxRuns, "refuse sweeps with more runs")
+	failFast := fs.Bool("fail-fast", false, "stop at the first failed run")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return inputErrorf("want one sweep file, got %d arguments (see 'rewardmix sweep --help')", len(pos))
+	}
+	if *workers < 1 || *workers > 1024 {
+		return inputErrorf("--workers %d: want 1 to 1024", *workers)
+	}
+	if *maxRuns < 1 {
+		return inputErrorf("--max-runs %d: want at least 1", *maxRuns)
+	}
+	sh, err := resolveShard(*shardFlag, os.Getenv)
+	if err != nil {
+		return err
+	}
+	s, err := loadSweep(pos[0], *maxRuns)
+	if err != nil {
+		return err
+	}
+	indices := shardIndices(s.Len(), sh)
+	sh.Runs = len(indices)
+	if *dryRun {
+		fmt.Fprintf(stdout, "%s: %d runs (%d points x %d seeds, mode %s); shard %d/%d holds %d\n",
+			pos[0], s.Len(), s.Points(), len(s.Seeds), s.Mode, sh.Index, sh.Count, len(indices))
+		fmt.Fprintf(stdout, "run_id\tseed\t%s\n", strings.Join(axisKeys(s), "\t"))
+		for _, i := range indices {
+			r := s.Run(i)
+			params := make([]string, len(r.Params))
+			for k, p := range r.Params {
+				params[k] = configs.FormatParam(p)
+			}
+			fmt.Fprintf(stdout, "%s\t%d\t%s\n", r.ID, r.Seed, strings.Join(params, "\t"))
+		}
+		return nil
+	}
+	if *out == "" {
+		*out = filepath.Join("out", stem(pos[0]))
+	}
+	dir := *out
+	if sh.Count > 1 {
+		dir = fmt.Sprintf("%s-shard-%d", filepath.Clean(dir), sh.Index)
+	}
+	m := newManifest(s, sh)
+	done, valid, err := prepareSweepDir(dir, m, configs.EncodeSweep(s), *resume, *force)
+	if err != nil {
+		return err
+	}
+	// The log holds a prefix of this shard's runs; check it is what we expect.
+	if done > len(indices) {
+		return fmt.Errorf("%s: the run log holds %d runs, the shard only %d", dir, done, len(indices))
+	}
+	todo := indices[done:]
+	log, err := openRunLog(filepath.Join(dir, runLogName), valid)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(stderr, len(indices), done, *quiet)
+	failed, interrupted := 0, false
+	runErr := sim.RunAll(ctx, len(todo), *workers,
+		func(k int) (*sim.Config, error) { return s.Config(s.Run(todo[k])) },
+		func(k int, res *sim.Result, err error) error {
+			r := s.Run(todo[k])
+			rec := recordOf(s, r, res, err)
+			if err := log.append(rec); err != nil {
+				return err
+			}
+			if rec.row.Status != "ok" {
+				failed++
+				prog.note(fmt.Sprintf("run %s (%s) failed: %s", r.ID, s.Describe(r), rec.row.Error))
+				if *failFast {
+					return errFailFast
+				}
+			}
+			prog.step()
+			return nil
+		})
+	prog.finish()
+	if cerr := log.Close(); runErr == nil {
+		runErr = cerr
+	}
+	switch {
+	case errors.Is(runErr, errFailFast):
+		return fmt.Errorf("stopped at the first failed run (--fail-fast); %s holds the runs so far; continue with --resume", dir)
+	case runErr != nil && ctx.Err() != nil:
+		interrupted = true
+	case runErr != nil:
+		return runErr
+	}
+	if interrupted {
+		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s --resume", errInterrupted, dir, pos[0], *out)
+	}
+	if err := finalize(dir, axisKeys(s), len(s.Seeds)); err != nil {
+		return err
+	}
+	totalFailed, err := countFailed(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d runs (%d this time, %d failed) -> %s/{runs.csv,steps.csv,agg.csv,manifest.json}\n",
+		pos[0], len(indices), len(todo), totalFailed, dir)
+	if totalFailed > 0 {
+		return fmt.Errorf("%d of %d runs failed; see the status and error columns of %s", totalFailed, len(indices), filepath.Join(dir, "runs.csv"))
+	}
+	return nil
+}
+
+var errFailFast = errors.New("fail-fast")
+
+func loadSweep(path string, maxRuns int) (*configs.Sweep, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, inputErrorf("%s: no such file", path)
+		}
+		return nil, &inputError{err}
+	}
+	return configs.LoadSweep(path, data, readRelative, maxRuns)
+}
+
+func axisKeys(s *configs.Sweep) []string {
+	keys := make([]string, len(s.Axes))
+	for i, ax := range s.Axes {
+		keys[i] = ax.Key
+	}
+	return keys
+}
+
+// recordOf turns a finished (or failed) run into its log record.
+func recordOf(s *configs.Sweep, r configs.Run, res *sim.Result, err error) *logRecord {
+	rec := &logRecord{row: runRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: "ok"}}
+	for _, p := range r.Params {
+		rec.row.Params = append(rec.row.Params, configs.FormatParam(p))
+	}
+	if err != nil {
+		rec.row.Status, rec.row.Error = "failed", err.Error()
+		return rec
+	}
+	rec.row.Metrics = res.Metrics
+	rec.row.Final = res.Values[len(res.Values)-1]
+	rec.steps = appendStepsCSV(nil, r.ID, res.Metrics, res.Values)
+	return rec
+}
+
+// resolveShard reads --shard i/n, else the array-job environment of Slurm
+// or a Kubernetes Indexed Job, else returns shard 0/1.
+func resolveShard(flagVal string, getenv func(string) string) (shardInfo, error) {
+	parse := func(src, i, n string) (shardInfo, error) {
+		ii, err1 := strconv.Atoi(strings.TrimSpace(i))
+		nn, err2 := strconv.Atoi(strings.TrimSpace(n))
+		if err1 != nil || err2 != nil || nn < 1 || ii < 0 || ii >= nn {
+			return shardInfo{}, inputErrorf("%s: want shard i/n with 0 <= i < n, got %s/%s", src, i, n)
+		}
+		return shardInfo{Index: ii, Count: nn}, nil
+	}
+	if flagVal != "" {
+		i, n, ok := strings.Cut(flagVal, "/")
+		if !ok {
+			return shardInfo{}, inputErrorf("--shard %s: want i/n, for example 3/16", flagVal)
+		}
+		return parse("--shard", i, n)
+	}
+	if id := getenv("SLURM_ARRAY_TASK_ID"); id != "" {
+		n := getenv("SLURM_ARRAY_TASK_COUNT")
+		if n == "" {
+			return shardInfo{}, inputErrorf("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard i/n")
+		}
+		// Arrays may start at 1 (--array=1-16): count from the first task.
+		if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
+			a, err1 := strconv.Atoi(id)
+			b, err2 := strconv.Atoi(lo)
+			if err1 == nil && err2 == nil {
+				id = strconv.Itoa(a - b)
+			}
+		}
+		return parse("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT", id, n)
+	}
+	if id := getenv("JOB_COMPLETION_INDEX"); id != "" {
+		n := getenv("JOB_COMPLETIONS")
+		if n == "" {
+			return shardInfo{}, inputErrorf("JOB_COMPLETION_INDEX is set but JOB_COMPLETIONS is not (set it to the Job's completions); or pass --shard i/n")
+		}
+		return parse("JOB_COMPLETION_INDEX/JOB_COMPLETIONS", id, n)
+	}
+	return shardInfo{Index: 0, Count: 1}, nil
+}
+
+// shardIndices returns the runs of a shard: i, i+n, i+2n, ...
+func shardIndices(total int, sh shardInfo) []int {
+	var idx []int
+	for i := sh.Index; i < total; i += sh.Count {
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// prepareSweepDir makes dir ready to receive the sweep's runs and returns
+// how many of the shard's runs its log already holds and the log's valid
+// length. A new or empty folder is set up; a folder holding this sweep is
+// continued only with resume; anything else is refused unless force.
+func prepareSweepDir(dir string, m *manifest, sweepFile []byte, resume, force bool) (done int, valid int64, err error) {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist), err == nil && len(ents) == 0:
+	case err != nil:
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return 0, 0, inputErrorf("output folder %s exists and is not a folder", dir)
+		}
+		return 0, 0, err
+	default:
+		old, merr := readManifest(dir)
+		switch {
+		case merr != nil && !force:
+			return 0, 0, inputErrorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
+		case merr != nil:
+			return 0, 0, inputErrorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
+		case force:
+			if err := clearSweepDir(dir); err != nil {
+				return 0, 0, err
+			}
+		case old.SweepHash != m.SweepHash || old.Shard.Index != m.Shard.Index || old.Shard.Count != m.Shard.Count:
+			return 0, 0, inputErrorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
+				dir, old.SweepHash, old.Shard.Index, old.Shard.Count, m.SweepHash, m.Shard.Index, m.Shard.Count)
+		case !resume:
+			return 0, 0, inputErrorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
+		default:
+			valid, err = scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
+				want := m.Shard.Index + done*m.Shard.Count
+				if rec.row.Index != want {
+					return fmt.Errorf("%s: run log out of order: record %d is run %d, want %d", dir, done, rec.row.Index, want)
+				}
+				done++
+				return nil
+			})
+			return done, valid, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, 0, err
+	}
+	mj, err := marshalJSON(m)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, sweepName), sweepFile); err != nil {
+		return 0, 0, err
+	}
+	return 0, 0, writeFileAtomic(filepath.Join(dir, manifestName), mj)
+}
+
+// sweepFiles are the files a sweep folder may hold.
+var sweepFiles = []string{manifestName, sweepName, runLogName, "runs.csv", "steps.csv", "agg.csv"}
+
+func clearSweepDir(dir string) error {
+	for _, f := range sweepFiles {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+func countFailed(dir string) (int, error) {
+	n := 0
+	_, err := scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
+		if rec.row.Status != "ok" {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

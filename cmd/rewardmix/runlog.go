@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"strconv"
+)
+
+// A run log is the crash-safe store of a sweep's finished runs: an
+// append-only file of records, each
+//
+//	R <index> <length> <crc32>\n<payload of length bytes>
+//
+// whose payload is the run's JSON row on one line followed by its step
+// series as CSV lines (run_id,step,metric,value). A record is written with
+// one write and synced before the next run's; a torn or corrupt tail (after
+// kill -9 or a full disk) fails its length or checksum and is cut off on
+// resume, so no run is ever half-recorded.
+const runLogName = "runs.log"
+
+// runRow is what runs.csv and agg.csv need of one run.
+type runRow struct {
+	Index   int       `json:"index"`
+	ID      string    `json:"run_id"`
+	Seed    uint64    `json:"seed"`
+	Params  []string  `json:"params"`
+	Status  string    `json:"status"` // ok | failed
+	Error   string    `json:"error,omitempty"`
+	Metrics []string  `json:"metrics,omitempty"`
+	Final   []float64 `json:"final,omitempty"`
+}
+
+type logRecord struct {
+	row   runRow
+	steps []byte // CSV lines, no header
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func encodeRecord(rec *logRecord) ([]byte, error) {
+	js, err := json.Marshal(rec.row)
+	if err != nil {
+		return nil, err
+	}
+	payload := make([]byte, 0, len(js)+1+len(rec.steps))
+	payload = append(payload, js...)
+	payload = append(payload, '\n')
+	payload = append(payload, rec.steps...)
+	head := fmt.Sprintf("R %d %d %08x\n", rec.row.Index, len(payload), crc32.Checksum(payload, crcTable))
+	return append([]byte(head), payload...), nil
+}
+
+// logReader reads the records of a run log in order.
+type logReader struct {
+	br    *bufio.Reader
+	valid int64 // bytes of whole, valid records read so far
+}
+
+func newLogReader(r io.Reader) *logReader {
+	return &logReader{br: bufio.NewReaderSize(r, 1<<20)}
+}
+
+// next returns the next valid record, or nil at the end of the log or at
+// the first record that is incomplete or corrupt (a torn tail).
+func (lr *logReader) next() *logRecord {
+	head, err := lr.br.ReadBytes('\n')
+	if err != nil {
+		return nil
+	}
+	var idx, n int
+	var crc uint32
+	if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 || n > 1<<34 {
+		return nil
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(lr.br, payload); err != nil {
+		return nil
+	}
+	if crc32.Checksum(payload, crcTable) != crc {
+		return nil
+	}
+	nl := bytes.IndexByte(payload, '\n')
+	if nl < 0 {
+		return nil
+	}
+	rec := &logRecord{steps: payload[nl+1:]}
+	if err := json.Unmarshal(payload[:nl], &rec.row); err != nil || rec.row.Index != idx {
+		return nil
+	}
+	lr.valid += int64(len(head) + n)
+	return rec
+}
+
+// readRecords calls fn for each valid record of a log in order and returns
+// the byte length of the valid prefix (where a torn tail begins).
+func readRecords(r io.Reader, fn func(rec *logRecord) error) (int64, error) {
+	lr := newLogReader(r)
+	for rec := lr.next(); rec != nil; rec = lr.next() {
+		if err := fn(rec); err != nil {
+			return lr.valid, err
+		}
+	}
+	return lr.valid, nil
+}
+
+// runLog appends records to a log file.
+type runLog struct {
+	f *os.File
+}
+
+// openRunLog opens (creating if needed) the log at path for appending after
+// cutting it to valid bytes.
+func openRunLog(path string, valid int64) (*runLog, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(valid); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(valid, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &runLog{f: f}, nil
+}
+
+// append writes a record and syncs it to disk before returning.
+func (l *runLog) append(rec *logRecord) error {
+	if err := l.appendNoSync(rec); err != nil {
+		return err
+	}
+	return l.f.Sync()
+}
+
+func (l *runLog) appendNoSync(rec *logRecord) error {
+	b, err := encodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	_, err = l.f.Write(b)
+	return err
+}
+
+func (l *runLog) Close() error { return l.f.Close() }
+
+// scanLog reads a log file, returning the valid prefix length; a missing
+// file is an empty log.
+func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return readRecords(f, fn)
+}
+
+// appendStepsCSV formats one run's step series as run_id,step,metric,value
+// lines.
+func appendStepsCSV(dst []byte, id string, metrics []string, values [][]float64) []byte {
+	for t, row := range values {
+		for k, v := range row {
+			dst = append(dst, id...)
+			dst = append(dst, ',')
+			dst = strconv.AppendInt(dst, int64(t), 10)
+			dst = append(dst, ',')
+			dst = append(dst, metrics[k]...)
+			dst = append(dst, ',')
+			dst = strconv.AppendFloat(dst, v, 'g', -1, 64)
+			dst = append(dst, '\n')
+		}
+	}
+	return dst
+}
