@@ -18,8 +18,8 @@ func keyPositions(text string) map[string]position {
 	pos := map[string]position{}
 	table := ""
 	arrays := map[string]int{} // [[name]] headers seen so far, per name
-	inMultiline := "" // the closing delimiter of a multi-line string, if inside one
-	depth := 0        // bracket depth of a multi-line array or inline table value
+	inMultiline := ""          // the closing delimiter of a multi-line string, if inside one
+	depth := 0                 // bracket depth of a multi-line array or inline table value
 	for i, line := range strings.Split(stripBOM(text), "\n") {
 		ln := i + 1
 		if inMultiline != "" {

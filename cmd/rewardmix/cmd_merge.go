@@ -126,4 +126,3 @@ func mergeLogs(dir string, shards []string) error {
 	}
 	return log.Close()
 }
-

@@ -223,6 +223,9 @@ func TestHelp(t *testing.T) {
 		"run":     {"-o", "-seed"},
 		"check":   nil,
 		"presets": nil,
+		"sweep":   {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet"},
+		"merge":   {"-o", "-force"},
+		"show":    nil,
 	}
 	if len(flags) != len(commands) {
 		t.Fatalf("test knows %d commands, dispatch has %d", len(flags), len(commands))
@@ -247,7 +250,7 @@ func TestHelp(t *testing.T) {
 					t.Errorf("%v: stdout does not start with the usage line:\n%s", args, r.stdout)
 				}
 				for _, f := range want {
-					if !strings.Contains(r.stdout, "  "+f+" ") {
+					if !strings.Contains(r.stdout, "  "+f+" ") && !strings.Contains(r.stdout, "  "+f+"\n") {
 						t.Errorf("%v: help does not name flag %s:\n%s", args, f, r.stdout)
 					}
 				}

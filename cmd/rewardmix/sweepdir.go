@@ -309,4 +309,3 @@ func (a *aggregator) write(w *csv.Writer, params []string) {
 		w.Write(row)
 	}
 }
-
