@@ -93,8 +93,13 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.cellLogits[c] = make([]float64, A)
 		}
 		e.memLogits = make([]float64, A)
-		e.logits = make([]float64, A)
 		e.logRef = make([]float64, A)
+		e.cellMax = make([]float64, C)
+		e.zeroKL = make([]float64, C)
+		e.cellExp = make([][]float64, C)
+		for c := range e.cellExp {
+			e.cellExp[c] = make([]float64, A)
+		}
 		for a, r := range tr.ref {
 			e.logRef[a] = math.Log(r)
 		}
@@ -115,41 +120,73 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		}
 	}
 	probs := make([]float64, A)
+	// exp(l) factorises as exp(cell logits) x exp(m memLogits): per step one
+	// exponential per cell and response, per user one per response.
+	for c := range w.cellProb {
+		e.cellMax[c] = maxOf(e.cellLogits[c])
+		for a, v := range e.cellLogits[c] {
+			e.cellExp[c][a] = math.Exp(v - e.cellMax[c])
+		}
+		e.zeroKL[c] = policy.KL(tr.cellProbs[c], tr.ref)
+	}
+	memExp := make([]float64, A)
+	ml := make([]float64, A)
 	for u, s := range w.userSeg {
 		m := 0.0
 		if memOn {
 			m = tr.mem[u]
 		}
 		e.mem[s] += tr.mem[u]
+		if m == 0 {
+			// The memory-free policy, the same for every such user.
+			for c, pc := range w.cellProb {
+				base := (s*C + c) * A
+				for a, p := range tr.cellProbs[c] {
+					e.mass[base+a] += p
+				}
+				e.kl[s] += pc * e.zeroKL[c]
+			}
+			continue
+		}
+		for a := range ml {
+			ml[a] = m * e.memLogits[a]
+		}
+		memMax := maxOf(ml)
+		for a, v := range ml {
+			memExp[a] = math.Exp(v - memMax)
+		}
 		for c, pc := range w.cellProb {
 			if pc == 0 {
 				continue
 			}
-			l := e.logits
-			copy(l, e.cellLogits[c])
-			if m != 0 {
-				for a := range l {
-					l[a] += m * e.memLogits[a]
-				}
-			}
-			// pi = softmax(l); KL = sum_a pi_a (l_a - lse) - sum_a pi_a log ref_a.
-			mx := l[0]
-			for _, v := range l[1:] {
-				mx = math.Max(mx, v)
-			}
 			sum := 0.0
-			for a, v := range l {
-				probs[a] = math.Exp(v - mx)
+			for a := range probs {
+				probs[a] = e.cellExp[c][a] * memExp[a]
 				sum += probs[a]
 			}
-			lse := mx + math.Log(sum)
+			lse := e.cellMax[c] + memMax + math.Log(sum)
+			if !(sum > 1e-280) {
+				// The two factors' maxima are at different responses and too
+				// far apart for the product: take the softmax directly.
+				for a := range probs {
+					probs[a] = e.cellLogits[c][a] + ml[a]
+				}
+				mx := maxOf(probs)
+				sum = 0
+				for a, v := range probs {
+					probs[a] = math.Exp(v - mx)
+					sum += probs[a]
+				}
+				lse = mx + math.Log(sum)
+			}
+			// KL = sum_a pi_a (l_a - lse - log ref_a).
 			inv := 1 / sum
 			kl := 0.0
 			base := (s*C + c) * A
 			for a := range probs {
 				p := probs[a] * inv
 				if p > 0 {
-					kl += p * (l[a] - lse - e.logRef[a])
+					kl += p * (e.cellLogits[c][a] + ml[a] - lse - e.logRef[a])
 				}
 				e.mass[base+a] += p
 				e.moment[base+a] += m * p
@@ -225,8 +262,18 @@ type evalWork struct {
 	kl, mem      []float64 // per segment
 	cellLogits   [][]float64
 	memLogits    []float64
-	logits       []float64
 	logRef       []float64
+	cellMax      []float64   // max logit per cell at memory 0
+	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
+	zeroKL       []float64   // KL to the reference per cell at memory 0
+}
+
+func maxOf(x []float64) float64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = math.Max(m, v)
+	}
+	return m
 }
 
 // offlineCorrectness is the offline eval: P(correct) on verifiable prompts
