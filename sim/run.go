@@ -129,6 +129,7 @@ type trainer struct {
 
 	// workspaces
 	probs, coef, memv []float64
+	logits, logRef    []float64
 	r, adv            [][]float64 // [signal][sample]
 	sampleP           []float64
 	batch             []batchItem
@@ -176,6 +177,11 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	}
 	tr.probs = make([]float64, A)
 	tr.coef = make([]float64, A)
+	tr.logits = make([]float64, A)
+	tr.logRef = make([]float64, A)
+	for a, r := range tr.ref {
+		tr.logRef[a] = math.Log(r)
+	}
 	tr.memv = make([]float64, 1)
 	n := A
 	switch cfg.Train.Algorithm {
@@ -290,24 +296,27 @@ func (tr *trainer) stepExpected(t int) {
 	w := tr.w
 	A := len(w.responses)
 	agg := tr.cfg.Train.Aggregation
+	kl := tr.grads[len(tr.grads)-1]
 	for n := range tr.batch {
 		b := &tr.batch[n]
 		b.user, b.cell, b.mem = tr.draw(t)
 		x := tr.context(b.cell, b.mem)
-		tr.pol.Probs(b.probs, x)
+		tr.pol.Logits(tr.logits, x)
+		lse := softmaxLSE(b.probs, tr.logits)
+		seg := w.userSeg[b.user]
+		r0, slope, out := w.rew0[b.cell][seg], w.rewSlope[b.cell][seg], w.outcome[b.cell][0]
 		b.syc = 0
 		for a := 0; a < A; a++ {
-			o := tr.outcome(b.cell, b.user, a, b.mem)
-			b.syc += b.probs[a] * o.Sycophantic
-			for i, sig := range w.sigs {
-				if tr.weights[i] != 0 {
-					tr.r[i][a] = sig.Expected(&o)
+			b.syc += b.probs[a] * out[a].Sycophantic
+			for i, wi := range tr.weights {
+				if wi != 0 {
+					tr.r[i][a] = r0[a][i] + b.mem*slope[a][i] // rewards are affine in memory
 				}
 			}
 		}
 		reward.Advantages(tr.adv, tr.r, tr.weights, b.probs, agg)
-		for i := range w.sigs {
-			if tr.weights[i] == 0 {
+		for i, wi := range tr.weights {
+			if wi == 0 {
 				continue
 			}
 			for a := 0; a < A; a++ {
@@ -315,8 +324,35 @@ func (tr *trainer) stepExpected(t int) {
 			}
 			tr.pol.AddScore(tr.grads[i], x, tr.coef)
 		}
-		tr.addKL(x, b.probs)
+		// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a).
+		klv := 0.0
+		for a, p := range b.probs {
+			tr.coef[a] = tr.logits[a] - lse - tr.logRef[a]
+			klv += p * tr.coef[a]
+		}
+		for a, p := range b.probs {
+			tr.coef[a] = p * (tr.coef[a] - klv)
+		}
+		tr.pol.AddScore(kl, x, tr.coef)
 	}
+}
+
+// softmaxLSE writes softmax(logits) into probs and returns log-sum-exp.
+func softmaxLSE(probs, logits []float64) float64 {
+	mx := logits[0]
+	for _, v := range logits[1:] {
+		mx = math.Max(mx, v)
+	}
+	sum := 0.0
+	for a, v := range logits {
+		probs[a] = math.Exp(v - mx)
+		sum += probs[a]
+	}
+	inv := 1 / sum
+	for a := range probs {
+		probs[a] *= inv
+	}
+	return mx + math.Log(sum)
 }
 
 // stepReinforce: one sampled response per prompt, advantages over the whole
