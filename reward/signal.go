@@ -113,15 +113,15 @@ type Signal struct {
 	Name string
 	Spec Spec
 
-	table     [][]float64 // [context][response], resolved by the caller
-	thumbScal float64     // multiplier applied to Up/Down
+	table       [][]float64 // [context][response], resolved by the caller
+	thumbScalee float64     // multiplier applied to Up/Down
 }
 
 // New builds a signal. table is the resolved reward table for KindTable
 // (indexed [context][response]) and is ignored otherwise; meanFeedback is the
 // population's mean feedback rate, used by thumbs with PerFeedback.
 func New(name string, s Spec, table [][]float64, meanFeedback float64) (*Signal, error) {
-	sig := &Signal{Name: name, Spec: s, table: table, thumbScal: 1}
+	sig := &Signal{Name: name, Spec: s, table: table, thumbScalee: 1}
 	switch s.Kind {
 	case KindCorrectness, KindSpec, KindMemory:
 	case KindThumbs:
@@ -129,7 +129,7 @@ func New(name string, s Spec, table [][]float64, meanFeedback float64) (*Signal,
 			if !(meanFeedback > 0) {
 				return nil, fmt.Errorf("signal %s: per_feedback needs a positive mean feedback rate", name)
 			}
-			sig.thumbScal = 1 / meanFeedback
+			sig.thumbScalee = 1 / meanFeedback
 		}
 	case KindTable:
 		if table == nil {
@@ -155,7 +155,7 @@ func (g *Signal) Expected(o *Outcome) float64 {
 		flag := s.Detection*o.Sycophantic + s.FalsePositive*(1-o.Sycophantic)
 		return 1 - flag
 	case KindThumbs:
-		return g.thumbScal * o.FeedbackRate * (o.ThumbsUp*s.Up + (1-o.ThumbsUp)*s.Down)
+		return g.thumbScalee * o.FeedbackRate * (o.ThumbsUp*s.Up + (1-o.ThumbsUp)*s.Down)
 	case KindMemory:
 		return o.Memory * o.Endorse
 	case KindTable:
@@ -188,9 +188,9 @@ func (g *Signal) Sample(o *Outcome, rng *rand.Rand) float64 {
 			return 0
 		}
 		if rng.Float64() < o.ThumbsUp {
-			return g.thumbScal * s.Up
+			return g.thumbScalee * s.Up
 		}
-		return g.thumbScal * s.Down
+		return g.thumbScalee * s.Down
 	case KindMemory:
 		return o.Memory * b2f(rng.Float64() < o.Endorse)
 	case KindTable:

@@ -129,7 +129,12 @@ const (
 	MaxSteps     = 1_000_000
 	MaxBatch     = 1_000_000
 	MaxUsers     = 1_000_000
-	MaxNamed     = 64 // entries per named table
+	MaxNamed     = 32 // entries per named table
+	// MaxWork bounds steps x (users x cells x responses + batch x group x
+	// responses x signals), the order of a run's arithmetic: about an hour.
+	MaxWork = 2e11
+	// MaxValues bounds (steps+1) x metrics, the values a result holds.
+	MaxValues = 5e7
 	shareEpsilon = 1e-9
 )
 
@@ -196,6 +201,8 @@ func (c *Config) Validate() error {
 		c.validateSegments,
 		c.validateResponses,
 		c.validateSignals,
+		c.validatePopulation,
+		c.validateSize,
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {
@@ -310,6 +317,51 @@ func (c *Config) validateSignals() error {
 	}
 	if _, ok := c.Signals[c.Primary]; !ok {
 		return &FieldError{"primary", fmt.Sprintf("no signal named %q (signals: %s)", c.Primary, strings.Join(Names(c.Signals), ", "))}
+	}
+	return nil
+}
+
+// validatePopulation checks what depends on how users split over segments.
+func (c *Config) validatePopulation() error {
+	segs := Names(c.Segments)
+	shares := make([]float64, len(segs))
+	for i, n := range segs {
+		shares[i] = c.Segments[n].Share
+	}
+	counts := segmentCounts(shares, c.Population.Users)
+	feedback := 0.0
+	for i, n := range segs {
+		if counts[i] == 0 && shares[i] > 0 {
+			need := int(math.Ceil(1 / shares[i]))
+			return &FieldError{"population.users", fmt.Sprintf("%d users leave segment %s (share %g) with none; use at least %d", c.Population.Users, n, shares[i], need)}
+		}
+		feedback += float64(counts[i]) * c.Segments[n].FeedbackRate
+	}
+	for _, n := range Names(c.Signals) {
+		if s := c.Signals[n]; s.Kind == reward.KindThumbs && s.PerFeedback && feedback == 0 {
+			return &FieldError{"signals." + n + ".per_feedback", "per_feedback divides by the mean feedback rate, but no segment gives feedback (every feedback_rate is 0)"}
+		}
+	}
+	return nil
+}
+
+// validateSize refuses configurations too large to run in reasonable time
+// and memory.
+func (c *Config) validateSize() error {
+	cells := 2 * float64(len(c.Contexts))
+	A := float64(len(c.Responses))
+	group := 1.0
+	if c.Train.Algorithm == "grpo" {
+		group = float64(c.Train.GroupSize)
+	}
+	steps := float64(c.Train.Steps)
+	work := steps * (float64(c.Population.Users)*cells*A + float64(c.Train.BatchSize)*group*A*float64(len(c.Signals)+1))
+	if work > MaxWork {
+		return &FieldError{"train.steps", fmt.Sprintf("this run needs about %.2g operations (steps x (users x cells x responses + batch x group x responses x signals)), more than the limit of %.0g; reduce train.steps, population.users, train.batch_size or train.group_size", work, MaxWork)}
+	}
+	metrics := float64(16 + 4*len(c.Segments) + 5*len(c.Signals) + len(c.Responses))
+	if v := (steps + 1) * metrics; v > MaxValues {
+		return &FieldError{"train.steps", fmt.Sprintf("%d steps x about %.0f metrics is %.2g values, more than the limit of %.0g; reduce train.steps", c.Train.Steps, metrics, v, MaxValues)}
 	}
 	return nil
 }

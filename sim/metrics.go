@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/rewardmix/rewardmix/policy"
+	"github.com/rewardmix/rewardmix/reward"
 )
 
 // metricIndex fixes the position of every metric in a row. Metric names are
@@ -16,7 +17,6 @@ type metricIndex struct {
 	proxy, kl, up, upSeg, offl  int
 	rew, weight, infl, inflKL   int // rew, weight, infl, align: first of len(signals)
 	align, memSeg, share, gnorm int // memSeg: -1 without memory
-	nSeg, nSig, nResp           int
 }
 
 func newMetricIndex(w *world) metricIndex {
@@ -33,7 +33,6 @@ func newMetricIndex(w *world) metricIndex {
 		}
 		return out
 	}
-	ix.nSeg, ix.nSig, ix.nResp = len(w.segments), len(w.signals), len(w.responses)
 	ix.syc = add("sycophancy_rate")
 	ix.sycSeg = add(prefixed("sycophancy_rate/", w.segments)...)
 	ix.gold = add("gold_utility")
@@ -196,7 +195,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	}
 
 	weights := make([]float64, S)
-	effectiveWeights(weights, w, t, tr.cfg.Train.Weights)
+	reward.EffectiveWeights(weights, w.specs, t, tr.cfg.Train.Weights)
 	N := float64(len(w.userSeg))
 	var syc, gold, help, honest, well, fb, up, kl float64
 	rew := make([]float64, S)
@@ -283,7 +282,7 @@ func (tr *trainer) offlineCorrectness() float64 {
 	w := tr.w
 	num, den := 0.0, 0.0
 	for c, pc := range w.cellProb {
-		if w.cellWrng[c] || !w.outcome[c][0][0].Verifiable || pc == 0 {
+		if w.cellWrong[c] || !w.outcome[c][0][0].Verifiable || pc == 0 {
 			continue
 		}
 		for a, pa := range tr.cellProbs[c] {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
 )
 
@@ -43,10 +44,10 @@ func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	}
 	A := len(w.responses)
 	weights := make([]float64, len(w.sigs))
-	effectiveWeights(weights, w, step, cfg.Train.Weights)
+	reward.EffectiveWeights(weights, w.specs, step, cfg.Train.Weights)
 	ref := make([]float64, A)
 	copy(ref, w.features.Prior)
-	softmaxInPlace(ref)
+	policy.Softmax(ref)
 	N := float64(len(w.userSeg))
 	opt := &Optimum{}
 	for c, pc := range w.cellProb {
@@ -63,7 +64,7 @@ func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 		for a := range p {
 			p[a] = math.Log(ref[a]) + R[a]/cfg.Train.Beta
 		}
-		softmaxInPlace(p)
+		policy.Softmax(p)
 		for a, pa := range p {
 			opt.Sycophancy += pc * pa * w.outcome[c][0][a].Sycophantic
 		}
@@ -128,19 +129,4 @@ func CriticalWeight(cfg *Config, signal string, step int, level float64) (float6
 		}
 	}
 	return (lo + hi) / 2, nil
-}
-
-func softmaxInPlace(x []float64) {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = math.Max(m, v)
-	}
-	s := 0.0
-	for i, v := range x {
-		x[i] = math.Exp(v - m)
-		s += x[i]
-	}
-	for i := range x {
-		x[i] /= s
-	}
 }

@@ -16,7 +16,7 @@ type Result struct {
 	Metrics []string
 	Values  [][]float64 // Values[step][metric]
 	Summary Summary
-	// Policy is the trained policy; Reference the frozen reference policy.
+	// Policy is the trained policy (theta = 0 is the frozen reference).
 	Policy *policy.Policy
 }
 

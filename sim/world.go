@@ -14,10 +14,10 @@ type world struct {
 
 	contexts, segments, responses, signals []string
 
-	cellProb []float64 // P(cell)
-	cellCDF  []float64
-	cellCtx  []int // context index of a cell
-	cellWrng []bool
+	cellProb  []float64 // P(cell)
+	cellCDF   []float64
+	cellCtx   []int // context index of a cell
+	cellWrong []bool
 
 	// outcome[cell][segment][response] with Memory left at 0.
 	outcome [][][]reward.Outcome
@@ -30,9 +30,8 @@ type world struct {
 	segUsers   []int     // number of users per segment
 	disclosure []float64 // per segment
 
-	specs   []reward.Spec
-	sigs    []*reward.Signal
-	primary int
+	specs []reward.Spec
+	sigs  []*reward.Signal
 
 	features policy.Features
 	memDim   int
@@ -103,7 +102,7 @@ func newWorld(c *Config) (*world, error) {
 			cum += p
 			w.cellCDF = append(w.cellCDF, cum)
 			w.cellCtx = append(w.cellCtx, k)
-			w.cellWrng = append(w.cellWrng, wrong == 1)
+			w.cellWrong = append(w.cellWrong, wrong == 1)
 		}
 	}
 	C := len(w.cellProb)
@@ -119,7 +118,7 @@ func newWorld(c *Config) (*world, error) {
 			w.harm[cell][s] = x.Harm * seg.HarmMultiplier
 			row := make([]reward.Outcome, A)
 			for a, rn := range w.responses {
-				row[a] = outcomeOf(w.cellCtx[cell], a, x, w.cellWrng[cell], c.Responses[rn], seg)
+				row[a] = outcomeOf(w.cellCtx[cell], a, x, w.cellWrong[cell], c.Responses[rn], seg)
 			}
 			w.outcome[cell][s] = row
 		}
@@ -146,7 +145,7 @@ func newWorld(c *Config) (*world, error) {
 		w.features.Traits = traits
 	}
 
-	for i, n := range w.signals {
+	for _, n := range w.signals {
 		spec := c.Signals[n]
 		var table [][]float64
 		if spec.Kind == reward.KindTable {
@@ -162,9 +161,6 @@ func newWorld(c *Config) (*world, error) {
 		}
 		w.specs = append(w.specs, spec)
 		w.sigs = append(w.sigs, sig)
-		if n == c.Primary {
-			w.primary = i
-		}
 	}
 	w.rew0 = make([][][][]float64, C)
 	w.rewSlope = make([][][][]float64, C)
@@ -249,8 +245,4 @@ func (w *world) gold(o *reward.Outcome, harm float64) (u, help, honest, well flo
 	honest = 1 - o.Sycophantic
 	well = -harm * o.Sycophantic
 	return g.Helpfulness*help + g.Honesty*honest + g.Wellbeing*well, help, honest, well
-}
-
-func effectiveWeights(dst []float64, w *world, t int, mode string) {
-	reward.EffectiveWeights(dst, w.specs, t, mode)
 }
