@@ -85,10 +85,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	T := cfg.Train.Steps
 	res := &Result{Metrics: tr.metricNames(), Values: make([][]float64, T+1)}
 	for t := 0; t <= T; t++ {
-		if t%16 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		row := make([]float64, len(res.Metrics))
 		tr.evaluate(row, t)

@@ -93,12 +93,17 @@ func runFiles(cfg *sim.Config, res *sim.Result) (map[string][]byte, error) {
 	}, nil
 }
 
-// mixChanges returns the steps at which a signal starts or stops.
+// mixChanges returns the steps at which a signal starts or stops, or memory
+// starts.
 func mixChanges(cfg *sim.Config) []int {
 	seen := map[int]bool{}
 	var steps []int
+	memStart := 0
+	if cfg.Memory.Enabled {
+		memStart = cfg.Memory.StartStep
+	}
 	for _, s := range cfg.Signals {
-		for _, t := range []int{s.StartStep, s.EndStep} {
+		for _, t := range []int{s.StartStep, s.EndStep, memStart} {
 			if t > 0 && t <= cfg.Train.Steps && !seen[t] {
 				seen[t] = true
 				steps = append(steps, t)
@@ -125,13 +130,11 @@ func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
 		{Label: "gold utility (not trained on)", Y: res.Series("gold_utility")}}}
 	infl := plots.Panel{YLabel: "influence (share)", YMin: 0, YMax: 1, Lines: []plots.Line{
 		{Label: cfg.Primary + " (primary)", Y: res.Series("influence/" + cfg.Primary)}}}
-	var markers []plots.Marker
+	markers := []plots.Marker{{X: float64(cfg.Train.UpdateStep), Label: "update"}}
 	for _, t := range mixChanges(cfg) {
-		label := "mix changes"
-		if t == cfg.Train.UpdateStep {
-			label = "update"
+		if t != cfg.Train.UpdateStep {
+			markers = append(markers, plots.Marker{X: float64(t), Label: "mix changes"})
 		}
-		markers = append(markers, plots.Marker{X: float64(t), Label: label})
 	}
 	return &plots.Panels{
 		Title:   fmt.Sprintf("%s: drift over training (seed %d)", cfg.Name, cfg.Seed),
@@ -145,7 +148,13 @@ func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
 // printSummary writes the terminal summary of a run.
 func printSummary(w io.Writer, cfg *sim.Config, res *sim.Result) {
 	s := &res.Summary
-	fmt.Fprintf(w, "%s: %s, %d steps, seed %d; the mix changes at step %d\n", s.Name, s.Algorithm, s.Steps, s.Seed, s.UpdateStep)
+	change := "the mix does not change there"
+	for _, t := range mixChanges(cfg) {
+		if t == s.UpdateStep {
+			change = "the mix changes there"
+		}
+	}
+	fmt.Fprintf(w, "%s: %s, %d steps, seed %d; update step %d (%s)\n", s.Name, s.Algorithm, s.Steps, s.Seed, s.UpdateStep, change)
 	fmt.Fprintf(w, "%-34s %10s %10s %10s\n", "", fmt.Sprintf("step %d", s.BeforeStep), fmt.Sprintf("step %d", s.UpdateStep), fmt.Sprintf("step %d", s.AfterStep))
 	row := func(label, metric string, three bool) {
 		mid := ""

@@ -34,7 +34,7 @@ func TestRunIncident(t *testing.T) {
 	if want := "\nwrote " + d1 + "/{config.toml,drift.png,steps.csv,summary.json}\n"; !strings.HasSuffix(r.stdout, want) {
 		t.Errorf("stdout does not end with %q:\n%s", want, r.stdout)
 	}
-	if !strings.HasPrefix(r.stdout, "incident: expected, 300 steps, seed 1; the mix changes at step 150\n") {
+	if !strings.HasPrefix(r.stdout, "incident: expected, 300 steps, seed 1; update step 150 (the mix changes there)\n") {
 		t.Errorf("stdout does not start with the run's headline:\n%s", r.stdout)
 	}
 
