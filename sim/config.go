@@ -40,7 +40,7 @@ type Train struct {
 	Algorithm    string  `toml:"algorithm"`     // expected | reinforce | grpo
 	Steps        int     `toml:"steps"`         // number of policy updates
 	UpdateStep   int     `toml:"update_step"`   // step at which the candidate update begins (for summaries and markers)
-	BatchSize    int     `toml:"batch_size"`    // prompts per step
+	BatchSize    int     `toml:"batch_size"`    // prompts per step; 0 with expected: every user in every cell
 	GroupSize    int     `toml:"group_size"`    // responses sampled per prompt (grpo)
 	LearningRate float64 `toml:"learning_rate"` // step size
 	Optimizer    string  `toml:"optimizer"`     // sgd | adam
@@ -126,15 +126,15 @@ var (
 
 // Limits that keep one configuration from taking the machine.
 const (
-	MaxSteps     = 1_000_000
-	MaxBatch     = 1_000_000
-	MaxUsers     = 1_000_000
-	MaxNamed     = 32 // entries per named table
+	MaxSteps = 1_000_000
+	MaxBatch = 1_000_000
+	MaxUsers = 1_000_000
+	MaxNamed = 32 // entries per named table
 	// MaxWork bounds steps x (users x cells x responses + batch x group x
 	// responses x signals), the order of a run's arithmetic: about an hour.
 	MaxWork = 2e11
 	// MaxValues bounds (steps+1) x metrics, the values a result holds.
-	MaxValues = 5e7
+	MaxValues    = 5e7
 	shareEpsilon = 1e-9
 )
 
@@ -176,7 +176,16 @@ func (c *Config) Validate() error {
 		func() error { return oneOf("train.algorithm", t.Algorithm, Algorithms) },
 		func() error { return intRange("train.steps", t.Steps, 1, MaxSteps) },
 		func() error { return intRange("train.update_step", t.UpdateStep, 1, t.Steps) },
-		func() error { return intRange("train.batch_size", t.BatchSize, 1, MaxBatch) },
+		func() error {
+			if t.BatchSize == 0 && t.Algorithm == "expected" {
+				return nil // the full batch: every user in every cell
+			}
+			err := intRange("train.batch_size", t.BatchSize, 1, MaxBatch)
+			if err != nil && t.BatchSize == 0 {
+				return &FieldError{"train.batch_size", "0 (the full batch) needs train.algorithm = \"expected\""}
+			}
+			return err
+		},
 		func() error {
 			lo := 1
 			if t.Algorithm == "grpo" {
@@ -355,7 +364,11 @@ func (c *Config) validateSize() error {
 		group = float64(c.Train.GroupSize)
 	}
 	steps := float64(c.Train.Steps)
-	work := steps * (float64(c.Population.Users)*cells*A + float64(c.Train.BatchSize)*group*A*float64(len(c.Signals)+1))
+	batch := float64(c.Train.BatchSize)
+	if batch == 0 {
+		batch = float64(c.Population.Users) * cells
+	}
+	work := steps * (float64(c.Population.Users)*cells*A + batch*group*A*float64(len(c.Signals)+1))
 	if work > MaxWork {
 		return &FieldError{"train.steps", fmt.Sprintf("this run needs about %.2g operations (steps x (users x cells x responses + batch x group x responses x signals)), more than the limit of %.0g; reduce train.steps, population.users, train.batch_size or train.group_size", work, MaxWork)}
 	}

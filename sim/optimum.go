@@ -27,15 +27,17 @@ type Optimum struct {
 
 // ErrNoClosedForm is returned by the analytic functions for configurations
 // whose fixed point has no closed form (normalised advantages).
-var ErrNoClosedForm = errors.New("the closed form pi* = pi_ref exp(R/beta)/Z needs train.aggregation = \"none\" and train.beta > 0")
+var ErrNoClosedForm = errors.New("the closed form pi* = pi_ref exp(R/beta)/Z needs train.aggregation = \"none\", train.beta > 0 and a policy with a tabular block (policy.features tabular or tabular+traits)")
 
 // AnalyticOptimum returns the closed-form optimum under the signal mix that
-// is active at step, with memory off.
+// is active at step, with memory off: memory signals pay nothing and the
+// policy cannot tell users apart. With memory on, a run departs from it as
+// memory builds up (that departure is mechanism 4).
 func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Train.Aggregation != reward.AggNone || cfg.Train.Beta <= 0 {
+	if cfg.Train.Aggregation != reward.AggNone || cfg.Train.Beta <= 0 || cfg.Policy.Features == "traits" {
 		return nil, ErrNoClosedForm
 	}
 	w, err := newWorld(cfg)
@@ -121,7 +123,10 @@ func CriticalWeight(cfg *Config, signal string, step int, level float64) (float6
 	}
 	for hi-lo > 1e-9*hi {
 		mid := (lo + hi) / 2
-		v, _ := syc(mid)
+		v, err := syc(mid)
+		if err != nil {
+			return 0, err
+		}
 		if v >= level {
 			hi = mid
 		} else {

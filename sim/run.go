@@ -195,7 +195,11 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.adv[i] = make([]float64, n)
 	}
 	tr.sampleP = make([]float64, n)
-	tr.batch = make([]batchItem, cfg.Train.BatchSize)
+	nb := cfg.Train.BatchSize
+	if nb == 0 {
+		nb = len(w.userSeg)
+	}
+	tr.batch = make([]batchItem, nb)
 	for i := range tr.batch {
 		tr.batch[i].probs = make([]float64, A)
 	}
@@ -240,7 +244,7 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 	for _, g := range tr.grads {
 		zero(g)
 	}
-	B := cfg.BatchSize
+	B := len(tr.batch) // prompts, or users in a full batch (whose cell weights sum to 1)
 	switch cfg.Algorithm {
 	case "expected":
 		tr.stepExpected(t)
@@ -291,48 +295,71 @@ func (tr *trainer) addKL(x policy.Context, probs []float64) {
 // stepExpected: the exact expectation over responses for each sampled
 // prompt; advantages are taken with pi(.|x) as the group weights.
 func (tr *trainer) stepExpected(t int) {
-	w := tr.w
-	A := len(w.responses)
-	agg := tr.cfg.Train.Aggregation
-	kl := tr.grads[len(tr.grads)-1]
+	if tr.cfg.Train.BatchSize == 0 { // full batch: every user, every cell
+		memOn := tr.memoryActive(t)
+		for u := range tr.batch {
+			m := 0.0
+			if memOn {
+				m = tr.mem[u]
+			}
+			syc := 0.0
+			for c, pc := range tr.w.cellProb {
+				if pc > 0 {
+					syc += pc * tr.expectedPrompt(u, c, m, pc)
+				}
+			}
+			tr.batch[u].user, tr.batch[u].syc = u, syc
+		}
+		return
+	}
 	for n := range tr.batch {
 		b := &tr.batch[n]
 		b.user, b.cell, b.mem = tr.draw(t)
-		x := tr.context(b.cell, b.mem)
-		tr.pol.Logits(tr.logits, x)
-		lse := softmaxLSE(b.probs, tr.logits)
-		seg := w.userSeg[b.user]
-		r0, slope, out := w.rew0[b.cell][seg], w.rewSlope[b.cell][seg], w.outcome[b.cell][0]
-		b.syc = 0
-		for a := 0; a < A; a++ {
-			b.syc += b.probs[a] * out[a].Sycophantic
-			for i, wi := range tr.weights {
-				if wi != 0 {
-					tr.r[i][a] = r0[a][i] + b.mem*slope[a][i] // rewards are affine in memory
-				}
-			}
-		}
-		reward.Advantages(tr.adv, tr.r, tr.weights, b.probs, agg)
-		for i, wi := range tr.weights {
-			if wi == 0 {
-				continue
-			}
-			for a := 0; a < A; a++ {
-				tr.coef[a] = b.probs[a] * tr.adv[i][a]
-			}
-			tr.pol.AddScore(tr.grads[i], x, tr.coef)
-		}
-		// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a).
-		klv := 0.0
-		for a, p := range b.probs {
-			tr.coef[a] = tr.logits[a] - lse - tr.logRef[a]
-			klv += p * tr.coef[a]
-		}
-		for a, p := range b.probs {
-			tr.coef[a] = p * (tr.coef[a] - klv)
-		}
-		tr.pol.AddScore(kl, x, tr.coef)
+		b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1)
 	}
+}
+
+// expectedPrompt adds weight times the exact gradient, over responses, of
+// one prompt's objective to the per-signal and KL accumulators, and returns
+// P(sycophantic) under the policy for that prompt.
+func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
+	w := tr.w
+	A := len(w.responses)
+	x := tr.context(cell, m)
+	tr.pol.Logits(tr.logits, x)
+	lse := softmaxLSE(tr.probs, tr.logits)
+	seg := w.userSeg[user]
+	r0, slope, out := w.rew0[cell][seg], w.rewSlope[cell][seg], w.outcome[cell][0]
+	syc := 0.0
+	for a := 0; a < A; a++ {
+		syc += tr.probs[a] * out[a].Sycophantic
+		for i, wi := range tr.weights {
+			if wi != 0 {
+				tr.r[i][a] = r0[a][i] + m*slope[a][i] // rewards are affine in memory
+			}
+		}
+	}
+	reward.Advantages(tr.adv, tr.r, tr.weights, tr.probs, tr.cfg.Train.Aggregation)
+	for i, wi := range tr.weights {
+		if wi == 0 {
+			continue
+		}
+		for a := 0; a < A; a++ {
+			tr.coef[a] = weight * tr.probs[a] * tr.adv[i][a]
+		}
+		tr.pol.AddScore(tr.grads[i], x, tr.coef)
+	}
+	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a).
+	kl := 0.0
+	for a, p := range tr.probs {
+		tr.coef[a] = tr.logits[a] - lse - tr.logRef[a]
+		kl += p * tr.coef[a]
+	}
+	for a, p := range tr.probs {
+		tr.coef[a] = weight * p * (tr.coef[a] - kl)
+	}
+	tr.pol.AddScore(tr.grads[len(tr.grads)-1], x, tr.coef)
+	return syc
 }
 
 // softmaxLSE writes softmax(logits) into probs and returns log-sum-exp.
@@ -391,7 +418,9 @@ func (tr *trainer) stepReinforce(t int) {
 }
 
 // stepGRPO: GroupSize sampled responses per prompt, advantages normalised
-// within each group.
+// within each group. As in GRPO, the group mean includes the sample itself,
+// which scales the expected reward gradient by (G-1)/G relative to the
+// exact KL term.
 func (tr *trainer) stepGRPO(t int) {
 	w := tr.w
 	A := len(w.responses)

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 
+	"gonum.org/v1/gonum/diff/fd"
+
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
@@ -362,5 +364,76 @@ func TestDiverges(t *testing.T) {
 	var de *sim.DivergedError
 	if !errors.As(err, &de) {
 		t.Fatalf("huge learning rate: %v, want a DivergedError", err)
+	}
+}
+
+// TestClosedFormIncidentWorld: the whole reward pipeline against the closed
+// form. The incident world (three segments with their own feedback
+// behaviour; correctness, spec and thumbs signals renormalised) without
+// memory, every signal on from step 0, trained on the full batch: the
+// policy must reach pi_ref exp(R/beta)/Z, R the population average of the
+// effective reward, in every cell.
+func TestClosedFormIncidentWorld(t *testing.T) {
+	for _, weights := range reward.WeightModes {
+		cfg := preset(t, "incident")
+		cfg.Memory.Enabled = false
+		delete(cfg.Signals, "memory")
+		for n, s := range cfg.Signals {
+			s.StartStep = 0
+			cfg.Signals[n] = s
+		}
+		cfg.Train.Weights = weights
+		cfg.Train.BatchSize = 0
+		cfg.Population.Users = 100 // two vulnerable users
+		cfg.Train.Beta = 0.5       // keeps every response's probability well above 0, so plain gradient ascent converges fast
+		cfg.Train.Optimizer, cfg.Train.LearningRate = "sgd", 20
+		cfg.Train.Steps, cfg.Train.UpdateStep = 3000, 1
+		res := run(t, cfg)
+		opt, err := sim.AnalyticOptimum(cfg, cfg.Train.Steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float64, len(cfg.Responses))
+		worst := 0.0
+		for c, want := range opt.Probs {
+			res.Policy.Probs(got, policy.Context{Cell: c})
+			for a := range want {
+				worst = math.Max(worst, math.Abs(got[a]-want[a]))
+			}
+		}
+		if worst > 1e-6 {
+			t.Errorf("%s weights: trained policy is %.2g from the closed form", weights, worst)
+		}
+		if d := math.Abs(final(res, "sycophancy_rate") - opt.Sycophancy); d > 1e-6 {
+			t.Errorf("%s weights: sycophancy %.6f, closed form %.6f", weights, final(res, "sycophancy_rate"), opt.Sycophancy)
+		}
+	}
+}
+
+// TestTrainerGradientFD: the gradient the expected trainer assembles from
+// per-signal advantages and the KL term (with its 1/B and -beta) is the
+// gradient of the batch objective, checked by central differences at a
+// mid-incident state where memory features are active.
+func TestTrainerGradientFD(t *testing.T) {
+	for _, feat := range sim.FeatureModes {
+		cfg := preset(t, "incident")
+		cfg.Policy.Features = feat
+		tr, err := sim.NewTrainerForTest(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := make([]float64, tr.NumMetrics())
+		for s := 0; s < 200; s++ {
+			tr.StepForTest(s, row)
+		}
+		got := tr.GradientForTest(200)
+		theta := append([]float64(nil), tr.Theta()...)
+		want := fd.Gradient(nil, func(th []float64) float64 { return tr.BatchObjectiveForTest(th, 200) },
+			theta, &fd.Settings{Formula: fd.Central, Step: 1e-6})
+		for j := range want {
+			if math.Abs(got[j]-want[j]) > 1e-7*math.Max(1, math.Abs(want[j])) {
+				t.Fatalf("%s: gradient component %d = %.10g, finite difference %.10g", feat, j, got[j], want[j])
+			}
+		}
 	}
 }
