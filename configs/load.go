@@ -268,3 +268,13 @@ func PresetNames() []string {
 	sort.Strings(ns)
 	return ns
 }
+
+// HasSweep reports whether data parses as TOML with a [sweep] table.
+func HasSweep(data []byte) bool {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return false
+	}
+	_, ok := raw["sweep"]
+	return ok
+}

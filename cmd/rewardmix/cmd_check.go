@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/rewardmix/rewardmix/configs"
 )
 
 const checkSynopsis = `check <config.toml | preset>...
 
-Validates each config (syntax, unknown keys, types, ranges) without running
-it, and prints one line per config. Exits 2 at the first invalid one.`
+Validates each config or sweep file (syntax, unknown keys, types, ranges,
+and for a sweep every run's config) without running it, and prints one line
+per file. Exits 2 at the first invalid one.`
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", checkSynopsis)
@@ -21,6 +25,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return inputErrorf("want at least one config file (see 'rewardmix check --help')")
 	}
 	for _, p := range pos {
+		if data, err := os.ReadFile(p); err == nil && configs.HasSweep(data) {
+			s, err := loadSweep(p, configs.DefaultMaxRuns)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: ok (sweep, mode %s: %d runs = %d points x %d seeds)\n", p, s.Mode, s.Len(), s.Points(), len(s.Seeds))
+			continue
+		}
 		cfg, _, err := loadConfig(p)
 		if err != nil {
 			return err
