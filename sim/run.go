@@ -75,6 +75,21 @@ func (e *DivergedError) Error() string {
 // step. It is deterministic: the same cfg gives the same Result. It returns
 // ctx.Err() if ctx is cancelled.
 func Run(ctx context.Context, cfg *Config) (*Result, error) {
+	return RunWith(ctx, cfg, Options{})
+}
+
+// Options are the optional hooks of RunWith.
+type Options struct {
+	// OnBatch, if set, is called at every step with the prompts the trainer
+	// drew (users[n], cells[n], in batch order), so that a peer
+	// implementation can replay them. The slices are reused: copy what you
+	// keep. It is not called for a full batch (batch_size = 0), which draws
+	// nothing.
+	OnBatch func(step int, users, cells []int)
+}
+
+// RunWith is Run with hooks.
+func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,6 +97,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	tr.onBatch = opt.OnBatch
 	T := cfg.Train.Steps
 	res := &Result{Metrics: tr.metricNames(), Values: make([][]float64, T+1)}
 	for t := 0; t <= T; t++ {
@@ -132,8 +148,10 @@ type trainer struct {
 	sampleP           []float64
 	batch             []batchItem
 
-	cellProbs [][]float64 // policy at memory 0, per cell
-	eval      evalWork
+	onBatch        func(step int, users, cells []int)
+	traceU, traceC []int
+	cellProbs      [][]float64 // policy at memory 0, per cell
+	eval           evalWork
 
 	idx metricIndex
 }
@@ -252,6 +270,14 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 		tr.stepReinforce(t)
 	case "grpo":
 		tr.stepGRPO(t)
+	}
+	if tr.onBatch != nil && cfg.BatchSize > 0 {
+		tr.traceU, tr.traceC = tr.traceU[:0], tr.traceC[:0]
+		for _, b := range tr.batch {
+			tr.traceU = append(tr.traceU, b.user)
+			tr.traceC = append(tr.traceC, b.cell)
+		}
+		tr.onBatch(t, tr.traceU, tr.traceC)
 	}
 	S := len(w.sigs)
 	inv := 1 / float64(B)
