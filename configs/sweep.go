@@ -178,8 +178,19 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		return fe("sweep.axis", "no [[sweep.axis]] tables: a sweep needs at least one axis")
 	}
 	axes, ok := rawAxes.([]map[string]any)
+	if arr, isArr := rawAxes.([]any); isArr { // axis = [{...}, ...], inline
+		ok = true
+		for _, e := range arr {
+			m, isMap := e.(map[string]any)
+			ok = ok && isMap
+			axes = append(axes, m)
+		}
+	}
 	if !ok {
 		return typeErr("sweep.axis", rawAxes, "an array of tables ([[sweep.axis]])")
+	}
+	if len(axes) == 0 {
+		return fe("sweep.axis", "no axes: a sweep needs at least one")
 	}
 	keys := map[string]int{}
 	for i, a := range axes {
@@ -418,8 +429,14 @@ func (s *Sweep) Runs() []Run {
 func runSeed(rep uint64, axes []Axis, pt []any) uint64 {
 	h := sha256.New()
 	fmt.Fprintf(h, "rewardmix-run-seed\x00%d", rep)
-	for i, ax := range axes {
-		fmt.Fprintf(h, "\x00%s=%s", ax.Key, FormatParam(pt[i]))
+	// In key order, so that listing the axes in another order keeps seeds.
+	order := make([]int, len(axes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return axes[order[a]].Key < axes[order[b]].Key })
+	for _, i := range order {
+		fmt.Fprintf(h, "\x00%s=%s", axes[i].Key, FormatParam(pt[i]))
 	}
 	sum := h.Sum(nil)
 	return binary.BigEndian.Uint64(sum[:8]) >> 1
@@ -433,14 +450,22 @@ func (s *Sweep) Config(r Run) (*sim.Config, error) {
 	for i, ax := range s.Axes {
 		setPath(raw, strings.Split(ax.Key, "."), r.Params[i])
 	}
-	if err := (&decoder{merge: true}).decodeStruct(raw, rvalue(cfg), ""); err != nil {
-		return nil, err
+	err := (&decoder{merge: true}).decodeStruct(raw, rvalue(cfg), "")
+	if err == nil {
+		cfg.Seed = r.Seed
+		err = cfg.Validate()
 	}
-	cfg.Seed = r.Seed
-	if err := cfg.Validate(); err != nil {
+	if err != nil {
 		var fe *sim.FieldError
 		if errors.As(err, &fe) {
-			return nil, &sim.FieldError{Key: "sweep", Msg: fmt.Sprintf("run %s (%s) is not a valid config: %s: %s", r.ID, s.Describe(r), fe.Key, fe.Msg)}
+			// Point at the axis that set the bad key, if one did.
+			key := "sweep"
+			for i, ax := range s.Axes {
+				if ax.Key == fe.Key {
+					key = fmt.Sprintf("sweep.axis[%d]", i)
+				}
+			}
+			return nil, &sim.FieldError{Key: key, Msg: fmt.Sprintf("run %s (%s) is not a valid config: %s: %s", r.ID, s.Describe(r), fe.Key, fe.Msg)}
 		}
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func RunAll(ctx context.Context, n, workers int, config func(i int) (*Config, er
 				if err == nil {
 					res, err = Run(ctx, cfg)
 				}
-				results <- done{i, res, err}; _ = cfg
+				results <- done{i, res, err}
 			}
 		}()
 	}

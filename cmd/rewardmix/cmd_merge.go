@@ -32,10 +32,15 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shards := make([]string, 0, len(pos))
 	var first *manifest
 	byIndex := map[int]string{}
+	outInfo, outErr := os.Stat(*out)
 	for _, dir := range pos {
 		m, err := readManifest(dir)
 		if err != nil {
 			return inputErrorf("%s is not a sweep folder: %v", dir, err)
+		}
+		// --force would clear the shard before reading it.
+		if fi, err := os.Stat(dir); outErr == nil && err == nil && os.SameFile(fi, outInfo) {
+			return inputErrorf("-o %s is one of the shards; merge into another folder", *out)
 		}
 		if first == nil {
 			first = m

@@ -133,7 +133,11 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runErr
 	}
 	if interrupted {
-		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s --resume", errInterrupted, dir, pos[0], *out)
+		shardArg := ""
+		if sh.Count > 1 {
+			shardArg = fmt.Sprintf(" --shard %d/%d", sh.Index, sh.Count)
+		}
+		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
 	}
 	if err := finalize(dir, axisKeys(s), len(s.Seeds)); err != nil {
 		return err

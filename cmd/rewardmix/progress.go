@@ -41,7 +41,7 @@ func (p *progress) step() {
 	switch {
 	case p.tty && (now.Sub(p.last) > 100*time.Millisecond || p.done == p.total):
 		p.last = now
-		fmt.Fprintf(p.w, "\r%s", p.line(now))
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line(now)) // cleared: the line may get shorter
 	case !p.tty && now.Sub(p.last) >= 10*time.Second:
 		p.last = now
 		fmt.Fprintln(p.w, p.line(now))

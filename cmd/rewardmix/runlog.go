@@ -78,8 +78,10 @@ func (lr *logReader) next() *logRecord {
 	if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 || n > 1<<34 {
 		return nil
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(lr.br, payload); err != nil {
+	// Read rather than allocate n bytes up front: a corrupt header may
+	// promise far more than the file holds.
+	payload, err := io.ReadAll(io.LimitReader(lr.br, int64(n)))
+	if err != nil || len(payload) != n {
 		return nil
 	}
 	if crc32.Checksum(payload, crcTable) != crc {
