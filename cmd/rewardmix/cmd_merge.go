@@ -82,7 +82,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%s does not match its manifest's sweep hash", filepath.Join(shards[0], sweepName))
 	}
 	m := newManifest(s, shardInfo{Index: 0, Count: 1, Runs: s.Len()})
-	if _, _, err := prepareSweepDir(*out, m, sweepFile, false, *force); err != nil {
+	if _, _, err := prepareSweepDir(*out, m, sweepFile, false, *force, false); err != nil {
 		return err
 	}
 	if err := mergeLogs(*out, shards); err != nil {

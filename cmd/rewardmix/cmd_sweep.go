@@ -83,11 +83,12 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*out = filepath.Join("out", stem(pos[0]))
 	}
 	dir := *out
-	if sh.Count > 1 {
+	sharded := shardRequested(*shardFlag, os.Getenv)
+	if sharded { // even 0/1, so that 'merge DIR-shard-*' finds every task's folder
 		dir = fmt.Sprintf("%s-shard-%d", filepath.Clean(dir), sh.Index)
 	}
 	m := newManifest(s, sh)
-	done, valid, err := prepareSweepDir(dir, m, configs.EncodeSweep(s), *resume, *force)
+	done, valid, err := prepareSweepDir(dir, m, configs.EncodeSweep(s), *resume, *force, true)
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if interrupted {
 		shardArg := ""
-		if sh.Count > 1 {
+		if sharded {
 			shardArg = fmt.Sprintf(" --shard %d/%d", sh.Index, sh.Count)
 		}
 		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
@@ -234,6 +235,12 @@ func resolveShard(flagVal string, getenv func(string) string) (shardInfo, error)
 	return shardInfo{Index: 0, Count: 1}, nil
 }
 
+// shardRequested reports whether the sweep runs as one task of an array:
+// --shard given, or a Slurm or Kubernetes array environment.
+func shardRequested(flagVal string, getenv func(string) string) bool {
+	return flagVal != "" || getenv("SLURM_ARRAY_TASK_ID") != "" || getenv("JOB_COMPLETION_INDEX") != ""
+}
+
 // shardIndices returns the runs of a shard: i, i+n, i+2n, ...
 func shardIndices(total int, sh shardInfo) []int {
 	var idx []int
@@ -247,7 +254,7 @@ func shardIndices(total int, sh shardInfo) []int {
 // how many of the shard's runs its log already holds and the log's valid
 // length. A new or empty folder is set up; a folder holding this sweep is
 // continued only with resume; anything else is refused unless force.
-func prepareSweepDir(dir string, m *manifest, sweepFile []byte, resume, force bool) (done int, valid int64, err error) {
+func prepareSweepDir(dir string, m *manifest, sweepFile []byte, resume, force, resumable bool) (done int, valid int64, err error) {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist), err == nil && len(ents) == 0:
@@ -271,6 +278,9 @@ func prepareSweepDir(dir string, m *manifest, sweepFile []byte, resume, force bo
 			return 0, 0, inputErrorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
 				dir, old.SweepHash, old.Shard.Index, old.Shard.Count, m.SweepHash, m.Shard.Index, m.Shard.Count)
 		case !resume:
+			if !resumable {
+				return 0, 0, inputErrorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
+			}
 			return 0, 0, inputErrorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
 		default:
 			valid, err = scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
@@ -304,6 +314,11 @@ func clearSweepDir(dir string) error {
 	for _, f := range sweepFiles {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
+		}
+		// Temporary files a crash during finalize may have left.
+		tmps, _ := filepath.Glob(filepath.Join(dir, "."+f+".tmp-*"))
+		for _, t := range tmps {
+			os.Remove(t)
 		}
 	}
 	return nil
