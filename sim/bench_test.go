@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/sim"
@@ -58,5 +59,36 @@ func BenchmarkIncidentRun(b *testing.B) {
 		if _, err := sim.Run(context.Background(), cfg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSweep runs 20 incident runs (four thumbs weights x five seeds)
+// through RunAll with 1 and 2 workers; the ratio of the two is the
+// sweep's parallel scaling.
+func BenchmarkSweep(b *testing.B) {
+	base := preset(b, "incident")
+	configs := make([]*sim.Config, 0, 20)
+	for _, w := range []float64{0.5, 1, 2, 4} {
+		for seed := uint64(1); seed <= 5; seed++ {
+			c := base.Clone()
+			th := c.Signals["thumbs"]
+			th.Weight = w
+			c.Signals["thumbs"] = th
+			c.Seed = seed
+			configs = append(configs, c)
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				err := sim.RunAll(context.Background(), len(configs), workers,
+					func(k int) (*sim.Config, error) { return configs[k], nil },
+					func(int, *sim.Result, error) error { return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(configs)*b.N)/b.Elapsed().Seconds(), "runs/s")
+		})
 	}
 }
