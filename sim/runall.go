@@ -15,6 +15,21 @@ import (
 // returns that error; emit is never called concurrently.
 func RunAll(ctx context.Context, n, workers int, config func(i int) (*Config, error),
 	emit func(i int, res *Result, err error) error) error {
+	type outcome struct {
+		res *Result
+		err error
+	}
+	return RunAllPrepared(ctx, n, workers, config,
+		func(i int, res *Result, err error) outcome { return outcome{res, err} },
+		func(i int, o outcome) error { return emit(i, o.res, o.err) })
+}
+
+// RunAllPrepared is RunAll with a prepare step that runs on the worker
+// goroutine right after run i finishes, so that the work of turning a
+// result into output (formatting, encoding) is done in parallel and emit,
+// which keeps the order, only writes. prepare may be called concurrently.
+func RunAllPrepared[T any](ctx context.Context, n, workers int, config func(i int) (*Config, error),
+	prepare func(i int, res *Result, err error) T, emit func(i int, v T) error) error {
 	if workers < 1 {
 		workers = 1
 	}
@@ -22,9 +37,9 @@ func RunAll(ctx context.Context, n, workers int, config func(i int) (*Config, er
 	defer cancel()
 
 	type done struct {
-		i   int
-		res *Result
-		err error
+		i       int
+		v       T
+		stopped bool // the run was cut short by ctx
 	}
 	window := 4 * workers // results that may be finished ahead of the next one to emit
 	tokens := make(chan struct{}, window)
@@ -41,7 +56,11 @@ func RunAll(ctx context.Context, n, workers int, config func(i int) (*Config, er
 				if err == nil {
 					res, err = Run(ctx, cfg)
 				}
-				results <- done{i, res, err}
+				if err != nil && ctx.Err() != nil && err == ctx.Err() {
+					results <- done{i: i, stopped: true}
+					continue
+				}
+				results <- done{i: i, v: prepare(i, res, err)}
 			}
 		}()
 	}
@@ -78,12 +97,12 @@ func RunAll(ctx context.Context, n, workers int, config func(i int) (*Config, er
 			delete(pending, next)
 			next++
 			<-tokens
-			if p.err != nil && ctx.Err() != nil && p.err == ctx.Err() {
-				firstErr = p.err
+			if p.stopped {
+				firstErr = ctx.Err()
 				cancel()
 				break
 			}
-			if err := emit(p.i, p.res, p.err); err != nil {
+			if err := emit(p.i, p.v); err != nil {
 				firstErr = err
 				cancel()
 				break

@@ -103,17 +103,31 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	prog := newProgress(stderr, len(indices), done, *quiet)
 	failed, interrupted := 0, false
-	runErr := sim.RunAll(ctx, len(todo), *workers,
+	// Each run is encoded into its log record on the worker that ran it;
+	// only the ordered append happens here.
+	type encoded struct {
+		rec   []byte
+		row   runRow
+		err   error
+		index int
+	}
+	runErr := sim.RunAllPrepared(ctx, len(todo), *workers,
 		func(k int) (*sim.Config, error) { return s.Config(s.Run(todo[k])) },
-		func(k int, res *sim.Result, err error) error {
-			r := s.Run(todo[k])
-			rec := recordOf(s, r, res, err)
-			if err := log.append(rec); err != nil {
+		func(k int, res *sim.Result, err error) encoded {
+			rec := recordOf(s, s.Run(todo[k]), res, err)
+			b, eerr := encodeRecord(rec)
+			return encoded{rec: b, row: rec.row, err: eerr, index: todo[k]}
+		},
+		func(k int, e encoded) error {
+			if e.err != nil {
+				return e.err
+			}
+			if err := log.appendEncoded(e.rec); err != nil {
 				return err
 			}
-			if rec.row.Status != "ok" {
+			if e.row.Status != "ok" {
 				failed++
-				prog.note(fmt.Sprintf("run %s (%s) failed: %s", r.ID, s.Describe(r), rec.row.Error))
+				prog.note(fmt.Sprintf("run %s (%s) failed: %s", e.row.ID, s.Describe(s.Run(e.index)), e.row.Error))
 				if *failFast {
 					return errFailFast
 				}

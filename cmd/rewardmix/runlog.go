@@ -142,7 +142,16 @@ func openRunLog(path string, valid int64) (*runLog, error) {
 // resume by its length and checksum. Syncing every record cost more than
 // half of a small sweep's time.
 func (l *runLog) append(rec *logRecord) error {
-	if err := l.appendNoSync(rec); err != nil {
+	b, err := encodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return l.appendEncoded(b)
+}
+
+// appendEncoded appends a record already encoded by encodeRecord.
+func (l *runLog) appendEncoded(b []byte) error {
+	if _, err := l.f.Write(b); err != nil {
 		return err
 	}
 	if time.Since(l.synced) >= syncEvery {
