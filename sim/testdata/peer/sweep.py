@@ -1,0 +1,356 @@
+#!/usr/bin/python3
+"""NumPy peer of `rewardmix sweep`: many runs at once, vectorised across runs.
+
+Every array carries a run dimension (responses x R runs x batch for
+training, R x users x cells x responses for the exact evaluation), so each
+NumPy operation serves every run of the sweep. Runs may differ in their
+signal weights and seeds (and so their prompts); everything else must be
+shared. Same model and update rule as perrun.py: the `expected` algorithm
+with aggregation "none".
+
+    sweep.py --config c1.toml c2.toml ... [--prompts p1.bin p2.bin ...]
+    sweep.py --config base.toml --grid signals.thumbs.weight=0,0.25,... --replicates 10
+
+The first form is one run per resolved config; the second a grid over the
+weights (one signal's weight per --grid) times replicates, in the order of
+`rewardmix sweep` (point-major). --prompts replays one prompt file per run
+(or one for every run); without it the prompts are drawn from NumPy's
+generator (--seed). --out writes metrics.f64 (runs x (steps+1) x metrics),
+theta.f64 (runs x parameters) and metrics.txt. It prints one JSON line with
+the time of each repetition (world compilation, prompts and training).
+"""
+
+import argparse
+import copy
+import itertools
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from world import Unsupported, World, load, read_prompts, write_f64  # noqa: E402
+
+
+def shared_part(cfg):
+    """cfg without what runs of one sweep may vary: seed, names, weights."""
+    c = copy.deepcopy(cfg)
+    for k in ("seed", "name", "description"):
+        c.pop(k, None)
+    for s in c.get("signals", {}).values():
+        s.pop("weight", None)
+    return c
+
+
+class Evaluator:
+    """Exact metrics of R policies over every user, cell and response: the
+    factorisation of perrun.Evaluator with a leading run axis."""
+
+    def __init__(self, w, R):
+        self.w, self.R = w, R
+        self.seg_t = (w.user_seg[None, :] == np.arange(w.NS)[:, None]).astype(float)  # (NS, U)
+        # Workspaces: large temporaries would cost page faults at every step.
+        # Users are the last axis, which suits the products and reductions.
+        self.F = np.empty((R, w.A, w.U))
+        self.Z = np.empty((R, w.C, w.U))
+        self.logZ = np.empty((R, w.C, w.U))
+        self.mmax = np.empty((R, w.U))
+        self.Y = np.empty((R, 2 * w.C, w.U))
+        self.MM = np.zeros((w.NS, R, 2 * w.C, w.A))
+        self.pc_sum = float(w.cell_prob.sum())
+        n = w.seg_users
+        self.inv_n = np.divide(1.0, n, out=np.zeros(w.NS), where=n > 0)  # ratio(x, n) = x * inv_n
+
+    def __call__(self, rows, theta_t, mem, mem_on, wt, direct=False):
+        w, R = self.w, self.R
+        C, A, NS, U, S = w.C, w.A, w.NS, w.U, w.S
+        CA = C * A
+        pc = w.cell_prob
+        cl = w.prior + theta_t[:, :, :C].transpose(1, 2, 0)  # (R, C, A)
+        cmax = cl.max(axis=2)
+        E = np.exp(cl - cmax[:, :, None])
+        esum = E.sum(axis=2)
+        cell_probs = E * (1 / esum)[:, :, None]
+        M = None
+        if not mem_on:
+            P = w.seg_users[None, :, None] * (pc[:, None] * cell_probs).reshape(R, 1, CA)
+            v = cl - (cmax + np.log(esum))[:, :, None] - w.log_ref  # log(pi / ref)
+            kl = U * ((cell_probs * v).sum(axis=2) @ pc)
+        else:
+            ml = (cl[:, 0] + theta_t[:, :, C].T) - cl[:, 0]  # (R, A) memory logits
+            mmax, F, Z = self.mmax, self.F, self.Z
+            np.multiply(mem, ml.max(axis=1)[:, None], out=mmax)  # max_a m*ml_a, as m >= 0
+            np.multiply(ml[:, :, None], mem[:, None, :], out=F)
+            F -= mmax[:, None, :]
+            np.exp(F, out=F)  # (R, A, U)
+            np.matmul(E, F, out=Z)  # (R, C, U)
+            if direct or not Z.min() > 1e-280:  # underflow in some run: all runs directly
+                P, M, kl = self._direct(cl, ml, mem)
+            else:
+                Y = self.Y
+                np.divide(1.0, Z, out=Y[:, :C])
+                np.multiply(Y[:, :C], mem[:, None, :], out=Y[:, C:])
+                for s, sl in enumerate(w.seg_slices):  # the few segments, not users or runs
+                    np.matmul(Y[:, :, sl], F[:, :, sl].transpose(0, 2, 1), out=self.MM[s])
+                ew = (pc[:, None] * E).reshape(R, 1, CA)
+                MM = self.MM.transpose(1, 0, 2, 3)  # (R, NS, 2C, A)
+                P = MM[:, :, :C].reshape(R, NS, CA) * ew
+                M = MM[:, :, C:].reshape(R, NS, CA) * ew
+                lse = np.log(Z, out=self.logZ).sum(axis=2) @ pc + U * (cmax @ pc) + mmax.sum(axis=1) * self.pc_sum
+                kl = (np.einsum("rk,rk->r", P.sum(axis=1), (cl - w.log_ref).reshape(R, CA))
+                      + np.einsum("rca,ra->r", M.sum(axis=1).reshape(R, C, A), ml) - lse)
+        q = np.einsum("rsk,skq->rsq", P, w.evalq)  # (R, NS, 7+S)
+        tot = q.sum(axis=1)
+        rew = tot[:, 7:]
+        if M is not None:
+            rew = rew + np.einsum("rsk,ski->ri", M, w.evalslope)
+        N = float(U)
+        ix = w.ix
+        rows[:, ix["sycophancy_rate"]] = tot[:, 0] / N
+        rows[:, w.i_syc_seg:w.i_syc_seg + NS] = q[:, :, 0] * self.inv_n
+        rows[:, ix["gold_utility"]] = tot[:, 1] / N
+        rows[:, ix["gold/helpfulness"]] = tot[:, 2] / N
+        rows[:, ix["gold/honesty"]] = tot[:, 3] / N
+        rows[:, ix["gold/wellbeing"]] = tot[:, 4] / N
+        rows[:, ix["kl"]] = kl / N
+        fb = tot[:, 5]
+        rows[:, ix["thumbs_up_rate"]] = np.divide(tot[:, 6], fb, out=np.zeros(R), where=fb != 0)
+        sfb = q[:, :, 5]
+        rows[:, w.i_up_seg:w.i_up_seg + NS] = np.divide(q[:, :, 6], sfb, out=np.zeros((R, NS)), where=sfb != 0)
+        rows[:, w.i_rew:w.i_rew + S] = rew / N
+        rows[:, w.i_weight:w.i_weight + S] = wt
+        rows[:, ix["proxy_reward"]] = (wt * rew / N).sum(axis=1)
+        if w.memory:
+            rows[:, w.i_mem:w.i_mem + NS] = (mem @ self.seg_t.T) * self.inv_n
+        rows[:, w.i_share:w.i_share + A] = P.reshape(R, NS * C, A).sum(axis=1) / N
+        off = (cell_probs * w.correct).sum(axis=2) @ w.offline_pc
+        rows[:, ix["eval/offline_correctness"]] = off / w.offline_den if w.offline_den != 0 else 0.0
+
+    def _direct(self, cl, ml, mem):
+        w, R = self.w, self.R
+        C, A, U = w.C, w.A, w.U
+        lg = cl[:, None, :, :] + mem[:, :, None, None] * ml[:, None, None, :]  # (R, U, C, A)
+        mx = lg.max(axis=3, keepdims=True)
+        e = np.exp(lg - mx)
+        s = e.sum(axis=3, keepdims=True)
+        p = e / s
+        lse = mx + np.log(s)
+        kl = ((p * (lg - lse - w.log_ref)).sum(axis=3) @ w.cell_prob).sum(axis=1)
+        pw = (p * w.cell_prob[None, None, :, None]).reshape(R, U, C * A)
+        return self.seg_t @ pw, (self.seg_t[None] * mem[:, None, :]) @ pw, kl
+
+
+def train(w, W, users, cells, direct=False):
+    """R runs at once. W: (R, S) configured weights; users, cells: (T+1, R, B).
+    Returns values (R, T+1, metrics) and theta (R, parameters).
+
+    Batch arrays are (..., A, R, B), so that sums over responses and signals
+    run over leading axes; parameters are held as (A, R, rows)."""
+    R = W.shape[0]
+    T, B, A, C, S = w.steps, w.batch, w.A, w.C, w.S
+    NS, rows, U = w.NS, w.rows, w.U
+    wts = w.effective_weights(W)  # (T+1, R, S)
+    values = np.zeros((R, T + 1, len(w.metrics)))
+    theta_t = np.zeros((A, R, rows))
+    theta_rows = theta_t.reshape(A, R * rows)
+    adam_m = np.zeros_like(theta_t)
+    adam_v = np.zeros_like(theta_t)
+    mem = np.zeros((R, U))
+    mem_flat = mem.reshape(-1)
+    evaluate = Evaluator(w, R)
+    zeros_rb = np.zeros((R, B))
+    run_row = (np.arange(R) * rows)[:, None]
+    run_user = (np.arange(R) * U)[:, None]
+    K = (S + 1) * A
+    N = R * B
+    # Workspaces: large temporaries would cost page faults at every step.
+    coef = np.empty((S + 1, A, R, B))
+    coef_kn = coef.reshape(K, N)
+    Gt = np.zeros((K, R, rows))  # gradients: [signal (then KL), response], run, theta row
+    Gs = Gt.reshape(S + 1, A, R, rows)
+    scat = (np.arange(K) * (R * rows))[:, None]  # scatter index: column k, run r, cell c
+    idx = np.empty((K, N), dtype=np.int64)
+    logits = np.empty((A, R, B))
+    e = np.empty((A, R, B))
+    probs = np.empty((A, R, B))
+    v = np.empty((A, R, B))
+    r = np.empty((S, A, R, B))
+    tmp = np.empty((S, A, R, B))
+    nsl = len(w.slope_sig)
+    rs = np.empty((nsl, A, R, B))
+    scale = np.empty((S + 1, 1, 1, 1))
+    scale[:S] = 1 / B
+    scale[S] = -w.beta * (1 / B)
+    prior = w.prior[:, None, None]
+    log_ref = w.log_ref[:, None, None]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    ar = np.arange(N)
+    first = np.empty(N, dtype=bool)
+    rank = np.empty(N, dtype=np.int64)
+    i_kl, i_gn = w.ix["influence/kl"], w.ix["grad_norm"]
+    for t in range(T + 1):
+        out = values[:, t, :]
+        wt = wts[t]  # (R, S)
+        mem_on = w.memory and t >= w.mem_start
+        evaluate(out, theta_t, mem, mem_on, wt, direct)
+
+        u, c = users[t], cells[t]  # (R, B)
+        seg = w.user_seg[u]
+        uf = (u + run_user).reshape(-1)
+        m = mem_flat.take(uf).reshape(R, B) if mem_on else zeros_rb
+        rc = c + run_row  # (R, B): row of theta_rows
+        np.take(theta_rows, rc, axis=1, out=logits)
+        logits += prior
+        if w.memory:
+            logits += theta_t[:, :, C, None] * m
+        mx = np.maximum.reduce(logits)
+        np.subtract(logits, mx, out=e)
+        np.exp(e, out=e)
+        s = np.add.reduce(e)
+        np.multiply(e, 1 / s, out=probs)
+        lse = mx + np.log(s)
+        k = c * NS + seg
+        np.take(w.rew0_t, k, axis=2, out=r)  # (S, A, R, B) rewards
+        if mem_on and w.has_slope:
+            np.take(w.slope_t, k, axis=2, out=rs)
+            rs *= m
+            r[w.slope_sig] += rs  # rewards are affine in memory
+        np.multiply(r, probs, out=tmp)
+        r -= np.add.reduce(tmp, axis=1)[:, None]  # centred on E_pi (aggregation "none")
+        r *= wt.T[:, None, :, None]
+        np.multiply(r, probs, out=coef[:S])
+        np.subtract(logits, lse, out=v)
+        v -= log_ref  # log(pi / ref)
+        np.multiply(probs, v, out=e)
+        v -= np.add.reduce(e)
+        np.multiply(probs, v, out=coef[S])
+        # Scatter-add every prompt's coefficients into its run's cell row:
+        # one bincount for all runs; the memory row is a contraction.
+        np.add(scat, rc.reshape(1, N), out=idx)
+        Gt.reshape(-1)[:] = np.bincount(idx.reshape(-1), weights=coef_kn.reshape(-1), minlength=K * R * rows)
+        if w.memory:
+            Gt[:, :, C] = np.einsum("krb,rb->kr", coef_kn.reshape(K, R, B), m)
+        Gs *= scale
+        total = np.add.reduce(Gs)  # (A, R, rows)
+        norms = np.sqrt(np.einsum("sarc,sarc->rs", Gs, Gs))
+        gn = np.sqrt(np.einsum("arc,arc->r", total, total))
+        dots = np.einsum("sarc,arc->rs", Gs[:S], total)
+        nsum = norms.sum(axis=1)
+        nz = nsum != 0
+        nsd = np.where(nz, nsum, 1.0)
+        out[:, w.i_infl:w.i_infl + S] = np.where(nz[:, None], norms[:, :S] / nsd[:, None], 0.0)
+        out[:, i_kl] = np.where(nz, norms[:, S] / nsd, 0.0)
+        ok = (norms[:, :S] > 0) & (gn[:, None] > 0)
+        out[:, w.i_align:w.i_align + S] = np.where(ok, dots / np.where(ok, norms[:, :S] * gn[:, None], 1.0), 0.0)
+        out[:, i_gn] = gn
+        if t == T:
+            break
+
+        if w.adam:
+            adam_m *= b1
+            adam_m += (1 - b1) * total
+            adam_v *= b2
+            adam_v += (1 - b2) * total * total
+            c1 = 1 - b1 ** (t + 1)
+            c2 = 1 - b2 ** (t + 1)
+            theta_t += w.lr * (adam_m / c1) / (np.sqrt(adam_v / c2) + eps)
+        else:
+            theta_t += w.lr * total
+
+        if mem_on:
+            np.take(w.syc_t, c, axis=1, out=e)
+            syc = np.add.reduce(np.multiply(probs, e, out=e)).reshape(-1)
+            target = np.minimum(w.disclosure[seg].reshape(-1) + w.reinforcement * syc, 1.0)
+            order = np.argsort(uf, kind="stable")
+            su = uf[order]
+            first[0] = True
+            np.not_equal(su[1:], su[:-1], out=first[1:])
+            rank[order] = ar - np.maximum.accumulate(np.where(first, ar, 0))
+            for j in range(rank.max() + 1):  # a user drawn twice in a batch is updated twice, in order
+                sel = rank == j
+                uj = uf[sel]
+                mem_flat[uj] += w.mem_rate * (target[sel] - mem_flat[uj])
+    return values, np.ascontiguousarray(theta_t.transpose(1, 2, 0)).reshape(R, -1)
+
+
+def fail(msg):
+    print("sweep.py: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_grid(specs, world):
+    axes = []
+    for spec in specs:
+        key, _, vals = spec.partition("=")
+        parts = key.split(".")
+        if len(parts) != 3 or parts[0] != "signals" or parts[2] != "weight" or parts[1] not in world.signals:
+            fail(f"--grid {key}: only signals.<name>.weight keys can vary across runs")
+        axes.append((world.signals.index(parts[1]), [float(v) for v in vals.split(",")]))
+    return axes
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", nargs="+", required=True, help="resolved config.toml per run, or one base config")
+    ap.add_argument("--grid", action="append", default=[], help="signals.<name>.weight=v1,v2,... (with one --config)")
+    ap.add_argument("--replicates", type=int, default=1, help="runs per grid point (with --grid)")
+    ap.add_argument("--prompts", nargs="+", help="prompt files from the Go runs: one per run, or one for all")
+    ap.add_argument("--seed", type=int, default=None, help="NumPy seed for own draws (default: the first config's)")
+    ap.add_argument("--out", help="folder for metrics.f64, theta.f64, metrics.txt")
+    ap.add_argument("--repeat", type=int, default=1, help="train this many times, report each time")
+    ap.add_argument("--direct", action="store_true", help="evaluate with the direct softmax (no factorisation)")
+    a = ap.parse_args()
+
+    cfgs = [load(p) for p in a.config]
+    base = shared_part(cfgs[0])
+    for p, c in zip(a.config[1:], cfgs[1:]):
+        if shared_part(c) != base:
+            fail(f"{p} differs from {a.config[0]} in more than seed and signal weights")
+    if a.grid and len(cfgs) != 1:
+        fail("--grid expands one base config")
+    times = []
+    try:
+        for _ in range(a.repeat):
+            t0 = time.perf_counter()
+            w = World(cfgs[0])
+            if a.grid:
+                axes = parse_grid(a.grid, w)
+                pts = list(itertools.product(*[vals for _, vals in axes]))
+                W = np.repeat(np.tile(w.spec_weight, (len(pts), 1)), a.replicates, axis=0)
+                for j, (i, _) in enumerate(axes):
+                    W[:, i] = np.repeat([p[j] for p in pts], a.replicates)
+            else:
+                W = np.array([[c["signals"][n]["weight"] for n in w.signals] for c in cfgs])
+            R = W.shape[0]
+            if a.prompts:
+                if len(a.prompts) not in (1, R):
+                    fail(f"{len(a.prompts)} prompt files for {R} runs")
+                ps = [read_prompts(p, w.steps, w.batch) for p in a.prompts]
+                users = np.stack([p[0] for p in ps], axis=1)
+                cells = np.stack([p[1] for p in ps], axis=1)
+                if len(ps) == 1:
+                    users = np.repeat(users, R, axis=1)
+                    cells = np.repeat(cells, R, axis=1)
+            else:
+                rng = np.random.default_rng(cfgs[0]["seed"] if a.seed is None else a.seed)
+                users = rng.integers(0, w.U, size=(w.steps + 1, R, w.batch))
+                cells = w.sample_cells(rng.random((w.steps + 1, R, w.batch)))
+            values, theta = train(w, W, users, cells, direct=a.direct)
+            times.append(time.perf_counter() - t0)
+    except (Unsupported, ValueError) as e:
+        print(f"sweep.py: {a.config[0]}: {e}", file=sys.stderr)
+        sys.exit(2)
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        write_f64(os.path.join(a.out, "metrics.f64"), values)
+        write_f64(os.path.join(a.out, "theta.f64"), theta)
+        with open(os.path.join(a.out, "metrics.txt"), "w") as f:
+            f.write("\n".join(w.metrics) + "\n")
+    print(json.dumps({"runs": int(R), "steps": w.steps, "batch": w.batch, "seconds": times}))
+
+
+if __name__ == "__main__":
+    main()

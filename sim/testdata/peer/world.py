@@ -1,0 +1,276 @@
+"""The rewardmix world compiled into NumPy arrays, from a resolved config.toml.
+
+Shared by the two NumPy peers (perrun.py, sweep.py). It mirrors sim/world.go
+(cells, segment split, outcomes, expected rewards), reward/signal.go and
+reward/mix.go (signal expectations, effective weights) and policy/policy.go
+(the tabular + memory log-linear policy). Only the `expected` algorithm with
+aggregation "none" and tabular features is implemented: other settings are
+refused by `check_supported`.
+
+Layouts: policy.Policy.Theta is, flat, a (C+1, A) array: the tabular block in
+rows 0..C-1 (cell, response) and the memory x response block in row C (absent
+without memory); the peers hold it transposed, responses first, and write it
+back in Go's order. Reward tables are (signals, responses, cell*NS + segment),
+gathered per prompt along the last axis.
+"""
+
+import tomllib
+
+import numpy as np
+
+
+class Unsupported(Exception):
+    """A config setting the peers do not implement."""
+
+
+def load(path):
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def check_supported(cfg):
+    t = cfg["train"]
+    bad = []
+    if t["algorithm"] != "expected":
+        bad.append(f'train.algorithm = "{t["algorithm"]}" (only "expected")')
+    if t["aggregation"] != "none":
+        bad.append(f'train.aggregation = "{t["aggregation"]}" (only "none")')
+    if t["batch_size"] <= 0:
+        bad.append("train.batch_size = 0 (the full batch is not implemented)")
+    if cfg["policy"]["features"] != "tabular":
+        bad.append(f'policy.features = "{cfg["policy"]["features"]}" (only "tabular")')
+    if t["optimizer"] not in ("adam", "sgd"):
+        bad.append(f'train.optimizer = "{t["optimizer"]}"')
+    if t["weights"] not in ("absolute", "sum_to_one"):
+        bad.append(f'train.weights = "{t["weights"]}"')
+    for n, s in cfg["signals"].items():
+        if s["kind"] not in ("correctness", "spec", "thumbs", "memory", "table"):
+            bad.append(f'signals.{n}.kind = "{s["kind"]}"')
+    # The peers rely on remembered stances staying in [0, 1], as sim's
+    # validation guarantees.
+    m = cfg["memory"]
+    if not (0 <= m["rate"] <= 1 and m["reinforcement"] >= 0
+            and all(0 <= s["disclosure"] <= 1 for s in cfg["segments"].values())):
+        bad.append("memory.rate, memory.reinforcement or a segment's disclosure out of range")
+    if bad:
+        raise Unsupported("the NumPy peer does not implement: " + "; ".join(bad))
+
+
+def segment_counts(shares, n):
+    """Largest remainder split of n users over shares (sim.segmentCounts)."""
+    counts = [int(s * n) for s in shares]
+    rem = [s * n - k for s, k in zip(shares, counts)]
+    total = sum(counts)
+    while total < n:
+        best = int(np.argmax(rem))  # first maximum, as the Go loop
+        counts[best] += 1
+        rem[best] = -1.0
+        total += 1
+    return counts
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class World:
+    """Flat arrays of one config's world; see the module doc for layouts."""
+
+    def __init__(self, cfg):
+        check_supported(cfg)
+        self.cfg = cfg
+        t = cfg["train"]
+        self.steps = t["steps"]
+        self.batch = t["batch_size"]
+        self.lr = t["learning_rate"]
+        self.adam = t["optimizer"] == "adam"
+        self.beta = t["beta"]
+        self.sum_to_one = t["weights"] == "sum_to_one"
+        mem = cfg["memory"]
+        self.memory = bool(mem["enabled"])
+        self.mem_start = mem["start_step"]
+        self.mem_rate = mem["rate"]
+        self.reinforcement = mem["reinforcement"]
+        self.gold_w = cfg["gold"]
+
+        self.contexts = sorted(cfg["contexts"])
+        self.segments = sorted(cfg["segments"])
+        self.responses = sorted(cfg["responses"])
+        self.signals = sorted(cfg["signals"])
+        A, NS, S = len(self.responses), len(self.segments), len(self.signals)
+        self.A, self.NS, self.S = A, NS, S
+
+        segs = [cfg["segments"][n] for n in self.segments]
+        self.seg_users = np.array(segment_counts([s["share"] for s in segs], cfg["population"]["users"]))
+        self.user_seg = np.repeat(np.arange(NS), self.seg_users)
+        self.U = len(self.user_seg)
+        self.disclosure = np.array([s["disclosure"] for s in segs])
+        self.feedback = np.array([s["feedback_rate"] for s in segs])
+        mean_feedback = float(np.sum(self.feedback[self.user_seg])) / self.U
+
+        prob, ctx, wrong = [], [], []
+        for k, n in enumerate(self.contexts):
+            x = cfg["contexts"][n]
+            prob += [x["share"] * (1 - x["wrong"]), x["share"] * x["wrong"]]
+            ctx += [k, k]
+            wrong += [False, True]
+        self.cell_prob = np.array(prob)
+        self.cell_cdf = np.cumsum(self.cell_prob)
+        self.cell_ctx = np.array(ctx)
+        self.cell_wrong = np.array(wrong)
+        C = len(prob)
+        self.C = C
+        xs = [cfg["contexts"][self.contexts[k]] for k in ctx]
+        self.verifiable = np.array([bool(x["verifiable"]) for x in xs])
+
+        # Outcomes (sim.outcomeOf): correct, syc and endorse depend on cell and
+        # response only; thumbs-up and harm also on the segment.
+        rs = [cfg["responses"][n] for n in self.responses]
+        agree = np.array([r["agree"] for r in rs])
+        candor = np.array([r["candor"] for r in rs])
+        flatter = np.array([r["flatter"] for r in rs])
+        warmth = np.array([r["warmth"] for r in rs])
+        self.prior = np.array([r["prior"] for r in rs])
+        wr = self.cell_wrong[:, None].astype(float)
+        endorse = np.where(self.cell_wrong[:, None], agree[None, :], agree + (1 - agree) * candor)
+        correct = np.where(self.cell_wrong[:, None], (1 - agree) * candor, endorse)
+        syc = 1 - (1 - wr * agree) * (1 - flatter)
+        self.endorse, self.correct, self.syc = endorse, correct, syc  # (C, A)
+        g = lambda k: np.array([s[k] for s in segs])[None, :, None]
+        up = sigmoid(g("thumbs_bias") + g("thumbs_agree") * endorse[:, None, :]
+                     + g("thumbs_flatter") * flatter + g("thumbs_warmth") * warmth
+                     + g("thumbs_correct") * correct[:, None, :])  # (C, NS, A)
+        self.up = up
+        harm = np.array([x["harm"] for x in xs])[:, None] * np.array([s["harm_multiplier"] for s in segs])[None, :]
+        self.harm = harm  # (C, NS)
+
+        # Expected reward of each signal at memory 0 and its slope in memory
+        # (reward.Signal.Expected), laid out [cell, segment, signal, response].
+        fb = self.feedback[None, :, None]
+        shape = (C, NS, A)
+        rew0 = np.zeros((C, NS, S, A))
+        slope = np.zeros((C, NS, S, A))
+        self.spec_weight = np.zeros(S)
+        self.spec_start = np.zeros(S, dtype=int)
+        self.spec_end = np.zeros(S, dtype=int)
+        for i, n in enumerate(self.signals):
+            s = cfg["signals"][n]
+            self.spec_weight[i], self.spec_start[i], self.spec_end[i] = s["weight"], s["start_step"], s["end_step"]
+            kind = s["kind"]
+            if kind == "correctness":
+                e = np.where(self.verifiable[:, None], s["noise"] + (1 - 2 * s["noise"]) * correct, 0.0)
+                rew0[:, :, i, :] = np.broadcast_to(e[:, None, :], shape)
+            elif kind == "spec":
+                flag = s["detection"] * syc + s["false_positive"] * (1 - syc)
+                rew0[:, :, i, :] = np.broadcast_to((1 - flag)[:, None, :], shape)
+            elif kind == "thumbs":
+                scale = 1.0
+                if s["per_feedback"]:
+                    if not mean_feedback > 0:
+                        raise Unsupported(f"signal {n}: per_feedback needs a positive mean feedback rate")
+                    scale = 1 / mean_feedback
+                rew0[:, :, i, :] = scale * fb * (up * s["up"] + (1 - up) * s["down"])
+            elif kind == "memory":
+                # Expected = memory * endorse: 0 at memory 0, slope endorse.
+                slope[:, :, i, :] = np.broadcast_to(endorse[:, None, :], shape)
+            elif kind == "table":
+                tab = np.array([(list(s.get("table", {}).get(cn, [])) + [0.0] * A)[:A] for cn in self.contexts])
+                rew0[:, :, i, :] = np.broadcast_to(tab[self.cell_ctx][:, None, :], shape)
+        self.rew0, self.slope = rew0, slope
+        # Gathered per prompt along the last axis by the index cell*NS + segment.
+        self.rew0_t = np.ascontiguousarray(rew0.transpose(2, 3, 0, 1).reshape(S, A, C * NS))
+        # Only memory signals read the remembered stance: the slopes of those.
+        self.slope_sig = np.flatnonzero(np.any(slope != 0, axis=(0, 1, 3)))
+        self.slope_t = np.ascontiguousarray(slope[:, :, self.slope_sig].transpose(2, 3, 0, 1)
+                                            .reshape(len(self.slope_sig), A, C * NS))
+        self.syc_t = np.ascontiguousarray(syc.T)  # (A, C)
+        self.has_slope = len(self.slope_sig) > 0
+
+        # Reference policy: softmax of the prior, as policy.Softmax does it.
+        e = np.exp(self.prior - self.prior.max())
+        self.ref = e * (1 / e.sum())
+        self.log_ref = np.log(self.ref)
+        self.rows = C + (1 if self.memory else 0)  # rows of theta
+        self.D = self.rows * A
+
+        # Effective weights at every step (reward.EffectiveWeights), for the
+        # configured weights; sweeps pass their own.
+        self.weights = self.effective_weights(self.spec_weight[None, :])[:, 0, :]  # (T+1, S)
+
+        # Metric names, in the order of sim.Result.Metrics.
+        P = lambda p, xs: [p + x for x in xs]
+        names = ["sycophancy_rate"] + P("sycophancy_rate/", self.segments)
+        names += ["gold_utility", "gold/helpfulness", "gold/honesty", "gold/wellbeing", "proxy_reward", "kl",
+                  "thumbs_up_rate"] + P("thumbs_up_rate/", self.segments) + ["eval/offline_correctness"]
+        names += P("reward/", self.signals) + P("weight/", self.signals) + P("influence/", self.signals)
+        names += ["influence/kl"] + P("alignment/", self.signals)
+        if self.memory:
+            names += P("memory/", self.segments)
+        names += P("response_share/", self.responses) + ["grad_norm"]
+        self.metrics = names
+        self.ix = ix = {n: k for k, n in enumerate(names)}
+        self.i_syc_seg = ix["sycophancy_rate/" + self.segments[0]]
+        self.i_up_seg = ix["thumbs_up_rate/" + self.segments[0]]
+        self.i_rew = ix["reward/" + self.signals[0]]
+        self.i_weight = ix["weight/" + self.signals[0]]
+        self.i_infl = ix["influence/" + self.signals[0]]
+        self.i_align = ix["alignment/" + self.signals[0]]
+        self.i_mem = ix["memory/" + self.segments[0]] if self.memory else -1
+        self.i_share = ix["response_share/" + self.responses[0]]
+
+        # Per (segment, cell, response) quantities whose P-weighted sums the
+        # evaluation needs, columns: syc, gold, help, honest, well, fb, fb*up.
+        gw = self.gold_w
+        help_ = np.broadcast_to(correct[None], (NS, C, A))
+        honest = np.broadcast_to(1 - syc[None], (NS, C, A))
+        well = -harm.T[:, :, None] * syc[None]
+        gold = gw["helpfulness"] * help_ + gw["honesty"] * honest + gw["wellbeing"] * well
+        fbq = np.broadcast_to(self.feedback[:, None, None], (NS, C, A))
+        upq = fbq * up.transpose(1, 0, 2)
+        # Then the rewards at memory 0, one column per signal: (NS, C*A, 7+S);
+        # the memory slopes of the rewards are (NS, C*A, S).
+        self.evalq = np.concatenate([
+            np.stack([np.broadcast_to(syc[None], (NS, C, A)), gold, help_, honest, well, fbq, upq], axis=-1),
+            rew0.transpose(1, 0, 3, 2)], axis=-1).reshape(NS, C * A, 7 + S)
+        self.evalslope = np.ascontiguousarray(slope.transpose(1, 0, 3, 2).reshape(NS, C * A, S))
+        # Users are stored segment by segment: the slice of each.
+        ends = np.cumsum(self.seg_users)
+        self.seg_slices = [slice(e - n, e) for e, n in zip(ends, self.seg_users)]
+        # Offline eval: verifiable cells whose user is right.
+        off = (~self.cell_wrong) & self.verifiable & (self.cell_prob > 0)
+        self.offline_pc = np.where(off, self.cell_prob, 0.0)
+        self.offline_den = float(self.cell_prob[off].sum())
+
+    def effective_weights(self, w):
+        """(T+1, R, S) effective weights for configured weights w of shape (R, S)."""
+        t = np.arange(self.steps + 1)[:, None]
+        active = (t >= self.spec_start[None, :]) & ((self.spec_end[None, :] == 0) | (t < self.spec_end[None, :]))
+        eff = np.where(active[:, None, :], w[None, :, :], 0.0)
+        if self.sum_to_one:
+            tot = eff.sum(axis=2, keepdims=True)
+            eff = np.where(tot > 0, eff / np.where(tot > 0, tot, 1.0), eff)
+        return eff
+
+    def sample_cells(self, u):
+        """Cells by inverse CDF from uniforms u (sim.world.sampleCell)."""
+        c = np.searchsorted(self.cell_cdf, u * self.cell_cdf[-1], side="right")
+        return np.minimum(c, self.C - 1)
+
+
+def read_prompts(path, steps, batch):
+    """Prompts written by the Go side: a 16-byte header (b"rmprompt", int32
+    steps+1, int32 batch) then, per step, int32 users[batch] and cells[batch],
+    little-endian. Returns users, cells as (steps+1, batch) int64 arrays."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+        if head[:8] != b"rmprompt":
+            raise ValueError(f"{path}: not a prompt file")
+        n, b = np.frombuffer(head[8:], dtype="<i4")
+        if n != steps + 1 or b != batch:
+            raise ValueError(f"{path}: {n} steps x {b} prompts, the config wants {steps + 1} x {batch}")
+        data = np.fromfile(f, dtype="<i4", count=n * 2 * b).reshape(n, 2, b)
+    return data[:, 0, :].astype(np.int64), data[:, 1, :].astype(np.int64)
+
+
+def write_f64(path, a):
+    np.ascontiguousarray(a, dtype="<f8").tofile(path)
