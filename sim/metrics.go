@@ -130,7 +130,23 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	}
 	memExp := make([]float64, A)
 	ml := make([]float64, A)
+	if !memOn {
+		// Every user sees the memory-free policy: one pass per segment. (No
+		// memory has built up yet, so e.mem stays 0.)
+		for s, n := range w.segUsers {
+			for c, pc := range w.cellProb {
+				base := (s*C + c) * A
+				for a, p := range tr.cellProbs[c] {
+					e.mass[base+a] = float64(n) * p
+				}
+				e.kl[s] += float64(n) * pc * e.zeroKL[c]
+			}
+		}
+	}
 	for u, s := range w.userSeg {
+		if !memOn {
+			break
+		}
 		m := 0.0
 		if memOn {
 			m = tr.mem[u]
