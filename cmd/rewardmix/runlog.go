@@ -49,12 +49,14 @@ func encodeRecord(rec *logRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload := make([]byte, 0, len(js)+1+len(rec.steps))
-	payload = append(payload, js...)
-	payload = append(payload, '\n')
-	payload = append(payload, rec.steps...)
-	head := fmt.Sprintf("R %d %d %08x\n", rec.row.Index, len(payload), crc32.Checksum(payload, crcTable))
-	return append([]byte(head), payload...), nil
+	n := len(js) + 1 + len(rec.steps)
+	crc := crc32.Update(crc32.Update(crc32.Checksum(js, crcTable), crcTable, []byte{'\n'}), crcTable, rec.steps)
+	head := fmt.Sprintf("R %d %d %08x\n", rec.row.Index, n, crc)
+	out := make([]byte, 0, len(head)+n)
+	out = append(out, head...)
+	out = append(out, js...)
+	out = append(out, '\n')
+	return append(out, rec.steps...), nil
 }
 
 // logReader reads the records of a run log in order.
@@ -198,6 +200,9 @@ func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
 // appendStepsCSV formats one run's step series as run_id,step,metric,value
 // lines.
 func appendStepsCSV(dst []byte, id string, metrics []string, values [][]float64) []byte {
+	if need := len(values) * len(metrics) * (len(id) + 40); cap(dst)-len(dst) < need {
+		dst = append(make([]byte, 0, len(dst)+need), dst...)
+	}
 	for t, row := range values {
 		for k, v := range row {
 			dst = append(dst, id...)
