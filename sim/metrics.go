@@ -96,8 +96,10 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		e.cellMax = make([]float64, C)
 		e.zeroKL = make([]float64, C)
 		e.cellExp = make([][]float64, C)
+		e.klLogits = make([][]float64, C)
 		for c := range e.cellExp {
 			e.cellExp[c] = make([]float64, A)
+			e.klLogits[c] = make([]float64, A)
 		}
 		for a, r := range tr.ref {
 			e.logRef[a] = math.Log(r)
@@ -127,6 +129,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.cellExp[c][a] = math.Exp(v - e.cellMax[c])
 		}
 		e.zeroKL[c] = policy.KL(tr.cellProbs[c], tr.ref)
+		for a, v := range e.cellLogits[c] {
+			e.klLogits[c][a] = v - e.logRef[a]
+		}
 	}
 	memExp := make([]float64, A)
 	ml := make([]float64, A)
@@ -170,14 +175,19 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		for a, v := range ml {
 			memExp[a] = math.Exp(v - memMax)
 		}
+		// pi_a = q_a / sum with q_a = cellExp_ca memExp_a, and
+		// KL = sum_a pi_a (l_a - log ref_a) - lse with l_a = cell logit + ml_a.
 		for c, pc := range w.cellProb {
 			if pc == 0 {
 				continue
 			}
-			sum := 0.0
+			ce, kc := e.cellExp[c][:A], e.klLogits[c][:A]
+			sum, dot := 0.0, 0.0
 			for a := range probs {
-				probs[a] = e.cellExp[c][a] * memExp[a]
-				sum += probs[a]
+				q := ce[a] * memExp[a]
+				probs[a] = q
+				sum += q
+				dot += q * (kc[a] + ml[a])
 			}
 			lse := e.cellMax[c] + memMax + math.Log(sum)
 			if !(sum > 1e-280) {
@@ -187,26 +197,23 @@ func (tr *trainer) evaluate(row []float64, t int) {
 					probs[a] = e.cellLogits[c][a] + ml[a]
 				}
 				mx := maxOf(probs)
-				sum = 0
+				sum, dot = 0, 0
 				for a, v := range probs {
 					probs[a] = math.Exp(v - mx)
 					sum += probs[a]
+					dot += probs[a] * (kc[a] + ml[a])
 				}
 				lse = mx + math.Log(sum)
 			}
-			// KL = sum_a pi_a (l_a - lse - log ref_a).
 			inv := 1 / sum
-			kl := 0.0
 			base := (s*C + c) * A
-			for a := range probs {
-				p := probs[a] * inv
-				if p > 0 {
-					kl += p * (e.cellLogits[c][a] + ml[a] - lse - e.logRef[a])
-				}
-				e.mass[base+a] += p
-				e.moment[base+a] += m * p
+			mass, moment := e.mass[base:base+A], e.moment[base:base+A]
+			for a, q := range probs {
+				p := q * inv
+				mass[a] += p
+				moment[a] += m * p
 			}
-			e.kl[s] += pc * kl
+			e.kl[s] += pc * (dot*inv - lse)
 		}
 	}
 
@@ -280,6 +287,7 @@ type evalWork struct {
 	logRef       []float64
 	cellMax      []float64   // max logit per cell at memory 0
 	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
+	klLogits     [][]float64 // logit - log ref per cell and response
 	zeroKL       []float64   // KL to the reference per cell at memory 0
 }
 
