@@ -84,6 +84,8 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	e := &tr.eval
 	if e.mass == nil {
 		e.mass = make([]float64, nSeg*C*A)
+		e.prod = make([]float64, nSeg*C)
+		e.prodExp = make([]int, nSeg*C)
 		e.moment = make([]float64, nSeg*C*A)
 		e.kl = make([]float64, nSeg)
 		e.mem = make([]float64, nSeg)
@@ -107,6 +109,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	}
 	zero(e.mass)
 	zero(e.moment)
+	for i := range e.prod {
+		e.prod[i], e.prodExp[i] = 1, 0
+	}
 	zero(e.kl)
 	zero(e.mem)
 	for c := range w.cellProb {
@@ -189,8 +194,18 @@ func (tr *trainer) evaluate(row []float64, t int) {
 				sum += q
 				dot += q * (kc[a] + ml[a])
 			}
-			lse := e.cellMax[c] + memMax + math.Log(sum)
-			if !(sum > 1e-280) {
+			// log(sum) is needed only summed over users, so it is taken
+			// once per segment and cell, of the product of the sums
+			// (mantissa and binary exponent kept apart).
+			lse := e.cellMax[c] + memMax
+			pi := s*C + c
+			if sum > 1e-280 {
+				e.prod[pi] *= sum
+				if p := e.prod[pi]; p < 1e-200 || p > 1e200 {
+					frac, exp := math.Frexp(p)
+					e.prod[pi], e.prodExp[pi] = frac, e.prodExp[pi]+exp
+				}
+			} else {
 				// The two factors' maxima are at different responses and too
 				// far apart for the product: take the softmax directly.
 				for a := range probs {
@@ -214,6 +229,12 @@ func (tr *trainer) evaluate(row []float64, t int) {
 				moment[a] += m * p
 			}
 			e.kl[s] += pc * (dot*inv - lse)
+		}
+	}
+	for s := 0; s < nSeg; s++ {
+		for c, pc := range w.cellProb {
+			pi := s*C + c
+			e.kl[s] -= pc * (math.Log(e.prod[pi]) + float64(e.prodExp[pi])*math.Ln2)
 		}
 	}
 
@@ -288,6 +309,8 @@ type evalWork struct {
 	cellMax      []float64   // max logit per cell at memory 0
 	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
 	klLogits     [][]float64 // logit - log ref per cell and response
+	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
+	prodExp      []int       // and its binary exponent
 	zeroKL       []float64   // KL to the reference per cell at memory 0
 }
 
