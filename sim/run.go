@@ -353,7 +353,7 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 	A := len(w.responses)
 	x := tr.context(cell, m)
 	tr.pol.Logits(tr.logits, x)
-	lse := softmaxLSE(tr.probs, tr.logits)
+	softmax(tr.probs, tr.logits)
 	seg := w.userSeg[user]
 	r0, slope, out := w.rew0[cell][seg], w.rewSlope[cell][seg], w.outcome[cell][0]
 	syc := 0.0
@@ -375,10 +375,11 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 		}
 		tr.pol.AddScore(tr.grads[i], x, tr.coef)
 	}
-	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a).
+	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a)
+	// = l_a - lse - log ref_a; lse cancels in v_a - KL, so no log is taken.
 	kl := 0.0
 	for a, p := range tr.probs {
-		tr.coef[a] = tr.logits[a] - lse - tr.logRef[a]
+		tr.coef[a] = tr.logits[a] - tr.logRef[a]
 		kl += p * tr.coef[a]
 	}
 	for a, p := range tr.probs {
@@ -388,8 +389,8 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 	return syc
 }
 
-// softmaxLSE writes softmax(logits) into probs and returns log-sum-exp.
-func softmaxLSE(probs, logits []float64) float64 {
+// softmax writes softmax(logits) into probs.
+func softmax(probs, logits []float64) {
 	mx := logits[0]
 	for _, v := range logits[1:] {
 		mx = math.Max(mx, v)
@@ -403,7 +404,6 @@ func softmaxLSE(probs, logits []float64) float64 {
 	for a := range probs {
 		probs[a] *= inv
 	}
-	return mx + math.Log(sum)
 }
 
 // stepReinforce: one sampled response per prompt, advantages over the whole
