@@ -34,14 +34,14 @@ func stepFlops(cfg *sim.Config) flops {
 	D := (C + 1) * A // tabular and memory blocks
 	f := flops{B: B, A: A, S: S, D: D}
 	f.prompt = 3*A + // logits: tabular add; memory m*theta + add
-		3*A + 2 + // softmax with log-sum-exp: subtract max, sum, 1/sum, scale, max + log
+		3*A + 1 + // softmax: subtract max, sum, 1/sum, scale
 		2*A + // P(sycophantic)
 		2*S*A + // rewards r0 + m*slope
 		2*S*A + // advantages: the pi-weighted mean
 		2*S*A + // advantages: w * (r - mean)
 		2*S*A + // coefficients weight * p * adv
 		3*S*A + // AddScore per signal: tabular add; memory m*c + add
-		7*A + // KL coefficients: l - lse - log ref, kl = sum p v, p (v - kl)
+		6*A + // KL coefficients: l - log ref, kl = sum p v, p (v - kl)
 		3*A + // AddScore of the KL term
 		5 // memory update: target = disclosure + r*syc; mem += rate*(target - mem)
 	f.perRun = 2*S + // effective weights: sum and normalise
@@ -49,7 +49,7 @@ func stepFlops(cfg *sim.Config) flops {
 		(S+1)*D + // total
 		(S+1)*2*D + 2*D + S*2*D + 3*S + 1 + // decompose: norms, |g|, alignments, influences
 		13*D // Adam
-	f.transcendental = B * (A + 1)
+	f.transcendental = B * A
 	return f
 }
 
