@@ -391,10 +391,7 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 
 // softmax writes softmax(logits) into probs.
 func softmax(probs, logits []float64) {
-	mx := logits[0]
-	for _, v := range logits[1:] {
-		mx = math.Max(mx, v)
-	}
+	mx := maxOf(logits)
 	sum := 0.0
 	for a, v := range logits {
 		probs[a] = math.Exp(v - mx)

@@ -62,7 +62,8 @@ func encodeRecord(rec *logRecord) ([]byte, error) {
 // logReader reads the records of a run log in order.
 type logReader struct {
 	br    *bufio.Reader
-	valid int64 // bytes of whole, valid records read so far
+	buf   []byte // payload buffer, reused
+	valid int64  // bytes of whole, valid records read so far
 }
 
 func newLogReader(r io.Reader) *logReader {
@@ -70,7 +71,8 @@ func newLogReader(r io.Reader) *logReader {
 }
 
 // next returns the next valid record, or nil at the end of the log or at
-// the first record that is incomplete or corrupt (a torn tail).
+// the first record that is incomplete or corrupt (a torn tail). The
+// record's steps are valid until the next call.
 func (lr *logReader) next() *logRecord {
 	head, err := lr.br.ReadBytes('\n')
 	if err != nil {
@@ -81,12 +83,24 @@ func (lr *logReader) next() *logRecord {
 	if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 || n > 1<<34 {
 		return nil
 	}
-	// Read rather than allocate n bytes up front: a corrupt header may
-	// promise far more than the file holds.
-	payload, err := io.ReadAll(io.LimitReader(lr.br, int64(n)))
-	if err != nil || len(payload) != n {
-		return nil
+	// Grow the reused buffer as bytes arrive rather than to n up front: a
+	// corrupt header may promise far more than the file holds.
+	payload := lr.buf[:0]
+	for len(payload) < n {
+		chunk := min(n-len(payload), 1<<20)
+		if cap(payload)-len(payload) < chunk {
+			grown := make([]byte, len(payload), min(n, max(2*cap(payload), len(payload)+chunk)))
+			copy(grown, payload)
+			payload = grown
+		}
+		k, err := io.ReadFull(lr.br, payload[len(payload):len(payload)+chunk])
+		payload = payload[:len(payload)+k]
+		if err != nil {
+			lr.buf = payload
+			return nil
+		}
 	}
+	lr.buf = payload
 	if crc32.Checksum(payload, crcTable) != crc {
 		return nil
 	}
