@@ -140,6 +140,12 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	}
 	memExp := make([]float64, A)
 	ml := make([]float64, A)
+	aMax, dMax := 0, e.memLogits[0]
+	for a, d := range e.memLogits {
+		if d > dMax {
+			aMax, dMax = a, d
+		}
+	}
 	if !memOn {
 		// Every user sees the memory-free policy: one pass per segment. (No
 		// memory has built up yet, so e.mem stays 0.)
@@ -173,12 +179,16 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			}
 			continue
 		}
-		for a := range ml {
-			ml[a] = m * e.memLogits[a]
-		}
-		memMax := maxOf(ml)
-		for a, v := range ml {
-			memExp[a] = math.Exp(v - memMax)
+		// memExp_a = exp(m (d_a - max d)) <= 1, exactly 1 at the argmax;
+		// m >= 0, so the shift m max d is the per-user maximum.
+		memMax := m * dMax
+		for a, d := range e.memLogits {
+			ml[a] = m * d
+			if a == aMax {
+				memExp[a] = 1
+			} else {
+				memExp[a] = math.Exp(m * (d - dMax))
+			}
 		}
 		// pi_a = q_a / sum with q_a = cellExp_ca memExp_a, and
 		// KL = sum_a pi_a (l_a - log ref_a) - lse with l_a = cell logit + ml_a.
