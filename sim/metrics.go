@@ -84,6 +84,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	e := &tr.eval
 	if e.mass == nil {
 		e.mass = make([]float64, nSeg*C*A)
+		e.userExp = make([]float64, len(w.userSeg)*A)
 		e.prod = make([]float64, nSeg*C)
 		e.prodExp = make([]int, nSeg*C)
 		e.moment = make([]float64, nSeg*C*A)
@@ -138,7 +139,6 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.klLogits[c][a] = v - e.logRef[a]
 		}
 	}
-	memExp := make([]float64, A)
 	ml := make([]float64, A)
 	aMax, dMax := 0, e.memLogits[0]
 	for a, d := range e.memLogits {
@@ -170,6 +170,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		e.mem[s] += tr.mem[u]
 		if m == 0 {
 			// The memory-free policy, the same for every such user.
+			for a := range e.userExp[u*A : u*A+A] {
+				e.userExp[u*A+a] = 1
+			}
 			for c, pc := range w.cellProb {
 				base := (s*C + c) * A
 				for a, p := range tr.cellProbs[c] {
@@ -180,8 +183,10 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			continue
 		}
 		// memExp_a = exp(m (d_a - max d)) <= 1, exactly 1 at the argmax;
-		// m >= 0, so the shift m max d is the per-user maximum.
+		// m >= 0, so the shift m max d is the per-user maximum. The training
+		// step reuses them (probsFromEvaluation).
 		memMax := m * dMax
+		memExp := e.userExp[u*A : u*A+A]
 		for a, d := range e.memLogits {
 			ml[a] = m * d
 			if a == aMax {
@@ -241,6 +246,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.kl[s] += pc * (dot*inv - lse)
 		}
 	}
+	e.step, e.memOn = t, memOn
 	for s := 0; s < nSeg; s++ {
 		for c, pc := range w.cellProb {
 			pi := s*C + c
@@ -319,6 +325,9 @@ type evalWork struct {
 	cellMax      []float64   // max logit per cell at memory 0
 	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
 	klLogits     [][]float64 // logit - log ref per cell and response
+	userExp      []float64   // per user and response: the memory factor exp(m (d_a - max d))
+	step         int         // the step these factors belong to (-1: none yet)
+	memOn        bool        // whether memory was active at that step
 	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
 	prodExp      []int       // and its binary exponent
 	zeroKL       []float64   // KL to the reference per cell at memory 0

@@ -150,6 +150,7 @@ type trainer struct {
 
 	onBatch        func(step int, users, cells []int)
 	traceU, traceC []int
+	curStep        int         // the step being computed
 	cellProbs      [][]float64 // policy at memory 0, per cell
 	eval           evalWork
 
@@ -256,6 +257,7 @@ func (tr *trainer) draw(t int) (user, cell int, m float64) {
 // (influence and alignment per signal, the KL share and the gradient norm)
 // and applies it when apply is true.
 func (tr *trainer) step(t int, row []float64, apply bool) {
+	tr.curStep = t
 	w := tr.w
 	cfg := &tr.cfg.Train
 	reward.EffectiveWeights(tr.weights, w.specs, t, cfg.Weights)
@@ -352,8 +354,10 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 	w := tr.w
 	A := len(w.responses)
 	x := tr.context(cell, m)
-	tr.pol.Logits(tr.logits, x)
-	softmax(tr.probs, tr.logits)
+	if !tr.probsFromEvaluation(user, cell, m) {
+		tr.pol.Logits(tr.logits, x)
+		softmax(tr.probs, tr.logits)
+	}
 	seg := w.userSeg[user]
 	r0, slope, out := w.rew0[cell][seg], w.rewSlope[cell][seg], w.outcome[cell][0]
 	syc := 0.0
@@ -387,6 +391,38 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 	}
 	tr.pol.AddScore(tr.grads[len(tr.grads)-1], x, tr.coef)
 	return syc
+}
+
+// probsFromEvaluation fills tr.logits and tr.probs for a prompt from the
+// factors that evaluate computed for this step (same parameters, same
+// memory), saving the exponentials; it returns false if there are none.
+func (tr *trainer) probsFromEvaluation(user, cell int, m float64) bool {
+	e := &tr.eval
+	if e.step != tr.curStep || e.mass == nil {
+		return false
+	}
+	A := len(tr.probs)
+	if !e.memOn {
+		copy(tr.logits, e.cellLogits[cell])
+		copy(tr.probs, tr.cellProbs[cell])
+		return true
+	}
+	ue, ce, cl := e.userExp[user*A:user*A+A], e.cellExp[cell], e.cellLogits[cell]
+	sum := 0.0
+	for a := range tr.probs {
+		q := ce[a] * ue[a]
+		tr.probs[a] = q
+		sum += q
+		tr.logits[a] = cl[a] + m*e.memLogits[a]
+	}
+	if !(sum > 1e-280) {
+		return false
+	}
+	inv := 1 / sum
+	for a := range tr.probs {
+		tr.probs[a] *= inv
+	}
+	return true
 }
 
 // softmax writes softmax(logits) into probs.
