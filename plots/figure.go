@@ -27,10 +27,24 @@ type Figure struct {
 	Rows [][]*plot.Plot
 	// Width and Height are the default size when the caller does not set one.
 	Width, Height vg.Length
+	// Side, when set, is drawn right of the rows in a column SideWidth
+	// wide (a colour bar beside its heat map).
+	Side      *plot.Plot
+	SideWidth vg.Length
+	// RightMargin is kept free right of the plots (for a legend outside).
+	RightMargin vg.Length
 }
 
 // Draw draws the figure onto dc, aligning the plots' axes.
 func (f *Figure) Draw(dc draw.Canvas) {
+	dc.Max.X -= f.RightMargin
+	if f.Side != nil {
+		side := dc
+		side.Min.X = dc.Max.X - f.SideWidth
+		dc.Max.X = side.Min.X - vg.Millimeter*2
+		side = draw.Crop(side, 0, -vg.Millimeter*3, vg.Millimeter*2, -vg.Millimeter*2)
+		defer f.Side.Draw(side)
+	}
 	rows, cols := len(f.Rows), 0
 	for _, r := range f.Rows {
 		cols = max(cols, len(r))

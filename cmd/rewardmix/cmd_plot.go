@@ -1,0 +1,603 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+const plotSynopsis = `plot [flags] DIR...
+
+Draws figures from run and sweep folders. Without --kind it draws the
+standard set (drift, segments, influence, frontier, and for a sweep with two
+or more axes heatmap) as PNG files into the folder named by -o (default
+DIR-plots beside DIR). With --kind it draws one figure into the file named
+by -o (default DIR-plots/KIND.png); the format follows the extension (.png,
+.svg, .pdf). Kinds:
+
+  drift      a metric over steps: mean and 95% band across runs, one colour
+             per value of --by, the steps where the mix changes marked
+  influence  each signal's share of the update over steps, stacked
+  segments   sycophancy per user segment over steps
+  heatmap    a final metric over two swept axes (--x, --y), with the analytic
+             critical line when both are signal weights
+  frontier   gold utility and proxy reward against sqrt(KL), with the Gao et
+             al. fit R = d(a - b ln d) to the gold curve
+  compare    one metric from several folders overlaid`
+
+var plotKinds = []string{"drift", "influence", "segments", "heatmap", "frontier", "compare"}
+
+type plotOpts struct {
+	kind, metric, by, x, y, title string
+	level                         float64
+	steps                         stepRange
+	width, height                 vg.Length
+}
+
+func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("plot", plotSynopsis)
+	out := fs.String("o", "", "output file (with --kind) or folder (default DIR-plots)")
+	kind := fs.String("kind", "", "one figure: "+strings.Join(plotKinds, ", ")+" (default: the standard set)")
+	metric := fs.String("metric", "", "metric for drift, heatmap and compare (default sycophancy_rate)")
+	by := fs.String("by", "", "drift: one line per value of this swept key")
+	xKey := fs.String("x", "", "heatmap: swept key on the x axis (default the first axis)")
+	yKey := fs.String("y", "", "heatmap: swept key on the y axis (default the second axis)")
+	level := fs.Float64("level", 0, "heatmap: level of the simulated contour and the analytic critical line\n(default 0.5, or midway between the map's extremes when 0.5 is outside them)")
+	width := fs.String("width", "", "figure width, e.g. 16cm or 6.5in (default per figure)")
+	height := fs.String("height", "", "figure height, e.g. 10cm or 4in (default per figure)")
+	title := fs.String("title", "", "figure title (default per figure)")
+	steps := fs.String("step-range", "", "only steps a:b (inclusive; either end may be left out)")
+	dirs, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	o := plotOpts{kind: *kind, metric: *metric, by: *by, x: *xKey, y: *yKey, title: *title, level: *level}
+	if o.steps, err = parseStepRange(*steps); err != nil {
+		return err
+	}
+	if o.width, err = parseLength("width", *width); err != nil {
+		return err
+	}
+	if o.height, err = parseLength("height", *height); err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return inputErrorf("want at least one run or sweep folder (see 'rewardmix plot --help')")
+	}
+	if o.kind != "" && !hasString(plotKinds, o.kind) {
+		return inputErrorf("unknown --kind %q (kinds: %s)", o.kind, strings.Join(plotKinds, ", "))
+	}
+	if len(dirs) > 1 && o.kind != "compare" {
+		return inputErrorf("%d folders given: only --kind compare takes more than one", len(dirs))
+	}
+	outDefault := filepath.Clean(dirs[0]) + "-plots"
+	var rds []*resultDir
+	for _, d := range dirs {
+		rd, err := openResults(d)
+		if err != nil {
+			return err
+		}
+		rds = append(rds, rd)
+	}
+	if o.kind != "" {
+		path := *out
+		if path == "" {
+			path = filepath.Join(outDefault, o.kind+".png")
+		}
+		if err := checkFigureExt(path); err != nil {
+			return err
+		}
+		fig, err := buildFigure(o, rds, stderr)
+		if err != nil {
+			return err
+		}
+		data, err := renderFigure(fig, path, o.width, o.height)
+		if err != nil {
+			return err
+		}
+		if err := writeFigure(path, data); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+		return nil
+	}
+
+	// The standard set: everything is drawn before anything is written.
+	dir := *out
+	if dir == "" {
+		dir = outDefault
+	}
+	if ext := filepath.Ext(dir); ext == ".png" || ext == ".svg" || ext == ".pdf" {
+		return inputErrorf("-o %s names a file, but the standard set is several figures: give a folder, or one --kind", dir)
+	}
+	rd := rds[0]
+	kinds := []string{"drift", "segments", "influence", "frontier"}
+	if len(rd.axes) >= 2 {
+		kinds = append(kinds, "heatmap")
+	}
+	// One read of steps.csv for all the figures that pool every run.
+	pooled := []string{"sycophancy_rate", "kl", "gold_utility", "proxy_reward", "influence/kl"}
+	for _, s := range sortedNames(rd.cfg.Segments) {
+		pooled = append(pooled, "sycophancy_rate/"+s)
+	}
+	for _, s := range sortedNames(rd.cfg.Signals) {
+		pooled = append(pooled, "influence/"+s)
+	}
+	if err := rd.prefetch(pooled, o.steps); err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	var names []string
+	for _, k := range kinds {
+		ko := o
+		ko.kind = k
+		if k == "drift" && rd.sweep && len(rd.axes) > 0 && ko.by == "" {
+			ko.by = rd.axes[0]
+		}
+		fig, err := buildFigure(ko, rds, stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		data, err := renderFigure(fig, k+".png", o.width, o.height)
+		if err != nil {
+			return err
+		}
+		files[k+".png"] = data
+		names = append(names, k+".png")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := writeFigure(filepath.Join(dir, n), files[n]); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s/{%s}\n", dir, strings.Join(names, ","))
+	return nil
+}
+
+// writeFigure writes data to path through a temporary file, so that path
+// never holds a partial figure.
+func writeFigure(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data)
+}
+
+func checkFigureExt(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".svg", ".pdf":
+		return nil
+	}
+	return inputErrorf("%s: unknown figure format %q (use .png, .svg or .pdf)", path, filepath.Ext(path))
+}
+
+// parseLength parses a length with a unit: cm, mm, in or pt.
+func parseLength(name, v string) (vg.Length, error) {
+	if v == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		unit   vg.Length
+	}{{"cm", vg.Centimeter}, {"mm", vg.Millimeter}, {"in", vg.Inch}, {"pt", vg.Points(1)}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil || !(f > 0) || f > 1000 {
+				break
+			}
+			return vg.Length(f) * u.unit, nil
+		}
+	}
+	return 0, inputErrorf("--%s %q: want a positive length with a unit, e.g. 16cm, 160mm, 6.5in or 450pt", name, v)
+}
+
+func hasString(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// buildFigure draws one kind of figure from the folders.
+func buildFigure(o plotOpts, rds []*resultDir, stderr io.Writer) (*plots.Figure, error) {
+	rd := rds[0]
+	if o.metric == "" {
+		o.metric = "sycophancy_rate"
+	}
+	var fig *plots.Figure
+	var err error
+	switch o.kind {
+	case "drift":
+		fig, err = driftFigure(o, rd)
+	case "segments":
+		fig, err = segmentsFigure(o, rd)
+	case "influence":
+		fig, err = influenceFigure(o, rd)
+	case "frontier":
+		fig, err = frontierFigure(o, rd)
+	case "heatmap":
+		fig, err = heatmapFigure(o, rd, stderr)
+	case "compare":
+		fig, err = compareFigure(o, rds)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.title != "" && len(fig.Rows) > 0 && len(fig.Rows[0]) > 0 {
+		fig.Rows[0][0].Title.Text = o.title
+	}
+	return fig, nil
+}
+
+// markers are the update step and every other step where the mix changes.
+func markers(cfg *sim.Config) []plots.Marker {
+	ms := []plots.Marker{{X: float64(cfg.Train.UpdateStep), Label: "update"}}
+	for _, t := range mixChanges(cfg) {
+		if t != cfg.Train.UpdateStep {
+			ms = append(ms, plots.Marker{X: float64(t), Label: "mix changes"})
+		}
+	}
+	return ms
+}
+
+// metricAxis returns a y label for a metric: rates and shares say so.
+func metricAxis(m string) (label string, lo, hi float64) {
+	switch {
+	case strings.HasPrefix(m, "sycophancy_rate"), strings.HasPrefix(m, "thumbs_up_rate"), strings.HasPrefix(m, "eval/"):
+		return m + " (rate)", 0, 0.5
+	case strings.HasPrefix(m, "influence/"), strings.HasPrefix(m, "response_share/"):
+		return m + " (share)", 0, 1
+	case strings.HasPrefix(m, "weight/"):
+		return m + " (effective weight)", 0, 0
+	}
+	return m, 0, 0
+}
+
+// shortNumber formats a numeric parameter with at most 4 significant
+// digits (linspace values such as 0.44444444444444442 would crowd a legend).
+func shortNumber(v string) string {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return strconv.FormatFloat(f, 'g', 4, 64)
+	}
+	return v
+}
+
+func folderName(rd *resultDir) string { return filepath.Base(filepath.Clean(rd.path)) }
+
+func driftFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
+	if err := rd.checkMetrics(o.metric); err != nil {
+		return nil, err
+	}
+	labels, group, err := rd.groupsBy(o.by)
+	if err != nil {
+		return nil, err
+	}
+	st, err := rd.aggregateSteps([]string{o.metric}, len(labels), group, o.steps)
+	if err != nil {
+		return nil, err
+	}
+	ylabel, lo, hi := metricAxis(o.metric)
+	d := &plots.Lines{Title: fmt.Sprintf("%s: %s over training", folderName(rd), o.metric), XLabel: "training step", YLabel: ylabel,
+		Markers: markers(rd.cfg), YMin: lo, YMax: hi}
+	if o.by != "" {
+		d.Title = fmt.Sprintf("%s by %s", o.metric, o.by)
+		d.LegendTitle = strings.TrimPrefix(o.by, "signals.")
+		if len(rd.axes) > 1 {
+			d.Title += "\n(runs pooled over the other axes)"
+		}
+	}
+	for g, l := range labels {
+		s, err := seriesOf(st, o.metric, g, l)
+		if err != nil {
+			return nil, err
+		}
+		if o.by != "" {
+			s.Label = shortNumber(l)
+		} else {
+			s.Label = o.metric
+		}
+		d.Series = append(d.Series, s)
+	}
+	return d.Figure()
+}
+
+// seriesOf turns one group's accumulators into a series; a band only when
+// some step has two or more runs.
+func seriesOf(st *stepStats, metric string, g int, label string) (plots.Series, error) {
+	x, mean, lo, hi, n := st.series(metric, g)
+	if len(x) == 0 {
+		return plots.Series{}, inputErrorf("no data for %s in the step range", metric)
+	}
+	s := plots.Series{Label: label, X: x, Mean: mean, N: n}
+	if n > 1 {
+		s.Lower, s.Upper = lo, hi
+	}
+	return s, nil
+}
+
+func segmentsFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
+	segs := sortedNames(rd.cfg.Segments)
+	ms := []string{"sycophancy_rate"}
+	for _, s := range segs {
+		ms = append(ms, "sycophancy_rate/"+s)
+	}
+	if err := rd.checkMetrics(ms...); err != nil {
+		return nil, err
+	}
+	st, err := rd.pooledSteps(ms, o.steps)
+	if err != nil {
+		return nil, err
+	}
+	d := &plots.Lines{Title: folderName(rd) + ": sycophancy per user segment (% of users)", XLabel: "training step", YLabel: "sycophancy rate",
+		Markers: markers(rd.cfg), YMin: 0, YMax: 0.5}
+	for i, m := range ms {
+		label := "all users"
+		if i > 0 {
+			label = segs[i-1]
+			if seg := rd.cfg.Segments[segs[i-1]]; true {
+				label = fmt.Sprintf("%s (%.0f%%)", segs[i-1], 100*seg.Share)
+			}
+		}
+		s, err := seriesOf(st, m, 0, label)
+		if err != nil {
+			return nil, err
+		}
+		s.Emphasis = i == 0
+		d.Series = append(d.Series, s)
+	}
+	return d.Figure()
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	ns := make([]string, 0, len(m))
+	for n := range m {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+func influenceFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
+	sigs := []string{rd.cfg.Primary}
+	for _, s := range sortedNames(rd.cfg.Signals) {
+		if s != rd.cfg.Primary {
+			sigs = append(sigs, s)
+		}
+	}
+	var ms, labels []string
+	for _, s := range sigs {
+		ms = append(ms, "influence/"+s)
+		l := s
+		if s == rd.cfg.Primary {
+			l += " (primary)"
+		}
+		labels = append(labels, l)
+	}
+	ms = append(ms, "influence/kl")
+	labels = append(labels, "KL penalty")
+	if err := rd.checkMetrics(ms...); err != nil {
+		return nil, err
+	}
+	st, err := rd.pooledSteps(ms, o.steps)
+	if err != nil {
+		return nil, err
+	}
+	d := &plots.Influence{Title: folderName(rd) + ": share of the policy update", Labels: labels, Markers: markers(rd.cfg)}
+	for _, m := range ms {
+		x, mean, _, _, _ := st.series(m, 0)
+		if len(x) == 0 {
+			return nil, inputErrorf("no data for %s in the step range", m)
+		}
+		d.X = x
+		d.Shares = append(d.Shares, mean)
+	}
+	return d.Figure()
+}
+
+func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
+	ms := []string{"kl", "gold_utility", "proxy_reward"}
+	if err := rd.checkMetrics(ms...); err != nil {
+		return nil, err
+	}
+	st, err := rd.pooledSteps(ms, o.steps)
+	if err != nil {
+		return nil, err
+	}
+	_, kl, _, _, _ := st.series("kl", 0)
+	_, gold, _, _, _ := st.series("gold_utility", 0)
+	_, proxy, _, _, _ := st.series("proxy_reward", 0)
+	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier", Gold: gold, Proxy: proxy}
+	for _, k := range kl {
+		d.D = append(d.D, math.Sqrt(math.Max(k, 0)))
+	}
+	return d.Figure()
+}
+
+func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
+	ylabel, lo, hi := metricAxis(o.metric)
+	d := &plots.Lines{Title: o.metric + " compared", XLabel: "training step", YLabel: ylabel, YMin: lo, YMax: hi}
+	names := map[string]int{}
+	for _, rd := range rds {
+		names[filepath.Base(filepath.Clean(rd.path))]++
+	}
+	for _, rd := range rds {
+		if err := rd.checkMetrics(o.metric); err != nil {
+			return nil, err
+		}
+		_, group, _ := rd.groupsBy("")
+		st, err := rd.aggregateSteps([]string{o.metric}, 1, group, o.steps)
+		if err != nil {
+			return nil, err
+		}
+		label := filepath.Base(filepath.Clean(rd.path))
+		if names[label] > 1 {
+			label = filepath.Clean(rd.path)
+		}
+		if rd.cfg.Name != "" && rd.cfg.Name != label {
+			label += " (" + rd.cfg.Name + ")"
+		}
+		s, err := seriesOf(st, o.metric, 0, label)
+		if err != nil {
+			return nil, err
+		}
+		d.Series = append(d.Series, s)
+	}
+	return d.Figure()
+}
+
+func heatmapFigure(o plotOpts, rd *resultDir, stderr io.Writer) (*plots.Figure, error) {
+	if !rd.sweep {
+		return nil, inputErrorf("%s is a run folder: a heatmap needs a sweep over at least two axes", rd.path)
+	}
+	if len(rd.axes) < 2 {
+		return nil, inputErrorf("%s: a heatmap needs a sweep over at least two axes; this folder sweeps %d (%s)", rd.path, len(rd.axes), strings.Join(rd.axes, ", "))
+	}
+	if err := rd.checkMetrics(o.metric); err != nil {
+		return nil, err
+	}
+	if o.x == "" {
+		o.x = rd.axes[0]
+	}
+	if o.y == "" {
+		o.y = rd.axes[1]
+		if o.y == o.x {
+			o.y = rd.axes[0]
+		}
+	}
+	if o.x == o.y {
+		return nil, inputErrorf("--x and --y are both %s", o.x)
+	}
+	xi, err := rd.axisIndex(o.x)
+	if err != nil {
+		return nil, err
+	}
+	yi, err := rd.axisIndex(o.y)
+	if err != nil {
+		return nil, err
+	}
+	params, means, err := rd.aggRows(o.metric)
+	if err != nil {
+		return nil, err
+	}
+	// Average the points' means over any other axes.
+	type cell struct{ x, y float64 }
+	sum, cnt := map[cell]float64{}, map[cell]int{}
+	xs, ys := map[float64]bool{}, map[float64]bool{}
+	for i, p := range params {
+		x, errx := strconv.ParseFloat(p[xi], 64)
+		y, erry := strconv.ParseFloat(p[yi], 64)
+		if errx != nil || erry != nil {
+			return nil, inputErrorf("a heatmap needs numeric axes; %s = %q, %s = %q", o.x, p[xi], o.y, p[yi])
+		}
+		c := cell{x, y}
+		sum[c] += means[i]
+		cnt[c]++
+		xs[x], ys[y] = true, true
+	}
+	d := &plots.Heatmap{Title: fmt.Sprintf("final %s", o.metric), XLabel: o.x, YLabel: o.y, ZLabel: o.metric,
+		X: sortedKeys(xs), Y: sortedKeys(ys), Level: o.level, Contour: true}
+	if len(rd.axes) > 2 {
+		d.Title += " (mean over the other axes)"
+	}
+	for _, y := range d.Y {
+		row := make([]float64, len(d.X))
+		for i, x := range d.X {
+			row[i] = math.NaN()
+			if n := cnt[cell{x, y}]; n > 0 {
+				row[i] = sum[cell{x, y}] / float64(n)
+			}
+		}
+		d.Z = append(d.Z, row)
+	}
+	if o.level == 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, row := range d.Z {
+			for _, v := range row {
+				if !math.IsNaN(v) {
+					lo, hi = math.Min(lo, v), math.Max(hi, v)
+				}
+			}
+		}
+		d.Level = 0.5
+		if !(lo < 0.5 && 0.5 < hi) {
+			d.Level = (lo + hi) / 2
+		}
+		o.level = d.Level
+	}
+	d.Critical, d.CriticalLabel = criticalLine(rd.cfg, o, d.Y, stderr)
+	return d.Figure()
+}
+
+// criticalLine returns the analytic critical line when both axes are
+// signal weights and the metric is the sycophancy rate: for each y weight,
+// the x weight at which pi* (under the mix of the last step, memory off)
+// reaches the level.
+func criticalLine(cfg *sim.Config, o plotOpts, ys []float64, stderr io.Writer) (plotter.XYs, string) {
+	xsig, okx := signalWeightKey(cfg, o.x)
+	ysig, oky := signalWeightKey(cfg, o.y)
+	if !okx || !oky || o.metric != "sycophancy_rate" {
+		return nil, ""
+	}
+	c := cfg.Clone()
+	step := c.Train.Steps - 1
+	var line plotter.XYs
+	lo, hi := ys[0], ys[len(ys)-1]
+	var lastErr error
+	for i := 0; i <= 40; i++ {
+		y := lo + (hi-lo)*float64(i)/40
+		s := c.Signals[ysig]
+		s.Weight = y
+		c.Signals[ysig] = s
+		w, err := sim.CriticalWeight(c, xsig, step, o.level)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		line = append(line, plotter.XY{X: w, Y: y})
+	}
+	if len(line) < 2 {
+		fmt.Fprintf(stderr, "rewardmix plot: no analytic critical line: %v\n", lastErr)
+		return nil, ""
+	}
+	return line, fmt.Sprintf("analytic pi* (memory off): %.3g", o.level)
+}
+
+// signalWeightKey returns the signal named by a key signals.NAME.weight.
+func signalWeightKey(cfg *sim.Config, key string) (string, bool) {
+	name, ok := strings.CutPrefix(key, "signals.")
+	if !ok {
+		return "", false
+	}
+	name, ok = strings.CutSuffix(name, ".weight")
+	if _, exists := cfg.Signals[name]; !ok || !exists {
+		return "", false
+	}
+	return name, true
+}
+
+func sortedKeys(m map[float64]bool) []float64 {
+	ks := make([]float64, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Float64s(ks)
+	return ks
+}
