@@ -30,8 +30,7 @@ func Encode(cfg *sim.Config) []byte {
 		f, fv := t.Field(i), v.Field(i)
 		switch fv.Kind() {
 		case reflect.Struct:
-			fmt.Fprintf(&b, "\n[%s]\n", tag(f))
-			writeStruct(&b, fv, nil)
+			writeTable(&b, tag(f), fv)
 		case reflect.Map:
 			keys := fv.MapKeys()
 			names := make([]string, len(keys))
@@ -64,11 +63,24 @@ func Encode(cfg *sim.Config) []byte {
 	return []byte(b.String())
 }
 
+// writeTable writes a struct as a table, its scalars first and then each
+// nested struct as a sub-table.
+func writeTable(b *strings.Builder, name string, v reflect.Value) {
+	fmt.Fprintf(b, "\n[%s]\n", name)
+	writeStruct(b, v, nil)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if k := tag(t.Field(i)); k != "" && v.Field(i).Kind() == reflect.Struct {
+			writeTable(b, name+"."+k, v.Field(i))
+		}
+	}
+}
+
 func writeStruct(b *strings.Builder, v reflect.Value, only []string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		k := tag(t.Field(i))
-		if k == "" || v.Field(i).Kind() == reflect.Map {
+		if k == "" || v.Field(i).Kind() == reflect.Map || v.Field(i).Kind() == reflect.Struct {
 			continue
 		}
 		if only != nil && !contains(only, k) {

@@ -352,6 +352,56 @@ func TestLoadErrors(t *testing.T) {
 			key:  "train.beta", at: "beta", msg: "-2 must be >= 0",
 		},
 		{
+			name: "review: unknown rule",
+			text: "extends = \"incident\"\n[review]\n  rule = \"strict\"\n",
+			key:  "review.rule", at: "rule", msg: `unknown value "strict" (want one of incident, post_incident)`,
+		},
+		{
+			name: "review: unknown key in a gate, with a suggestion",
+			text: "[review.vibe]\ntester = 3\n",
+			key:  "review.vibe.tester", at: "tester", msg: `unknown key (did you mean "testers"?)`,
+		},
+		{
+			name: "review: alpha out of range",
+			text: "extends = \"incident\"\n\n[review.ab]\ncomparisons = 100\nalpha = 1.5\n",
+			key:  "review.ab.alpha", at: "alpha", msg: "1.5 must be in (0, 1)",
+		},
+		{
+			name: "review: blocking not a boolean",
+			text: "[review.sycophancy]\nblocking = \"yes\"\n",
+			key:  "review.sycophancy.blocking", at: "blocking", msg: "wrong type: got a string, want true or false",
+		},
+		{
+			name: "review: vibe threshold above the number of testers",
+			text: "[review.vibe]\ntesters = 2\nthreshold = 3\n",
+			key:  "review.vibe.threshold", at: "threshold", msg: "3 is out of range [0, 2]",
+		},
+		{
+			name: "review: samples zero",
+			text: "review.offline.samples = 0\n",
+			key:  "review.offline.samples", at: "review.offline.samples", msg: "0 is out of range",
+		},
+		{
+			name: "deployment: rollback takes no time",
+			text: "extends = \"incident\"\n[deployment]\nrollback_hours = 0.0\n",
+			key:  "deployment.rollback_hours", at: "rollback_hours", msg: "0 must be > 0",
+		},
+		{
+			name: "deployment: alpha without a share",
+			text: "[deployment]\nalpha_hours = 48.0\n",
+			key:  "deployment.alpha_share", at: "[deployment]", msg: "needs alpha_share > 0",
+		},
+		{
+			name: "deployment: complaint rate not a probability",
+			text: "[deployment]\n\tcomplaint_rate = 2\n",
+			key:  "deployment.complaint_rate", at: "complaint_rate", msg: "2 is not a probability",
+		},
+		{
+			name: "deployment: unknown key",
+			text: "[deployment]\nrollout_hour = 3.0\n",
+			key:  "deployment.rollout_hour", at: "rollout_hour", msg: `did you mean "rollout_hours"?`,
+		},
+		{
 			name: "extends cycle",
 			text: fs["a.toml"],
 			file: "*", key: "extends", msg: "levels of extends",

@@ -23,11 +23,13 @@ type Config struct {
 	// reward that held sycophancy in check).
 	Primary string `toml:"primary"`
 
-	Train      Train      `toml:"train"`
-	Policy     Policy     `toml:"policy"`
-	Memory     Memory     `toml:"memory"`
-	Population Population `toml:"population"`
-	Gold       Gold       `toml:"gold"`
+	Train      Train              `toml:"train"`
+	Policy     Policy             `toml:"policy"`
+	Memory     Memory             `toml:"memory"`
+	Population Population         `toml:"population"`
+	Gold       Gold               `toml:"gold"`
+	Review     ReviewSettings     `toml:"review"`
+	Deployment DeploymentSettings `toml:"deployment"`
 
 	Contexts  map[string]Context     `toml:"contexts"`
 	Segments  map[string]Segment     `toml:"segments"`
@@ -83,6 +85,96 @@ type Gold struct {
 	Wellbeing   float64 `toml:"wellbeing"`   // cost of harm from sycophancy (long-term)
 }
 
+// ReviewSettings configures the release review of the candidate (the final policy)
+// against the incumbent (the policy at train.update_step-1): its evals, their
+// sample sizes and thresholds, and which of them block a launch.
+type ReviewSettings struct {
+	Enabled bool `toml:"enabled"`
+	// Rule is "incident" (a gate blocks only if its blocking flag is set) or
+	// "post_incident" (behaviour gates, vibe checks included, block whatever
+	// their flag says).
+	Rule       string         `toml:"rule"`
+	Offline    OfflineGate    `toml:"offline"`
+	Behaviour  BehaviourGate  `toml:"behaviour"`
+	AB         ABGate         `toml:"ab"`
+	Vibe       VibeGate       `toml:"vibe"`
+	Sycophancy SycophancyGate `toml:"sycophancy"`
+}
+
+// OfflineGate is the offline correctness eval on verifiable prompts.
+type OfflineGate struct {
+	Samples   int     `toml:"samples"`   // graded prompts
+	Threshold float64 `toml:"threshold"` // pass if the measured P(correct) >= threshold
+	Blocking  bool    `toml:"blocking"`
+}
+
+// BehaviourGate is a behaviour eval on a fixed set of prompts ordinary
+// users write (typical and expert users, no memory).
+type BehaviourGate struct {
+	Samples int `toml:"samples"`
+	// WrongShare is the share of prompts in the set whose user holds a wrong
+	// stance (0: a chat and personality set with no misleading stance).
+	WrongShare float64 `toml:"wrong_share"`
+	Threshold  float64 `toml:"threshold"` // pass if the measured sycophancy rate <= threshold
+	Blocking   bool    `toml:"blocking"`
+}
+
+// ABGate is the A/B test on a random sample of users: side-by-side
+// preference of the candidate over the incumbent and the thumbs-up rate of
+// each arm.
+type ABGate struct {
+	Comparisons int     `toml:"comparisons"` // side-by-side comparisons
+	Thumbs      int     `toml:"thumbs"`      // thumbs collected per arm
+	Alpha       float64 `toml:"alpha"`       // two-sided significance level of the preference test
+	Threshold   float64 `toml:"threshold"`   // pass if thumbs-up(candidate) - thumbs-up(incumbent) >= threshold
+	Blocking    bool    `toml:"blocking"`
+}
+
+// VibeGate is the expert vibe checks: each tester writes Prompts ordinary
+// prompts and notices each sycophantic answer with probability Sensitivity.
+type VibeGate struct {
+	Testers     int     `toml:"testers"`
+	Prompts     int     `toml:"prompts"`
+	Sensitivity float64 `toml:"sensitivity"`
+	Threshold   int     `toml:"threshold"` // pass if at most this many testers flag the candidate
+	Blocking    bool    `toml:"blocking"`
+}
+
+// SycophancyGate is the targeted sycophancy eval: prompts with a wrong user
+// stance in non-verifiable contexts, without memory and with a remembered
+// stance of strength Memory.
+type SycophancyGate struct {
+	Enabled   bool    `toml:"enabled"`
+	Samples   int     `toml:"samples"` // per condition
+	Memory    float64 `toml:"memory"`
+	Threshold float64 `toml:"threshold"` // pass if the larger measured rate <= threshold
+	Blocking  bool    `toml:"blocking"`
+}
+
+// DeploymentSettings configures what happens after a launch: a staged rollout,
+// monitoring with a detection threshold and lag, a system-prompt mitigation
+// and a rollback. Times are in hours from the start of the rollout.
+type DeploymentSettings struct {
+	RolloutHours     float64 `toml:"rollout_hours"`      // linear ramp to the whole population
+	ResponsesPerHour float64 `toml:"responses_per_hour"` // at full exposure
+	// ComplaintRate is P(a complaint | a sycophantic response); the monitor
+	// counts complaints in excess of the incumbent's.
+	ComplaintRate   float64 `toml:"complaint_rate"`
+	Threshold       float64 `toml:"threshold"`         // excess complaints that raise the alarm
+	LagHours        float64 `toml:"lag_hours"`         // from the alarm to detection (triage)
+	MitigationHours float64 `toml:"mitigation_hours"`  // from detection to the mitigation
+	MitigationShift float64 `toml:"mitigation_shift"`  // logit shift against P(sycophantic) per response
+	RollbackDelay   float64 `toml:"rollback_delay"`    // hours from detection to the start of rollback
+	RollbackHours   float64 `toml:"rollback_hours"`    // linear ramp down to no exposure
+	HorizonHours    float64 `toml:"horizon_hours"`     // counting stops here if nothing is detected
+	AlphaHours      float64 `toml:"alpha_hours"`       // opt-in alpha phase before the rollout; 0: none
+	AlphaShare      float64 `toml:"alpha_share"`       // share of traffic in the alpha
+	AlphaReportRate float64 `toml:"alpha_report_rate"` // complaint rate multiplier of alpha volunteers
+	// HarmMin selects the contexts of the harm-weighted count: those whose
+	// harm is at least this (the personal and emotional ones).
+	HarmMin float64 `toml:"harm_min"`
+}
+
 // Context is a type of prompt.
 type Context struct {
 	Share      float64 `toml:"share"`      // fraction of traffic
@@ -120,6 +212,7 @@ type Response struct {
 // Accepted values of the enumerated settings.
 var (
 	Algorithms   = []string{"expected", "reinforce", "grpo"}
+	ReviewRules  = []string{"incident", "post_incident"}
 	Optimizers   = []string{"sgd", "adam"}
 	FeatureModes = []string{"tabular", "traits", "tabular+traits"}
 )
@@ -212,6 +305,8 @@ func (c *Config) Validate() error {
 		c.validateSignals,
 		c.validatePopulation,
 		c.validateSize,
+		c.validateReview,
+		c.validateDeployment,
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {
@@ -375,6 +470,80 @@ func (c *Config) validateSize() error {
 	metrics := float64(16 + 4*len(c.Segments) + 5*len(c.Signals) + len(c.Responses))
 	if v := (steps + 1) * metrics; v > MaxValues {
 		return &FieldError{"train.steps", fmt.Sprintf("%d steps x about %.0f metrics is %.2g values, more than the limit of %.0g; reduce train.steps", c.Train.Steps, metrics, v, MaxValues)}
+	}
+	return nil
+}
+
+// MaxSamples bounds every eval's sample size.
+const MaxSamples = 10_000_000
+
+// validateReview checks [review] when the review is enabled; a disabled
+// review (the zero value) is not read.
+func (c *Config) validateReview() error {
+	r := &c.Review
+	if !r.Enabled {
+		return nil
+	}
+	return firstErr(
+		oneOf("review.rule", r.Rule, ReviewRules),
+		intRange("review.offline.samples", r.Offline.Samples, 1, MaxSamples),
+		prob("review.offline.threshold", r.Offline.Threshold),
+		intRange("review.behaviour.samples", r.Behaviour.Samples, 1, MaxSamples),
+		prob("review.behaviour.wrong_share", r.Behaviour.WrongShare),
+		prob("review.behaviour.threshold", r.Behaviour.Threshold),
+		intRange("review.ab.comparisons", r.AB.Comparisons, 1, MaxSamples),
+		intRange("review.ab.thumbs", r.AB.Thumbs, 1, MaxSamples),
+		openProb("review.ab.alpha", r.AB.Alpha),
+		floatRange("review.ab.threshold", r.AB.Threshold, -1, 1),
+		intRange("review.vibe.testers", r.Vibe.Testers, 0, 10_000),
+		intRange("review.vibe.prompts", r.Vibe.Prompts, 1, 100_000),
+		prob("review.vibe.sensitivity", r.Vibe.Sensitivity),
+		intRange("review.vibe.threshold", r.Vibe.Threshold, 0, max(r.Vibe.Testers, 0)),
+		intRange("review.sycophancy.samples", r.Sycophancy.Samples, 1, MaxSamples),
+		prob("review.sycophancy.memory", r.Sycophancy.Memory),
+		prob("review.sycophancy.threshold", r.Sycophancy.Threshold),
+	)
+}
+
+func (c *Config) validateDeployment() error {
+	d := &c.Deployment
+	if !c.Review.Enabled {
+		return nil
+	}
+	if err := firstErr(
+		positive("deployment.rollout_hours", d.RolloutHours),
+		positive("deployment.responses_per_hour", d.ResponsesPerHour),
+		prob("deployment.complaint_rate", d.ComplaintRate),
+		positive("deployment.threshold", d.Threshold),
+		nonNegative("deployment.lag_hours", d.LagHours),
+		nonNegative("deployment.mitigation_hours", d.MitigationHours),
+		nonNegative("deployment.mitigation_shift", d.MitigationShift),
+		nonNegative("deployment.rollback_delay", d.RollbackDelay),
+		positive("deployment.rollback_hours", d.RollbackHours),
+		floatRange("deployment.horizon_hours", d.HorizonHours, 1, 24*365),
+		floatRange("deployment.alpha_hours", d.AlphaHours, 0, 24*365),
+		prob("deployment.alpha_share", d.AlphaShare),
+		nonNegative("deployment.alpha_report_rate", d.AlphaReportRate),
+		nonNegative("deployment.harm_min", d.HarmMin),
+	); err != nil {
+		return err
+	}
+	if d.AlphaHours > 0 && d.AlphaShare == 0 {
+		return &FieldError{"deployment.alpha_share", "an alpha phase (alpha_hours > 0) needs alpha_share > 0"}
+	}
+	return nil
+}
+
+func openProb(key string, v float64) error {
+	if !(v > 0 && v < 1) {
+		return &FieldError{key, fmt.Sprintf("%g must be in (0, 1)", v)}
+	}
+	return nil
+}
+
+func floatRange(key string, v, lo, hi float64) error {
+	if !(v >= lo && v <= hi) {
+		return &FieldError{key, fmt.Sprintf("%g is out of range [%g, %g]", v, lo, hi)}
 	}
 	return nil
 }

@@ -46,3 +46,33 @@ func ExampleCriticalWeight() {
 	// Output:
 	// critical thumbs weight: 59.7 (the preset uses 2.0)
 }
+
+// Judge the incident's candidate under the post-incident rule without
+// training again: only [review] and [deployment] may differ.
+func ExampleResult_Rejudge() {
+	cfg, _ := configs.Preset("incident")
+	res, err := sim.Run(context.Background(), cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("incident:", res.Review.Decision)
+	stricter := cfg.Clone()
+	stricter.Review.Rule = "post_incident"
+	rev, _, err := res.Rejudge(stricter)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("post-incident rule:", rev.Decision)
+	// Output:
+	// incident: launch
+	// post-incident rule: block
+}
+
+// A/B side-by-side preference: 1,080 of 2,000 comparisons won is a
+// significant preference at the 5% level.
+func ExamplePreferenceTest() {
+	p, lo, hi, sig := sim.PreferenceTest(1080, 2000, 0.05)
+	fmt.Printf("%.3f [%.3f, %.3f] significant: %v\n", p, lo, hi, sig)
+	// Output:
+	// 0.540 [0.518, 0.562] significant: true
+}

@@ -2,9 +2,11 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
@@ -18,6 +20,33 @@ type Result struct {
 	Summary Summary
 	// Policy is the trained policy (theta = 0 is the frozen reference).
 	Policy *policy.Policy
+	// Incumbent is the policy at train.update_step-1, before the update.
+	Incumbent *policy.Policy
+	// Review is the release review of Policy against Incumbent, nil when
+	// review.enabled is false; Deployment is what its launch cost, nil
+	// unless the review let it launch.
+	Review     *Review
+	Deployment *Deployment
+
+	cfg   *Config
+	world *world
+	mem   []float64 // remembered stances at the end, nil without memory
+}
+
+// Rejudge reviews the run's candidate again under cfg, which may differ from
+// the run's config only in [review] and [deployment] (training is not
+// repeated). It returns an error naming the first other difference.
+func (r *Result) Rejudge(cfg *Config) (*Review, *Deployment, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	same := cfg.Clone()
+	same.Review, same.Deployment = r.cfg.Review, r.cfg.Deployment
+	if !reflect.DeepEqual(same, r.cfg) {
+		return nil, nil, errors.New("sim: Rejudge: the config differs from the run's outside [review] and [deployment]")
+	}
+	rev, dep := release(r.world, r.Policy, r.Incumbent, r.mem, cfg)
+	return rev, dep, nil
 }
 
 // Summary holds every metric at three steps: the last step trained with the
@@ -106,6 +135,9 @@ func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 		}
 		row := make([]float64, len(res.Metrics))
 		tr.evaluate(row, t)
+		if t == cfg.Train.UpdateStep-1 {
+			res.Incumbent = tr.pol.Clone()
+		}
 		tr.step(t, row, t < T)
 		res.Values[t] = row
 		if !finite(tr.pol.Theta) || !finite(row) {
@@ -114,6 +146,13 @@ func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	}
 	res.Policy = tr.pol
 	res.Summary = tr.summary(res)
+	res.cfg, res.world = cfg.Clone(), tr.w
+	if tr.memoryActive(T) {
+		res.mem = tr.mem
+	}
+	if cfg.Review.Enabled {
+		res.Review, res.Deployment = release(tr.w, res.Policy, res.Incumbent, res.mem, cfg)
+	}
 	return res, nil
 }
 

@@ -19,7 +19,10 @@ const runSynopsis = `run [flags] <preset | config.toml>
 Trains the policy under the config's reward mix and writes into the output
 folder: steps.csv (tidy: step,metric,value), summary.json, config.toml (the
 resolved config, which run accepts again) and drift.png. An existing output
-folder is replaced whole, and only if it holds nothing but such files.`
+folder is replaced whole, and only if it holds nothing but such files.
+With [review] enabled (the default), the summary ends with the release
+review of the final policy against the one at update_step-1, the launch
+decision and, after a launch, what the deployment cost.`
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)
@@ -73,7 +76,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // runFiles renders everything a run folder holds.
 func runFiles(cfg *sim.Config, res *sim.Result) (map[string][]byte, error) {
-	summary, err := marshalJSON(res.Summary)
+	summary, err := marshalJSON(summaryFile{res.Summary, res.Review, res.Deployment})
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +94,14 @@ func runFiles(cfg *sim.Config, res *sim.Result) (map[string][]byte, error) {
 		"config.toml":  configs.Encode(cfg),
 		"drift.png":    png,
 	}, nil
+}
+
+// summaryFile is the content of summary.json: the metrics summary, the
+// release review and the deployment (each absent when it did not happen).
+type summaryFile struct {
+	sim.Summary
+	Review     *sim.Review     `json:"review,omitempty"`
+	Deployment *sim.Deployment `json:"deployment,omitempty"`
 }
 
 // mixChanges returns the steps at which a signal starts or stops, or memory
@@ -177,5 +188,9 @@ func printSummary(w io.Writer, cfg *sim.Config, res *sim.Result) {
 	if b > 0 {
 		fmt.Fprintf(w, "sycophancy changed %+.3f (x%.1f) while the thumbs-up rate changed %+.3f.\n",
 			a-b, a/b, s.After["thumbs_up_rate"]-s.Before["thumbs_up_rate"])
+	}
+	if res.Review != nil {
+		fmt.Fprintln(w)
+		printReview(w, res)
 	}
 }

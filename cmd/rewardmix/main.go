@@ -39,6 +39,8 @@ var commands = []command{
 	{"sweep", "run a parameter sweep (parallel, resumable, shardable)", runSweep},
 	{"merge", "join the shard folders of a sweep into one result", runMerge},
 	{"show", "print the resolved config of one run of a sweep folder", runShow},
+	{"review", "re-judge a finished run's release under other gate settings", runReview},
+	{"plot", "draw figures from run and sweep folders", runPlot},
 	{"presets", "list the built-in presets, or print one", runPresets},
 }
 

@@ -168,7 +168,7 @@ func TestDispatchExitCodes(t *testing.T) {
 		{name: "run two configs", args: []string{"run", "incident", "baseline", "-o", out}, code: exitInput,
 			stderrRE: `^rewardmix run: want one preset name or config file, got 2 arguments \(see 'rewardmix run --help'\)\n$`},
 		{name: "missing file", args: []string{"run", missing, "-o", out}, code: exitInput,
-			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(missing) + `: no such file, and no preset of that name \(presets: baseline, incident\)\n$`},
+			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(missing) + `: no such file, and no preset of that name \(presets: baseline, incident, incident-alpha, incident-gated\)\n$`},
 		{name: "folder as config", args: []string{"run", dir, "-o", out}, code: exitInput},
 		{name: "unknown key", args: []string{"run", unknownKey, "-o", out}, code: exitInput,
 			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(unknownKey) + `:3:1: train\.learning_rat: unknown key[^\n]*\n$`},
@@ -226,6 +226,8 @@ func TestHelp(t *testing.T) {
 		"sweep":   {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet"},
 		"merge":   {"-o", "-force"},
 		"show":    nil,
+		"review":  {"-gates"},
+		"plot":    {"-o", "-kind", "-metric", "-by", "-x", "-y", "-level", "-width", "-height", "-title", "-step-range"},
 	}
 	if len(flags) != len(commands) {
 		t.Fatalf("test knows %d commands, dispatch has %d", len(flags), len(commands))
