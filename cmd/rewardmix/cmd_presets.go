@@ -21,12 +21,16 @@ func runPresets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch len(pos) {
 	case 0:
+		width := 0
+		for _, n := range configs.PresetNames() {
+			width = max(width, len(n))
+		}
 		for _, n := range configs.PresetNames() {
 			cfg, err := configs.Preset(n)
 			if err != nil {
 				return fmt.Errorf("preset %s: %w", n, err)
 			}
-			fmt.Fprintf(stdout, "%-12s %s\n", n, cfg.Description)
+			fmt.Fprintf(stdout, "%-*s  %s\n", width, n, cfg.Description)
 		}
 		return nil
 	case 1:
