@@ -401,3 +401,44 @@ func release(w *world, cand, inc *policy.Policy, mem []float64, cfg *Config) (*R
 	d := deploy(w, j, cfg, r.AB.ExactThumbsCa-r.AB.ExactThumbsIn)
 	return &r, &d
 }
+
+// Outcome returns the run's release outcome as named numbers, for tables
+// that hold one row per run (a sweep's runs.csv and agg.csv, where their
+// mean over seeds is, for example, the share of launches): whether the
+// review launched the candidate, the number of vibe flags, the A/B
+// preference, and the sycophantic responses served until the rollback
+// completed (total, by segment, harm-weighted); a blocked candidate serves
+// none. The names are the same for every run with a review (the timeline's
+// hours, undefined for a blocked candidate, stay in summary.json). Nil
+// without a review.
+func (r *Result) Outcome() (names []string, values []float64) {
+	if r.Review == nil {
+		return nil, nil
+	}
+	add := func(n string, v float64) {
+		names = append(names, n)
+		values = append(values, v)
+	}
+	launched := 0.0
+	if r.Review.Launched() {
+		launched = 1
+	}
+	add("review/launched", launched)
+	add("review/vibe_flags", float64(r.Review.VibeFlags))
+	add("review/ab_preference", r.Review.AB.Preference)
+	d := r.Deployment
+	total, harm := 0.0, 0.0
+	if d != nil {
+		total, harm = d.SycophanticTotal, d.HarmWeightedTotal
+	}
+	add("deployment/sycophantic_served", total)
+	for _, s := range r.Summary.Segments {
+		v := 0.0
+		if d != nil {
+			v = d.Sycophantic[s]
+		}
+		add("deployment/sycophantic_served/"+s, v)
+	}
+	add("deployment/harm_weighted", harm)
+	return names, values
+}

@@ -437,3 +437,33 @@ func TestTrainerGradientFD(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcome: the per-run release outcome that sweeps tabulate.
+func TestOutcome(t *testing.T) {
+	get := func(res *sim.Result, name string) float64 {
+		t.Helper()
+		names, values := res.Outcome()
+		for k, n := range names {
+			if n == name {
+				return values[k]
+			}
+		}
+		t.Fatalf("no outcome %s in %v", name, names)
+		return 0
+	}
+	inc := run(t, preset(t, "incident"))
+	if get(inc, "review/launched") != 1 || !(get(inc, "deployment/sycophantic_served/vulnerable") > 0) {
+		t.Errorf("incident: launched %v, sycophantic responses to vulnerable users %v; want a launch that served some",
+			get(inc, "review/launched"), get(inc, "deployment/sycophantic_served/vulnerable"))
+	}
+	gated := run(t, preset(t, "incident-gated"))
+	if get(gated, "review/launched") != 0 || get(gated, "deployment/sycophantic_served") != 0 {
+		t.Errorf("incident-gated: launched %v, served %v; want a block that served none",
+			get(gated, "review/launched"), get(gated, "deployment/sycophantic_served"))
+	}
+	a, _ := inc.Outcome()
+	b, _ := gated.Outcome()
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("outcome names differ between a launch and a block:\n%v\n%v", a, b)
+	}
+}

@@ -200,8 +200,11 @@ func recordOf(s *configs.Sweep, r configs.Run, res *sim.Result, err error) *logR
 		rec.row.Status, rec.row.Error = "failed", err.Error()
 		return rec
 	}
-	rec.row.Metrics = res.Metrics
-	rec.row.Final = res.Values[len(res.Values)-1]
+	// Final values of every step metric, then the run's release outcome
+	// (one number per run, not a series: runs.csv and agg.csv only).
+	names, values := res.Outcome()
+	rec.row.Metrics = append(append([]string(nil), res.Metrics...), names...)
+	rec.row.Final = append(append([]float64(nil), res.Values[len(res.Values)-1]...), values...)
 	rec.steps = appendStepsCSV(nil, r.ID, res.Metrics, res.Values)
 	return rec
 }

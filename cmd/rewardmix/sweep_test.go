@@ -364,6 +364,33 @@ func TestSweepFiles(t *testing.T) {
 		t.Fatalf("steps.csv has %d rows and %d metrics, want %d runs x 41 steps x each metric", len(steps)-1, len(metrics), gridRuns)
 	}
 
+	// After the step metrics, runs.csv holds each run's release outcome
+	// (sim.Result.Outcome), under the same names for every run.
+	var outcomes []string
+	seen := map[string]bool{}
+	for i := 0; i < gridRuns; i++ {
+		cfg, err := s.Config(s.Run(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sim.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, values := res.Outcome()
+		for k, n := range names {
+			final[s.Run(i).ID][n] = formatValue(values[k])
+			if !seen[n] {
+				seen[n] = true
+				outcomes = append(outcomes, n)
+			}
+		}
+	}
+	if len(outcomes) == 0 {
+		t.Fatal("the sweep's runs have no release outcome")
+	}
+	metrics = append(append([]string(nil), metrics...), outcomes...)
+
 	runs := readCSV(t, filepath.Join(d, "runs.csv"))
 	wantHead := append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error")
 	if got := strings.Join(runs[0], ","); got != strings.Join(wantHead, ",") {
