@@ -423,6 +423,14 @@ func (s *Sweep) Runs() []Run {
 	return out
 }
 
+// trainingKey reports whether a key can change training: every key but the
+// release review's and the deployment's, which judge the trained policy.
+// Runs that differ only in those share their seed, so a sweep over gate
+// settings compares them on the same trained candidates.
+func trainingKey(key string) bool {
+	return !strings.HasPrefix(key, "review.") && !strings.HasPrefix(key, "deployment.")
+}
+
 // runSeed derives a run's seed from its replicate seed and its parameters
 // (never from scheduling), as a non-negative int64 so that it can be
 // written back to TOML.
@@ -436,6 +444,9 @@ func runSeed(rep uint64, axes []Axis, pt []any) uint64 {
 	}
 	sort.Slice(order, func(a, b int) bool { return axes[order[a]].Key < axes[order[b]].Key })
 	for _, i := range order {
+		if !trainingKey(axes[i].Key) {
+			continue // review and deployment settings do not change training
+		}
 		fmt.Fprintf(h, "\x00%s=%s", axes[i].Key, FormatParam(pt[i]))
 	}
 	sum := h.Sum(nil)

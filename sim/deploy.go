@@ -106,7 +106,15 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 	detect, mitigate, rollback, done := math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)
 	frozen := -1.0 // exposure held from detection on
 	cum := 0.0
-	for t := 0.0; t < math.Min(done, d.HorizonHours); t += deployStep {
+	// Count until the rollback completes; the horizon only bounds a drift
+	// that is never detected.
+	end := func() float64 {
+		if math.IsInf(detect, 1) {
+			return d.HorizonHours
+		}
+		return done
+	}
+	for t := 0.0; t < end(); t += deployStep {
 		mid := t + deployStep/2
 		if frozen < 0 && mid >= detect {
 			frozen = exposure(detect)

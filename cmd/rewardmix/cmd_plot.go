@@ -198,13 +198,13 @@ func parseLength(name, v string) (vg.Length, error) {
 	for _, u := range units {
 		if num, ok := strings.CutSuffix(v, u.suffix); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-			if err != nil || !(f > 0) || f > 1000 {
+			if err != nil || !(f > 0) || vg.Length(f)*u.unit > maxFigureSide {
 				break
 			}
 			return vg.Length(f) * u.unit, nil
 		}
 	}
-	return 0, inputErrorf("--%s %q: want a positive length with a unit, e.g. 16cm, 160mm, 6.5in or 450pt", name, v)
+	return 0, inputErrorf("--%s %q: want a positive length up to 100cm with a unit, e.g. 16cm, 160mm, 6.5in or 450pt", name, v)
 }
 
 func hasString(xs []string, x string) bool {
@@ -601,3 +601,6 @@ func sortedKeys(m map[float64]bool) []float64 {
 	sort.Float64s(ks)
 	return ks
 }
+
+// maxFigureSide bounds --width and --height (a PNG side of about 5900 pixels).
+const maxFigureSide = 100 * vg.Centimeter

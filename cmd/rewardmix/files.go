@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -19,6 +22,15 @@ import (
 	"github.com/rewardmix/rewardmix/plots"
 	"github.com/rewardmix/rewardmix/sim"
 )
+
+func init() {
+	// PDFs byte-identical run to run, like PNG and SVG: a fixed creation
+	// and modification date instead of the clock, and sorted catalogs.
+	epoch := time.Unix(0, 0).UTC()
+	fpdf.SetDefaultCreationDate(epoch)
+	fpdf.SetDefaultModificationDate(epoch)
+	fpdf.SetDefaultCatalogSort(true)
+}
 
 // readRelative resolves an extends path relative to the file that names it.
 func readRelative(from, ref string) (string, []byte, error) {

@@ -368,7 +368,7 @@ func (r *resultDir) aggregateSteps(metrics []string, groups int, group func(run 
 		}
 		t, err1 := strconv.Atoi(string(line[:k1]))
 		v, err2 := strconv.ParseFloat(string(rest[k2+1:]), 64)
-		if err1 != nil || err2 != nil || t < 0 {
+		if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
 			return nil, bad()
 		}
 		if !sr.has(t) {
