@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -302,6 +303,21 @@ func PreferenceTest(won, n int, alpha float64) (p, lo, hi float64, significant b
 	return p, max(0, p-z*se), min(1, p+z*se), significant
 }
 
+// ThumbsInferior is the A/B thumbs gate: a one-sided non-inferiority test
+// that the candidate's thumbs-up rate tc, from n thumbs per arm, is below
+// the incumbent's ti by more than the margin (margin <= 0 allows a small
+// loss), at level alpha, with the unpooled standard error of the
+// difference. An identical candidate fails it far less often than alpha;
+// one exactly at the margin fails it with probability about alpha.
+func ThumbsInferior(tc, ti float64, n int, margin, alpha float64) bool {
+	se := math.Sqrt((tc*(1-tc) + ti*(1-ti)) / float64(n))
+	if se == 0 {
+		return tc-ti < margin
+	}
+	z := (tc - ti - margin) / se
+	return z < -distuv.UnitNormal.Quantile(1-alpha)
+}
+
 // review judges the candidate against the incumbent under cfg.Review.
 func review(j *judge, cfg *Config) Review {
 	r := &cfg.Review
@@ -341,8 +357,13 @@ func review(j *judge, cfg *Config) Review {
 	}
 	add(Gate{Name: "ab_preference", Value: p, Exact: exPref, Threshold: 0.5, Op: "not below",
 		Passed: !(sig && p < 0.5), Note: note}, r.AB.Blocking)
-	add(Gate{Name: "ab_thumbs_delta", Value: tc - ti, Exact: exC - exI, Threshold: r.AB.Threshold, Op: ">=",
-		Passed: tc-ti >= r.AB.Threshold}, r.AB.Blocking)
+	inferior := ThumbsInferior(tc, ti, r.AB.Thumbs, r.AB.Threshold, r.AB.Alpha)
+	tnote := fmt.Sprintf("%.3f vs %.3f", tc, ti)
+	if inferior {
+		tnote += ", significantly below the margin"
+	}
+	add(Gate{Name: "ab_thumbs_delta", Value: tc - ti, Exact: exC - exI, Threshold: r.AB.Threshold, Op: "not below",
+		Passed: !inferior, Note: tnote}, r.AB.Blocking)
 
 	// Vibe checks: tester k's draws do not depend on how many testers
 	// there are, so adding testers only adds flags.

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -260,5 +261,39 @@ func TestLaunchShares(t *testing.T) {
 	vibe.Review.Vibe.Testers = inc.Review.Vibe.Testers
 	if l := launches(t, runs, vibe); l >= li {
 		t.Errorf("making the %d vibe checks blocking: %d launches, want fewer than %d", inc.Review.Vibe.Testers, l, li)
+	}
+}
+
+// TestThumbsGateCalibrated: at a true difference exactly at the margin the
+// non-inferiority gate fails with probability alpha (one-sided); for an
+// identical candidate it fails much less often. Tolerances are 4 binomial
+// standard errors of the simulated rate.
+func TestThumbsGateCalibrated(t *testing.T) {
+	const n, reps, alpha, margin = 2000, 4000, 0.05, -0.01
+	rng := rand.New(rand.NewPCG(7, 7))
+	draw := func(p float64) float64 {
+		k := 0
+		for i := 0; i < n; i++ {
+			if rng.Float64() < p {
+				k++
+			}
+		}
+		return float64(k) / n
+	}
+	rate := func(pc, pi float64) float64 {
+		fails := 0
+		for r := 0; r < reps; r++ {
+			if sim.ThumbsInferior(draw(pc), draw(pi), n, margin, alpha) {
+				fails++
+			}
+		}
+		return float64(fails) / reps
+	}
+	se := math.Sqrt(alpha * (1 - alpha) / reps)
+	if got := rate(0.79, 0.80); math.Abs(got-alpha) > 4*se {
+		t.Errorf("at the margin the gate fails %.4f of the time, want %.2f +- %.4f", got, alpha, 4*se)
+	}
+	if got := rate(0.80, 0.80); got > alpha/2 {
+		t.Errorf("an identical candidate fails %.4f of the time, want well under %.2f", got, alpha)
 	}
 }

@@ -74,7 +74,7 @@ func printReview(w io.Writer, res *sim.Result) {
 	line := func(format string, a ...any) {
 		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(format, a...), " "))
 	}
-	line("  %-22s %8s  %-16s %-5s %-8s  %s", "gate", "value", "threshold", "", "", "")
+	line("  %-22s %8s  %-17s %-5s %-8s  %s", "gate", "value", "threshold", "", "", "")
 	for _, g := range r.Gates {
 		res := "pass"
 		if !g.Passed {
@@ -98,7 +98,7 @@ func printReview(w io.Writer, res *sim.Result) {
 			val = fmt.Sprintf("%+.3f", g.Value)
 			note = fmt.Sprintf("%.3f vs %.3f", r.AB.ThumbsCand, r.AB.ThumbsInc)
 		}
-		line("  %-22s %8s  %-16s %-5s %-8s  %s", g.Name, val, thr, res, role, note)
+		line("  %-22s %8s  %-17s %-5s %-8s  %s", g.Name, val, thr, res, role, note)
 	}
 	fmt.Fprintf(w, "decision: %s\n", r.Decision)
 	d := res.Deployment
