@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/plot"
@@ -117,16 +118,20 @@ func (d *Frontier) Figure() (*Figure, error) {
 			gold[i], proxy[i] = d.Gold[i]-d.Gold[0], d.Proxy[i]-d.Proxy[0]
 		}
 	}
-	fit, err := FitGao(d.D, gold)
-	if err != nil {
-		return nil, err
+	// The Gao form describes gold as the policy moves away from its start
+	// under optimisation, so it is fitted only up to the step where d is
+	// largest: after that (in incident, the policy drifts back towards a
+	// sycophantic reference) d and the gains no longer trace that path.
+	top := 0
+	for i, x := range d.D {
+		if x > d.D[top] {
+			top = i
+		}
 	}
+	fit, fitErr := FitGao(d.D[:top+1], gold[:top+1])
 	p := newPlot(d.Title, "d = sqrt(KL to reference)", "gain since step 0")
 	p.Legend.YOffs = 0
-	dmax := 0.0
-	for _, x := range d.D {
-		dmax = math.Max(dmax, x)
-	}
+	dmax := d.D[top]
 	fitXY := make(plotter.XYs, 101)
 	for i := range fitXY {
 		x := dmax * float64(i) / 100
@@ -155,10 +160,22 @@ func (d *Frontier) Figure() (*Figure, error) {
 	}
 	drop := &Drop{X: d.D[n-1], PeakX: d.D[at], Peak: peak, Final: gold[n-1]}
 	drop.LineStyle = draw.LineStyle{Color: greyish, Width: vg.Points(1.5)}
-	p.Add(pl, gl, fl, end)
+	p.Add(pl, gl, end)
 	p.Legend.Add("proxy reward (trained on)", pl)
 	p.Legend.Add("gold utility (not trained on)", gl)
-	p.Legend.Add(fmt.Sprintf("gold fit d(a - b ln d): a=%.3g b=%.3g R²=%.2f", fit.A, fit.B, fit.R2), fl)
+	switch {
+	case fitErr != nil:
+		p.Legend.Add("no Gao fit: "+strings.TrimPrefix(fitErr.Error(), "plots: "), fl)
+	default:
+		p.Add(fl)
+		label := fmt.Sprintf("gold fit d(a - b ln d) to step %d: a=%.3g b=%.3g R²=%.2f", top, fit.A, fit.B, fit.R2)
+		if fit.B > 0 {
+			label += fmt.Sprintf(", peak at d*=%.3g", math.Exp(fit.A/fit.B-1))
+		} else {
+			label += " (b <= 0: no peak)"
+		}
+		p.Legend.Add(label, fl)
+	}
 	p.Legend.Add("final step", end)
 	if peak-gold[n-1] > 1e-3*math.Max(math.Abs(peak), 1e-12) {
 		// The drop height normalised by the peak gain, as Gao et al.
