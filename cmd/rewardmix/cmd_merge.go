@@ -21,6 +21,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("merge", mergeSynopsis)
 	out := fs.String("o", "", "output folder (required)")
 	force := fs.Bool("force", false, "replace a sweep folder already at -o")
+	noPlots := fs.Bool("no-plots", false, "draw no figures (by default the standard set as PNGs in the folder)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -90,6 +91,11 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := finalize(*out, axisKeys(s), len(s.Seeds)); err != nil {
 		return err
+	}
+	if !*noPlots {
+		if err := drawSweepFigures(*out); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "merged %d shards, %d runs -> %s\n", len(shards), s.Len(), *out)
 	return nil

@@ -122,7 +122,26 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if ext := filepath.Ext(dir); ext == ".png" || ext == ".svg" || ext == ".pdf" {
 		return inputErrorf("-o %s names a file, but the standard set is several figures: give a folder, or one --kind", dir)
 	}
-	rd := rds[0]
+	names, files, err := standardFigures(o, rds[0], stderr, nil)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := writeFigure(filepath.Join(dir, n), files[n]); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s/{%s}\n", dir, strings.Join(names, ","))
+	return nil
+}
+
+// standardFigures draws a folder's standard set as PNGs, in memory: drift,
+// segments, influence and frontier, and a heatmap for a sweep of two or
+// more axes; kinds in skip are left out.
+func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string][]byte, error) {
 	kinds := []string{"drift", "segments", "influence", "frontier"}
 	if len(rd.axes) >= 2 {
 		kinds = append(kinds, "heatmap")
@@ -136,37 +155,31 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		pooled = append(pooled, "influence/"+s)
 	}
 	if err := rd.prefetch(pooled, o.steps); err != nil {
-		return err
+		return nil, nil, err
 	}
 	files := map[string][]byte{}
 	var names []string
 	for _, k := range kinds {
+		if skip[k] {
+			continue
+		}
 		ko := o
 		ko.kind = k
 		if k == "drift" && rd.sweep && len(rd.axes) > 0 && ko.by == "" {
 			ko.by = rd.axes[0]
 		}
-		fig, err := buildFigure(ko, rds, stderr)
+		fig, err := buildFigure(ko, []*resultDir{rd}, stderr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+			return nil, nil, fmt.Errorf("%s: %w", k, err)
 		}
 		data, err := renderFigure(fig, k+".png", o.width, o.height)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		files[k+".png"] = data
 		names = append(names, k+".png")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := writeFigure(filepath.Join(dir, n), files[n]); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "wrote %s/{%s}\n", dir, strings.Join(names, ","))
-	return nil
+	return names, files, nil
 }
 
 // writeFigure writes data to path through a temporary file, so that path
@@ -280,7 +293,12 @@ func shortNumber(v string) string {
 	return v
 }
 
-func folderName(rd *resultDir) string { return filepath.Base(filepath.Clean(rd.path)) }
+func folderName(rd *resultDir) string {
+	if rd.label != "" {
+		return rd.label
+	}
+	return filepath.Base(filepath.Clean(rd.path))
+}
 
 func driftFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if err := rd.checkMetrics(o.metric); err != nil {

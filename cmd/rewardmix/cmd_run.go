@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("run", runSynopsis)
 	out := fs.String("o", "", "output folder (default out/<preset or file name>)")
 	seed := fs.Uint64("seed", 0, "override the config's seed")
+	noPlots := fs.Bool("no-plots", false, "write no figures (by default drift, segments, influence and frontier PNGs)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -40,6 +42,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg, name, err := loadConfig(pos[0])
 	if err != nil {
 		return err
+	}
+	if seedSet && *seed > math.MaxInt64 {
+		// config.toml records the seed, and a TOML integer is an int64.
+		return inputErrorf("--seed %d: want at most %d", *seed, int64(math.MaxInt64))
 	}
 	if seedSet {
 		cfg.Seed = *seed
@@ -57,15 +63,31 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	files, err := runFiles(cfg, res)
+	files, err := runFiles(cfg, res, !*noPlots)
 	if err != nil {
 		return err
 	}
-	if err := writeDirAtomic(dir, files); err != nil {
+	var figures func(tmp string) (map[string][]byte, error)
+	var extra []string
+	if !*noPlots {
+		// The rest of the standard set, drawn from the files just written.
+		figures = func(tmp string) (map[string][]byte, error) {
+			rd, err := openResults(tmp)
+			if err != nil {
+				return nil, err
+			}
+			rd.label = cfg.Name // as drift.png: the same config draws the same bytes wherever it is written
+			o := plotOpts{steps: allSteps}
+			names, figs, err := standardFigures(o, rd, io.Discard, map[string]bool{"drift": true})
+			extra = names
+			return figs, err
+		}
+	}
+	if err := writeDirAtomic(dir, files, figures); err != nil {
 		return err
 	}
 	printSummary(stdout, cfg, res)
-	names := make([]string, 0, len(files))
+	names := append([]string(nil), extra...)
 	for n := range files {
 		names = append(names, n)
 	}
@@ -74,26 +96,28 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// runFiles renders everything a run folder holds.
-func runFiles(cfg *sim.Config, res *sim.Result) (map[string][]byte, error) {
+// runFiles renders the data files of a run folder, and drift.png when
+// figures are wanted (the rest of the standard set is drawn from the files).
+func runFiles(cfg *sim.Config, res *sim.Result, figures bool) (map[string][]byte, error) {
 	summary, err := marshalJSON(summaryFile{res.Summary, res.Review, res.Deployment})
 	if err != nil {
 		return nil, err
 	}
-	fig, err := driftPanels(cfg, res).Figure()
-	if err != nil {
-		return nil, err
-	}
-	png, err := renderFigure(fig, "drift.png", 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	return map[string][]byte{
+	files := map[string][]byte{
 		"steps.csv":    stepsCSV(res),
 		"summary.json": summary,
 		"config.toml":  configs.Encode(cfg),
-		"drift.png":    png,
-	}, nil
+	}
+	if figures {
+		fig, err := driftPanels(cfg, res).Figure()
+		if err != nil {
+			return nil, err
+		}
+		if files["drift.png"], err = renderFigure(fig, "drift.png", 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }
 
 // summaryFile is the content of summary.json: the metrics summary, the

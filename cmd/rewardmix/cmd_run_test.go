@@ -31,7 +31,7 @@ func TestRunIncident(t *testing.T) {
 	if got := listDir(t, d1); strings.Join(got, " ") != strings.Join(outputs, " ") {
 		t.Fatalf("%s holds %v, want exactly %v", d1, got, outputs)
 	}
-	if want := "\nwrote " + d1 + "/{config.toml,drift.png,steps.csv,summary.json}\n"; !strings.HasSuffix(r.stdout, want) {
+	if want := "\nwrote " + d1 + "/{config.toml,drift.png,frontier.png,influence.png,segments.png,steps.csv,summary.json}\n"; !strings.HasSuffix(r.stdout, want) {
 		t.Errorf("stdout does not end with %q:\n%s", want, r.stdout)
 	}
 	if !strings.HasPrefix(r.stdout, "incident: expected, 300 steps, seed 1; update step 150 (the mix changes there)\n") {
@@ -240,11 +240,15 @@ func TestRunSeed(t *testing.T) {
 	mustRun(t, "run", filepath.Join(seeded, "config.toml"), "-o", again)
 	sameFiles(t, seeded, again, outputs...)
 
-	// Seeds are uint64: the whole range is accepted.
+	// Seeds run up to the largest TOML integer, so that config.toml can
+	// record them; beyond it --seed is refused.
 	big := filepath.Join(dir, "big")
-	mustRun(t, "run", "--seed", "18446744073709551615", small, "-o", big)
-	if cfg := string(readFile(t, filepath.Join(big, "config.toml"))); !strings.Contains(cfg, "\nseed = 18446744073709551615\n") {
+	mustRun(t, "run", "--seed", "9223372036854775807", small, "-o", big)
+	if cfg := string(readFile(t, filepath.Join(big, "config.toml"))); !strings.Contains(cfg, "\nseed = 9223372036854775807\n") {
 		t.Errorf("config.toml does not record the largest seed:\n%s", cfg)
+	}
+	if r := rewardmix(t, "run", "--seed", "9223372036854775808", small, "-o", filepath.Join(dir, "bigger")); r.code != exitInput {
+		t.Errorf("--seed 2^63: exit %d, want %d", r.code, exitInput)
 	}
 }
 

@@ -42,6 +42,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxRuns := fs.Int("max-runs", configs.DefaultMaxRuns, "refuse sweeps with more runs")
 	failFast := fs.Bool("fail-fast", false, "stop at the first failed run")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	noPlots := fs.Bool("no-plots", false, "draw no figures (by default the standard set as PNGs in the folder)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -156,6 +157,11 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := finalize(dir, axisKeys(s), len(s.Seeds)); err != nil {
 		return err
+	}
+	if !*noPlots {
+		if err := drawSweepFigures(dir); err != nil {
+			return err
+		}
 	}
 	totalFailed, err := countFailed(dir)
 	if err != nil {
@@ -325,7 +331,42 @@ func prepareSweepDir(dir string, m *manifest, sweepFile []byte, resume, force, r
 }
 
 // sweepFiles are the files a sweep folder may hold.
-var sweepFiles = []string{manifestName, sweepName, runLogName, "runs.csv", "steps.csv", "agg.csv"}
+var sweepFiles = []string{manifestName, sweepName, runLogName, "runs.csv", "steps.csv", "agg.csv",
+	"drift.png", "segments.png", "influence.png", "frontier.png", "heatmap.png"}
+
+// drawSweepFigures draws a finished sweep folder's standard set into it,
+// each file written atomically. A sweep whose runs all failed has nothing
+// to draw and gets no figures.
+func drawSweepFigures(dir string) error {
+	rd, err := openResults(dir)
+	if err != nil {
+		return err
+	}
+	names, figs, err := standardFigures(plotOpts{steps: allSteps}, rd, io.Discard, nil)
+	if err != nil {
+		if ok, _ := countOK(dir); ok == 0 {
+			return nil
+		}
+		return err
+	}
+	for _, n := range names {
+		if err := writeFileAtomic(filepath.Join(dir, n), figs[n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func countOK(dir string) (int, error) {
+	n := 0
+	_, err := scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
+		if rec.row.Status == "ok" {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
 
 func clearSweepDir(dir string) error {
 	for _, f := range sweepFiles {

@@ -116,6 +116,7 @@ func renderFigure(fig *plots.Figure, path string, w, h vg.Length) ([]byte, error
 var outputFiles = map[string]bool{
 	"steps.csv": true, "summary.json": true, "config.toml": true,
 	"drift.png": true, "drift.svg": true, "drift.pdf": true,
+	"segments.png": true, "influence.png": true, "frontier.png": true,
 }
 
 // checkOutDir returns an error if dir exists and may not be replaced by a
@@ -148,7 +149,11 @@ func checkOutDir(dir string) error {
 // temporary folder beside dir and renames it into place, so that an
 // interrupted or failed write never leaves a mix of old and new files. An
 // existing dir is replaced only when it is empty or a previous run folder.
-func writeDirAtomic(dir string, files map[string][]byte) error {
+//
+// more, if not nil, is called with the temporary folder once files are in
+// it, and what it returns is written there too (figures drawn from the
+// folder's own files).
+func writeDirAtomic(dir string, files map[string][]byte, more func(tmp string) (map[string][]byte, error)) error {
 	dir = filepath.Clean(dir)
 	if err := checkOutDir(dir); err != nil {
 		return err
@@ -165,6 +170,17 @@ func writeDirAtomic(dir string, files map[string][]byte) error {
 	for name, data := range files {
 		if err := writeFileSync(filepath.Join(tmp, name), data); err != nil {
 			return err
+		}
+	}
+	if more != nil {
+		extra, err := more(tmp)
+		if err != nil {
+			return err
+		}
+		for name, data := range extra {
+			if err := writeFileSync(filepath.Join(tmp, name), data); err != nil {
+				return err
+			}
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {

@@ -149,7 +149,7 @@ func TestWriteDirAtomic(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "a", "b", "out")
 	files := map[string][]byte{"steps.csv": []byte("x\n"), "summary.json": []byte("{}\n")}
-	if err := writeDirAtomic(out, files); err != nil {
+	if err := writeDirAtomic(out, files, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := snapshot(t, out)
@@ -165,7 +165,7 @@ func TestWriteDirAtomic(t *testing.T) {
 		t.Errorf("%s has mode %v, want 0755", out, fi.Mode().Perm())
 	}
 	// Replacing drops what the new files do not include.
-	if err := writeDirAtomic(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}); err != nil {
+	if err := writeDirAtomic(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := listDir(t, out); strings.Join(got, " ") != "config.toml" {
@@ -176,7 +176,7 @@ func TestWriteDirAtomic(t *testing.T) {
 	// writeDirAtomic itself refuses a folder that is not a run folder.
 	writeFile(t, out, "notes.txt", "mine\n")
 	before := snapshot(t, out)
-	err = writeDirAtomic(out, files)
+	err = writeDirAtomic(out, files, nil)
 	var ie *inputError
 	if !errors.As(err, &ie) {
 		t.Errorf("writeDirAtomic into a folder with notes.txt: %v, want an input error", err)

@@ -32,7 +32,7 @@ start_step = 15
 `
 
 // outputs are the files every run folder holds.
-var outputs = []string{"config.toml", "drift.png", "steps.csv", "summary.json"}
+var outputs = []string{"config.toml", "drift.png", "frontier.png", "influence.png", "segments.png", "steps.csv", "summary.json"}
 
 type result struct {
 	code           int
@@ -220,11 +220,11 @@ func TestDispatchExitCodes(t *testing.T) {
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	flags := map[string][]string{
-		"run":     {"-o", "-seed"},
+		"run":     {"-o", "-seed", "-no-plots"},
 		"check":   nil,
 		"presets": nil,
-		"sweep":   {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet"},
-		"merge":   {"-o", "-force"},
+		"sweep":   {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet", "-no-plots"},
+		"merge":   {"-o", "-force", "-no-plots"},
 		"show":    nil,
 		"review":  {"-gates"},
 		"plot":    {"-o", "-kind", "-metric", "-by", "-x", "-y", "-level", "-width", "-height", "-title", "-step-range"},

@@ -24,6 +24,7 @@ import (
 // or a finished sweep folder (manifest.json, sweep.toml, runs.csv,
 // steps.csv run_id,step,metric,value and agg.csv), opened for plotting.
 type resultDir struct {
+	label string // the folder's name in titles, when path is a temporary folder
 	path  string
 	sweep bool
 	cfg   *sim.Config // the run's config, or the sweep's base config

@@ -122,7 +122,7 @@ func TestSweepDeterminism(t *testing.T) {
 	if !strings.Contains(r.stderr, fmt.Sprintf("] %d/%d runs", gridRuns, gridRuns)) {
 		t.Errorf("stderr has no final progress line:\n%s", r.stderr)
 	}
-	if got := listDir(t, ref); strings.Join(got, " ") != "agg.csv manifest.json runs.csv runs.log steps.csv sweep.toml" {
+	if got := listDir(t, ref); strings.Join(got, " ") != "agg.csv drift.png frontier.png heatmap.png influence.png manifest.json runs.csv runs.log segments.png steps.csv sweep.toml" {
 		t.Errorf("the sweep folder holds %v", got)
 	}
 	refLog := readFile(t, filepath.Join(ref, runLogName))
