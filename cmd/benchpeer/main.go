@@ -188,7 +188,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 		os.RemoveAll(out)
 
 		out = filepath.Join(dir, fmt.Sprintf("go-sweep-%d", r))
-		cmd := exec.CommandContext(ctx, bin, "sweep", sweepFile, "-o", out, "--workers", "2", "--quiet")
+		cmd := exec.CommandContext(ctx, bin, "sweep", sweepFile, "-o", out, "--workers", "2", "--quiet", "--no-plots") // the peers draw no figures either
 		start := time.Now()
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("rewardmix sweep: %v\n%s", err, b)
