@@ -163,7 +163,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	totalFailed, err := countFailed(dir)
+	_, totalFailed, err := countRuns(dir)
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func drawSweepFigures(dir string) error {
 	}
 	names, figs, err := standardFigures(plotOpts{steps: allSteps}, rd, io.Discard, nil)
 	if err != nil {
-		if ok, _ := countOK(dir); ok == 0 {
+		if ok, _, _ := countRuns(dir); ok == 0 {
 			return nil
 		}
 		return err
@@ -357,16 +357,6 @@ func drawSweepFigures(dir string) error {
 	return nil
 }
 
-func countOK(dir string) (int, error) {
-	n := 0
-	_, err := scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
-		if rec.row.Status == "ok" {
-			n++
-		}
-		return nil
-	})
-	return n, err
-}
 
 func clearSweepDir(dir string) error {
 	for _, f := range sweepFiles {
@@ -382,13 +372,15 @@ func clearSweepDir(dir string) error {
 	return nil
 }
 
-func countFailed(dir string) (int, error) {
-	n := 0
-	_, err := scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
-		if rec.row.Status != "ok" {
-			n++
+// countRuns counts the ok and the failed runs in a folder's run log.
+func countRuns(dir string) (ok, failed int, err error) {
+	_, err = scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
+		if rec.row.Status == "ok" {
+			ok++
+		} else {
+			failed++
 		}
 		return nil
 	})
-	return n, err
+	return ok, failed, err
 }
