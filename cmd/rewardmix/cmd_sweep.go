@@ -357,7 +357,6 @@ func drawSweepFigures(dir string) error {
 	return nil
 }
 
-
 func clearSweepDir(dir string) error {
 	for _, f := range sweepFiles {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
