@@ -1,7 +1,6 @@
 package plots
 
 import (
-	"fmt"
 	"image/color"
 	"math"
 
@@ -49,7 +48,7 @@ type Panels struct {
 // (no x values, or a series whose length differs from X).
 func (d *Panels) Figure() (*Figure, error) {
 	if len(d.X) == 0 {
-		return nil, fmt.Errorf("plots: no data points")
+		return nil, dataErr("no data points")
 	}
 	f := &Figure{Width: 16 * vg.Centimeter, Height: vg.Length(len(d.Panels))*5*vg.Centimeter + vg.Centimeter}
 	for i, pn := range d.Panels {
@@ -67,13 +66,13 @@ func (d *Panels) Figure() (*Figure, error) {
 		colour := 0
 		for _, ln := range pn.Lines {
 			if len(ln.Y) != len(d.X) {
-				return nil, fmt.Errorf("plots: series %q has %d points, x has %d", ln.Label, len(ln.Y), len(d.X))
+				return nil, dataErr("series %q has %d points, x has %d", ln.Label, len(ln.Y), len(d.X))
 			}
 			xy := make(plotter.XYs, len(d.X))
 			for k := range d.X {
 				xy[k].X, xy[k].Y = d.X[k], ln.Y[k]
 				if math.IsNaN(ln.Y[k]) || math.IsInf(ln.Y[k], 0) {
-					return nil, fmt.Errorf("plots: series %q has a non-finite value at x=%g", ln.Label, d.X[k])
+					return nil, dataErr("series %q has a non-finite value at x=%g", ln.Label, d.X[k])
 				}
 			}
 			l, err := plotter.NewLine(xy)

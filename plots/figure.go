@@ -4,6 +4,7 @@
 package plots
 
 import (
+	"fmt"
 	"image/color"
 
 	"gonum.org/v1/plot"
@@ -60,3 +61,12 @@ func (f *Figure) Draw(dc draw.Canvas) {
 		}
 	}
 }
+
+// DataError reports data a figure cannot be drawn from (mismatched lengths,
+// non-finite values, too few points): a problem with the input, not with
+// the program.
+type DataError struct{ Msg string }
+
+func (e *DataError) Error() string { return "plots: " + e.Msg }
+
+func dataErr(format string, a ...any) error { return &DataError{Msg: fmt.Sprintf(format, a...)} }

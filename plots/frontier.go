@@ -43,13 +43,13 @@ func FitGao(d, r []float64) (GaoFit, error) {
 		panic("plots: FitGao: d and r differ in length")
 	}
 	if len(d) < 3 {
-		return GaoFit{}, fmt.Errorf("plots: the Gao fit needs at least three points, got %d", len(d))
+		return GaoFit{}, dataErr("the Gao fit needs at least three points, got %d", len(d))
 	}
 	// Features u = d and v = -d ln d; the model is linear in (a, b).
 	u, v := make([]float64, len(d)), make([]float64, len(d))
 	for i, x := range d {
 		if !(x >= 0) || math.IsInf(x, 0) || math.IsNaN(r[i]) || math.IsInf(r[i], 0) {
-			return GaoFit{}, fmt.Errorf("plots: the Gao fit needs finite d >= 0 and finite r, got d=%g r=%g", x, r[i])
+			return GaoFit{}, dataErr("the Gao fit needs finite d >= 0 and finite r, got d=%g r=%g", x, r[i])
 		}
 		u[i] = x
 		if x > 0 {
@@ -76,10 +76,10 @@ func FitGao(d, r []float64) (GaoFit, error) {
 	}
 	res, err := optimize.Minimize(prob, []float64{0, 0}, &optimize.Settings{GradientThreshold: 1e-12}, &optimize.BFGS{})
 	if err != nil && res == nil {
-		return GaoFit{}, fmt.Errorf("plots: the Gao fit failed: %w", err)
+		return GaoFit{}, dataErr("the Gao fit failed: %v", err)
 	}
 	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) {
-		return GaoFit{}, fmt.Errorf("plots: the Gao fit failed: %w", err)
+		return GaoFit{}, dataErr("the Gao fit failed: %v", err)
 	}
 	f := GaoFit{A: res.X[0], B: res.X[1], Status: res.Status}
 	mean := 0.0
@@ -110,7 +110,7 @@ type Frontier struct {
 func (d *Frontier) Figure() (*Figure, error) {
 	n := len(d.D)
 	if len(d.Gold) != n || len(d.Proxy) != n {
-		return nil, fmt.Errorf("plots: frontier series differ in length")
+		return nil, dataErr("frontier series differ in length")
 	}
 	gold, proxy := make([]float64, n), make([]float64, n)
 	for i := range d.D {

@@ -47,17 +47,17 @@ type Lines struct {
 
 func checkSeries(s *Series) error {
 	if len(s.X) == 0 {
-		return fmt.Errorf("plots: series %q has no points", s.Label)
+		return dataErr("series %q has no points", s.Label)
 	}
 	if len(s.Mean) != len(s.X) || (s.Lower != nil && len(s.Lower) != len(s.X)) || (s.Upper != nil && len(s.Upper) != len(s.X)) {
-		return fmt.Errorf("plots: series %q: x, mean and band differ in length", s.Label)
+		return dataErr("series %q: x, mean and band differ in length", s.Label)
 	}
 	if (s.Lower == nil) != (s.Upper == nil) {
-		return fmt.Errorf("plots: series %q has only one side of its band", s.Label)
+		return dataErr("series %q has only one side of its band", s.Label)
 	}
 	for k, v := range s.Mean {
 		if math.IsNaN(v) || math.IsInf(v, 0) || math.IsNaN(s.X[k]) || math.IsInf(s.X[k], 0) {
-			return fmt.Errorf("plots: series %q has a non-finite value at x=%g", s.Label, s.X[k])
+			return dataErr("series %q has a non-finite value at x=%g", s.Label, s.X[k])
 		}
 	}
 	return nil
@@ -67,7 +67,7 @@ func checkSeries(s *Series) error {
 // emphasised lines, so that no band hides a line.
 func (d *Lines) Figure() (*Figure, error) {
 	if len(d.Series) == 0 {
-		return nil, fmt.Errorf("plots: no series")
+		return nil, dataErr("no series to draw (no run finished, or none has the metric)")
 	}
 	p := newPlot(d.Title, d.XLabel, d.YLabel)
 	type entry struct {
@@ -194,15 +194,15 @@ type Influence struct {
 // Figure builds the stacked-area plot.
 func (d *Influence) Figure() (*Figure, error) {
 	if len(d.X) == 0 || len(d.Shares) == 0 || len(d.Labels) != len(d.Shares) {
-		return nil, fmt.Errorf("plots: influence needs x values and one label per share series")
+		return nil, dataErr("influence needs x values and one label per share series")
 	}
 	for i, s := range d.Shares {
 		if len(s) != len(d.X) {
-			return nil, fmt.Errorf("plots: share %q has %d points, x has %d", d.Labels[i], len(s), len(d.X))
+			return nil, dataErr("share %q has %d points, x has %d", d.Labels[i], len(s), len(d.X))
 		}
 		for k, v := range s {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("plots: share %q has a non-finite value at x=%g", d.Labels[i], d.X[k])
+				return nil, dataErr("share %q has a non-finite value at x=%g", d.Labels[i], d.X[k])
 			}
 		}
 	}
@@ -275,20 +275,20 @@ func (g grid) minMax() (lo, hi float64) {
 // Figure builds the heat map beside its colour bar.
 func (d *Heatmap) Figure() (*Figure, error) {
 	if len(d.X) < 2 || len(d.Y) < 2 {
-		return nil, fmt.Errorf("plots: a heat map needs at least two values on each axis, got %d x %d", len(d.X), len(d.Y))
+		return nil, dataErr("a heat map needs at least two values on each axis, got %d x %d", len(d.X), len(d.Y))
 	}
 	if len(d.Z) != len(d.Y) {
-		return nil, fmt.Errorf("plots: heat map has %d rows, y has %d values", len(d.Z), len(d.Y))
+		return nil, dataErr("heat map has %d rows, y has %d values", len(d.Z), len(d.Y))
 	}
 	for _, row := range d.Z {
 		if len(row) != len(d.X) {
-			return nil, fmt.Errorf("plots: heat map row has %d values, x has %d", len(row), len(d.X))
+			return nil, dataErr("heat map row has %d values, x has %d", len(row), len(d.X))
 		}
 	}
 	g := grid{d.X, d.Y, d.Z}
 	lo, hi := g.minMax()
 	if math.IsInf(lo, 0) {
-		return nil, fmt.Errorf("plots: heat map has no values")
+		return nil, dataErr("heat map has no values")
 	}
 	if lo == hi {
 		lo, hi = lo-0.5, hi+0.5

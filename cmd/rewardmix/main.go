@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/plots"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -114,7 +115,8 @@ func exitCode(err error) int {
 	var ie *inputError
 	var ce *configs.Error
 	var fe *sim.FieldError
-	if errors.As(err, &ie) || errors.As(err, &ce) || errors.As(err, &fe) {
+	var de *plots.DataError
+	if errors.As(err, &ie) || errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &de) {
 		return exitInput
 	}
 	return exitFailure
