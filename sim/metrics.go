@@ -77,37 +77,10 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	ix := &tr.idx
 	A := len(w.responses)
 	C := len(w.cellProb)
-	S := len(w.sigs)
 	nSeg := len(w.segments)
 	memOn := tr.memoryActive(t)
 
 	e := &tr.eval
-	if e.mass == nil {
-		e.mass = make([]float64, nSeg*C*A)
-		e.userExp = make([]float64, len(w.userSeg)*A)
-		e.prod = make([]float64, nSeg*C)
-		e.prodExp = make([]int, nSeg*C)
-		e.moment = make([]float64, nSeg*C*A)
-		e.kl = make([]float64, nSeg)
-		e.mem = make([]float64, nSeg)
-		e.cellLogits = make([][]float64, C)
-		for c := range e.cellLogits {
-			e.cellLogits[c] = make([]float64, A)
-		}
-		e.memLogits = make([]float64, A)
-		e.logRef = make([]float64, A)
-		e.cellMax = make([]float64, C)
-		e.zeroKL = make([]float64, C)
-		e.cellExp = make([][]float64, C)
-		e.klLogits = make([][]float64, C)
-		for c := range e.cellExp {
-			e.cellExp[c] = make([]float64, A)
-			e.klLogits[c] = make([]float64, A)
-		}
-		for a, r := range tr.ref {
-			e.logRef[a] = math.Log(r)
-		}
-	}
 	zero(e.mass)
 	zero(e.moment)
 	for i := range e.prod {
@@ -126,7 +99,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.memLogits[a] -= e.cellLogits[0][a]
 		}
 	}
-	probs := make([]float64, A)
+	probs, ml := e.probs, e.ml
 	// exp(l) factorises as exp(cell logits) x exp(m memLogits): per step one
 	// exponential per cell and response, per user one per response.
 	for c := range w.cellProb {
@@ -136,10 +109,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		}
 		e.zeroKL[c] = policy.KL(tr.cellProbs[c], tr.ref)
 		for a, v := range e.cellLogits[c] {
-			e.klLogits[c][a] = v - e.logRef[a]
+			e.klLogits[c][a] = v - tr.logRef[a]
 		}
 	}
-	ml := make([]float64, A)
 	aMax, dMax := 0, e.memLogits[0]
 	for a, d := range e.memLogits {
 		if d > dMax {
@@ -254,12 +226,12 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		}
 	}
 
-	weights := make([]float64, S)
+	weights, rew, share := e.weights, e.rew, e.share
 	reward.EffectiveWeights(weights, w.specs, t, tr.cfg.Train.Weights)
 	N := float64(len(w.userSeg))
 	var syc, gold, help, honest, well, fb, up, kl float64
-	rew := make([]float64, S)
-	share := make([]float64, A)
+	zero(rew)
+	zero(share)
 	for s := 0; s < nSeg; s++ {
 		var sSyc, sFb, sUp float64
 		for c, pc := range w.cellProb {
@@ -321,7 +293,6 @@ type evalWork struct {
 	kl, mem      []float64 // per segment
 	cellLogits   [][]float64
 	memLogits    []float64
-	logRef       []float64
 	cellMax      []float64   // max logit per cell at memory 0
 	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
 	klLogits     [][]float64 // logit - log ref per cell and response
@@ -331,6 +302,37 @@ type evalWork struct {
 	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
 	prodExp      []int       // and its binary exponent
 	zeroKL       []float64   // KL to the reference per cell at memory 0
+	probs, ml    []float64   // per response, for one user
+	weights, rew []float64   // per signal
+	share        []float64   // per response
+}
+
+// newEvalWork allocates evaluate's workspaces for a world.
+func newEvalWork(w *world) evalWork {
+	A, C, S, nSeg := len(w.responses), len(w.cellProb), len(w.sigs), len(w.segments)
+	e := evalWork{
+		mass:      make([]float64, nSeg*C*A),
+		moment:    make([]float64, nSeg*C*A),
+		kl:        make([]float64, nSeg),
+		mem:       make([]float64, nSeg),
+		memLogits: make([]float64, A),
+		cellMax:   make([]float64, C),
+		zeroKL:    make([]float64, C),
+		userExp:   make([]float64, len(w.userSeg)*A),
+		step:      -1,
+		prod:      make([]float64, nSeg*C),
+		prodExp:   make([]int, nSeg*C),
+		probs:     make([]float64, A),
+		ml:        make([]float64, A),
+		weights:   make([]float64, S),
+		rew:       make([]float64, S),
+		share:     make([]float64, A),
+	}
+	e.cellLogits, e.cellExp, e.klLogits = make([][]float64, C), make([][]float64, C), make([][]float64, C)
+	for c := 0; c < C; c++ {
+		e.cellLogits[c], e.cellExp[c], e.klLogits[c] = make([]float64, A), make([]float64, A), make([]float64, A)
+	}
+	return e
 }
 
 // maxOf returns the largest element of x, which holds no NaN (math.Max's
@@ -381,7 +383,7 @@ func ratio(a, b float64) float64 {
 func (tr *trainer) decompose(row []float64) {
 	ix := &tr.idx
 	S := len(tr.w.sigs)
-	norms := make([]float64, S+1)
+	norms := tr.norms
 	sum := 0.0
 	for i, g := range tr.grads {
 		norms[i] = math.Sqrt(dot(g, g))

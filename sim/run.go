@@ -190,6 +190,8 @@ type trainer struct {
 	onBatch        func(step int, users, cells []int)
 	traceU, traceC []int
 	curStep        int         // the step being computed
+	norms          []float64   // per signal and KL: gradient norms (decompose)
+	actions        []int       // a GRPO group's sampled responses
 	cellProbs      [][]float64 // policy at memory 0, per cell
 	eval           evalWork
 
@@ -266,6 +268,9 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.cellProbs[c] = make([]float64, A)
 	}
 	tr.idx = newMetricIndex(w)
+	tr.eval = newEvalWork(w)
+	tr.norms = make([]float64, S+1)
+	tr.actions = make([]int, cfg.Train.GroupSize)
 	return tr, nil
 }
 
@@ -395,7 +400,8 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 	x := tr.context(cell, m)
 	if !tr.probsFromEvaluation(user, cell, m) {
 		tr.pol.Logits(tr.logits, x)
-		softmax(tr.probs, tr.logits)
+		copy(tr.probs, tr.logits)
+		policy.Softmax(tr.probs)
 	}
 	seg := w.userSeg[user]
 	r0, slope, out := w.rew0[cell][seg], w.rewSlope[cell][seg], w.outcome[cell][0]
@@ -437,7 +443,7 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
 // memory), saving the exponentials; it returns false if there are none.
 func (tr *trainer) probsFromEvaluation(user, cell int, m float64) bool {
 	e := &tr.eval
-	if e.step != tr.curStep || e.mass == nil {
+	if e.step != tr.curStep {
 		return false
 	}
 	A := len(tr.probs)
@@ -462,20 +468,6 @@ func (tr *trainer) probsFromEvaluation(user, cell int, m float64) bool {
 		tr.probs[a] *= inv
 	}
 	return true
-}
-
-// softmax writes softmax(logits) into probs.
-func softmax(probs, logits []float64) {
-	mx := maxOf(logits)
-	sum := 0.0
-	for a, v := range logits {
-		probs[a] = math.Exp(v - mx)
-		sum += probs[a]
-	}
-	inv := 1 / sum
-	for a := range probs {
-		probs[a] *= inv
-	}
 }
 
 // stepReinforce: one sampled response per prompt, advantages over the whole
@@ -523,7 +515,7 @@ func (tr *trainer) stepGRPO(t int) {
 	w := tr.w
 	A := len(w.responses)
 	G := tr.cfg.Train.GroupSize
-	actions := make([]int, G)
+	actions := tr.actions
 	for g := range tr.sampleP {
 		tr.sampleP[g] = 1 / float64(G)
 	}

@@ -126,7 +126,11 @@ func mergeLogs(dir string, shards []string) error {
 			log.Close()
 			return fmt.Errorf("%s: expected run %d next, found run %d", shards[i%len(shards)], i, rec.row.Index)
 		}
-		if err := log.appendNoSync(rec); err != nil {
+		b, err := encodeRecord(rec)
+		if err == nil {
+			err = log.appendEncoded(b)
+		}
+		if err != nil {
 			log.Close()
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,21 +48,7 @@ func stem(path string) string {
 
 // stepsCSV writes a result as tidy long CSV: step,metric,value.
 func stepsCSV(res *sim.Result) []byte {
-	var b bytes.Buffer
-	b.WriteString("step,metric,value\n")
-	buf := make([]byte, 0, 32)
-	for t, row := range res.Values {
-		for k, v := range row {
-			buf = strconv.AppendInt(buf[:0], int64(t), 10)
-			buf = append(buf, ',')
-			buf = append(buf, res.Metrics[k]...)
-			buf = append(buf, ',')
-			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
-			buf = append(buf, '\n')
-			b.Write(buf)
-		}
-	}
-	return b.Bytes()
+	return appendSteps([]byte("step,metric,value\n"), "", res.Metrics, res.Values)
 }
 
 func marshalJSON(v any) ([]byte, error) {

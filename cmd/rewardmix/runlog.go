@@ -152,20 +152,11 @@ func openRunLog(path string, valid int64) (*runLog, error) {
 	return &runLog{f: f, synced: time.Now()}, nil
 }
 
-// append writes a record. A killed process loses nothing that append
-// returned (the kernel holds the write); against power loss the log is
-// synced at most syncEvery apart and at Close, and a torn tail is cut off on
-// resume by its length and checksum. Syncing every record cost more than
-// half of a small sweep's time.
-func (l *runLog) append(rec *logRecord) error {
-	b, err := encodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return l.appendEncoded(b)
-}
-
-// appendEncoded appends a record already encoded by encodeRecord.
+// appendEncoded appends a record encoded by encodeRecord. A killed process
+// loses nothing that appendEncoded returned (the kernel holds the write);
+// against power loss the log is synced at most syncEvery apart and at
+// Close, and a torn tail is cut off on resume by its length and checksum.
+// Syncing every record cost more than half of a small sweep's time.
 func (l *runLog) appendEncoded(b []byte) error {
 	if _, err := l.f.Write(b); err != nil {
 		return err
@@ -178,15 +169,6 @@ func (l *runLog) appendEncoded(b []byte) error {
 }
 
 const syncEvery = time.Second
-
-func (l *runLog) appendNoSync(rec *logRecord) error {
-	b, err := encodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	_, err = l.f.Write(b)
-	return err
-}
 
 // Close syncs and closes the log.
 func (l *runLog) Close() error {
@@ -214,13 +196,18 @@ func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
 // appendStepsCSV formats one run's step series as run_id,step,metric,value
 // lines.
 func appendStepsCSV(dst []byte, id string, metrics []string, values [][]float64) []byte {
-	if need := len(values) * len(metrics) * (len(id) + 40); cap(dst)-len(dst) < need {
+	return appendSteps(dst, id+",", metrics, values)
+}
+
+// appendSteps formats a step series as prefix + step,metric,value lines:
+// the rows of a run's steps.csv (no prefix) and of a sweep's (run_id).
+func appendSteps(dst []byte, prefix string, metrics []string, values [][]float64) []byte {
+	if need := len(values) * len(metrics) * (len(prefix) + 40); cap(dst)-len(dst) < need {
 		dst = append(make([]byte, 0, len(dst)+need), dst...)
 	}
 	for t, row := range values {
 		for k, v := range row {
-			dst = append(dst, id...)
-			dst = append(dst, ',')
+			dst = append(dst, prefix...)
 			dst = strconv.AppendInt(dst, int64(t), 10)
 			dst = append(dst, ',')
 			dst = append(dst, metrics[k]...)

@@ -28,7 +28,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, load, read_prompts, write_f64  # noqa: E402
+from world import Unsupported, World, ascend, load, read_prompts, write_f64  # noqa: E402
 
 
 def draw_prompts(w, rng):
@@ -177,7 +177,6 @@ def train(w, users, cells, weights=None, direct=False):
     scale[S] = -w.beta * (1 / B)
     prior = w.prior[:, None]
     log_ref = w.log_ref[:, None]
-    b1, b2, eps = 0.9, 0.999, 1e-8
     ar = np.arange(B)
     first = np.empty(B, dtype=bool)
     rank = np.empty(B, dtype=np.int64)
@@ -238,17 +237,7 @@ def train(w, users, cells, weights=None, direct=False):
         if t == T:
             break
 
-        # Adam (or SGD) ascent step.
-        if w.adam:
-            adam_m *= b1
-            adam_m += (1 - b1) * tf
-            adam_v *= b2
-            adam_v += (1 - b2) * tf * tf
-            c1 = 1 - b1 ** (t + 1)
-            c2 = 1 - b2 ** (t + 1)
-            theta += w.lr * (adam_m / c1) / (np.sqrt(adam_v / c2) + eps)
-        else:
-            theta += w.lr * tf
+        ascend(theta, tf, t, w, adam_m, adam_v)  # Adam or SGD, in place
 
         # Memory: each prompt pulls its user's stance towards its target, in
         # batch order (a user drawn twice is updated twice).

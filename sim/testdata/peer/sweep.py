@@ -32,7 +32,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, load, read_prompts, write_f64  # noqa: E402
+from world import Unsupported, World, ascend, load, read_prompts, write_f64  # noqa: E402
 
 
 def shared_part(cfg):
@@ -186,7 +186,6 @@ def train(w, W, users, cells, direct=False):
     scale[S] = -w.beta * (1 / B)
     prior = w.prior[:, None, None]
     log_ref = w.log_ref[:, None, None]
-    b1, b2, eps = 0.9, 0.999, 1e-8
     ar = np.arange(N)
     first = np.empty(N, dtype=bool)
     rank = np.empty(N, dtype=np.int64)
@@ -249,16 +248,7 @@ def train(w, W, users, cells, direct=False):
         if t == T:
             break
 
-        if w.adam:
-            adam_m *= b1
-            adam_m += (1 - b1) * total
-            adam_v *= b2
-            adam_v += (1 - b2) * total * total
-            c1 = 1 - b1 ** (t + 1)
-            c2 = 1 - b2 ** (t + 1)
-            theta_t += w.lr * (adam_m / c1) / (np.sqrt(adam_v / c2) + eps)
-        else:
-            theta_t += w.lr * total
+        ascend(theta_t, total, t, w, adam_m, adam_v)  # Adam or SGD, in place
 
         if mem_on:
             np.take(w.syc_t, c, axis=1, out=e)

@@ -274,3 +274,19 @@ def read_prompts(path, steps, batch):
 
 def write_f64(path, a):
     np.ascontiguousarray(a, dtype="<f8").tofile(path)
+
+
+def ascend(theta, grad, t, w, adam_m, adam_v):
+    """One ascent step along grad at step t, in place: Adam (beta1 0.9,
+    beta2 0.999, eps 1e-8, bias-corrected) or plain SGD, as sim/run.go's
+    apply."""
+    if w.adam:
+        adam_m *= 0.9
+        adam_m += (1 - 0.9) * grad
+        adam_v *= 0.999
+        adam_v += (1 - 0.999) * grad * grad
+        c1 = 1 - 0.9 ** (t + 1)
+        c2 = 1 - 0.999 ** (t + 1)
+        theta += w.lr * (adam_m / c1) / (np.sqrt(adam_v / c2) + 1e-8)
+    else:
+        theta += w.lr * grad
