@@ -99,7 +99,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.memLogits[a] -= e.cellLogits[0][a]
 		}
 	}
-	probs, ml := e.probs, e.ml
+	// Small enough for the stack (Go allocates short variable-size slices
+	// there), which measured faster than workspace fields in this loop.
+	probs, ml := make([]float64, A), make([]float64, A)
 	// exp(l) factorises as exp(cell logits) x exp(m memLogits): per step one
 	// exponential per cell and response, per user one per response.
 	for c := range w.cellProb {
@@ -302,7 +304,6 @@ type evalWork struct {
 	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
 	prodExp      []int       // and its binary exponent
 	zeroKL       []float64   // KL to the reference per cell at memory 0
-	probs, ml    []float64   // per response, for one user
 	weights, rew []float64   // per signal
 	share        []float64   // per response
 }
@@ -322,8 +323,6 @@ func newEvalWork(w *world) evalWork {
 		step:      -1,
 		prod:      make([]float64, nSeg*C),
 		prodExp:   make([]int, nSeg*C),
-		probs:     make([]float64, A),
-		ml:        make([]float64, A),
 		weights:   make([]float64, S),
 		rew:       make([]float64, S),
 		share:     make([]float64, A),
