@@ -5,6 +5,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
+	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 // metricIndex fixes the position of every metric in a row. Metric names are
@@ -83,11 +84,6 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	e := &tr.eval
 	zero(e.mass)
 	zero(e.moment)
-	for i := range e.prod {
-		e.prod[i], e.prodExp[i] = 1, 0
-	}
-	zero(e.kl)
-	zero(e.mem)
 	for c := range w.cellProb {
 		tr.pol.Logits(e.cellLogits[c], tr.context(c, 0))
 		copy(tr.cellProbs[c], e.cellLogits[c])
@@ -99,139 +95,39 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.memLogits[a] -= e.cellLogits[0][a]
 		}
 	}
-	// Small enough for the stack (Go allocates short variable-size slices
-	// there), which measured faster than workspace fields in this loop.
-	probs, ml := make([]float64, A), make([]float64, A)
 	// exp(l) factorises as exp(cell logits) x exp(m memLogits): per step one
 	// exponential per cell and response, per user one per response.
 	for c := range w.cellProb {
 		e.cellMax[c] = maxOf(e.cellLogits[c])
 		for a, v := range e.cellLogits[c] {
-			e.cellExp[c][a] = math.Exp(v - e.cellMax[c])
+			e.cellExp[c][a] = v - e.cellMax[c]
 		}
-		e.zeroKL[c] = policy.KL(tr.cellProbs[c], tr.ref)
-		for a, v := range e.cellLogits[c] {
-			e.klLogits[c][a] = v - tr.logRef[a]
-		}
+		vmath.Exp(e.cellExp[c], e.cellExp[c])
 	}
-	aMax, dMax := 0, e.memLogits[0]
-	for a, d := range e.memLogits {
-		if d > dMax {
-			aMax, dMax = a, d
-		}
-	}
-	if !memOn {
+	kl := 0.0
+	if memOn {
+		kl = tr.evaluateMemory()
+	} else {
 		// Every user sees the memory-free policy: one pass per segment. (No
 		// memory has built up yet, so e.mem stays 0.)
-		for s, n := range w.segUsers {
-			for c, pc := range w.cellProb {
+		zero(e.mem)
+		for c, pc := range w.cellProb {
+			zkl := policy.KL(tr.cellProbs[c], tr.ref)
+			for s, n := range w.segUsers {
 				base := (s*C + c) * A
 				for a, p := range tr.cellProbs[c] {
 					e.mass[base+a] = float64(n) * p
 				}
-				e.kl[s] += float64(n) * pc * e.zeroKL[c]
+				kl += float64(n) * pc * zkl
 			}
-		}
-	}
-	for u, s := range w.userSeg {
-		if !memOn {
-			break
-		}
-		m := 0.0
-		if memOn {
-			m = tr.mem[u]
-		}
-		e.mem[s] += tr.mem[u]
-		if m == 0 {
-			// The memory-free policy, the same for every such user.
-			for a := range e.userExp[u*A : u*A+A] {
-				e.userExp[u*A+a] = 1
-			}
-			for c, pc := range w.cellProb {
-				base := (s*C + c) * A
-				for a, p := range tr.cellProbs[c] {
-					e.mass[base+a] += p
-				}
-				e.kl[s] += pc * e.zeroKL[c]
-			}
-			continue
-		}
-		// memExp_a = exp(m (d_a - max d)) <= 1, exactly 1 at the argmax;
-		// m >= 0, so the shift m max d is the per-user maximum. The training
-		// step reuses them (probsFromEvaluation).
-		memMax := m * dMax
-		memExp := e.userExp[u*A : u*A+A]
-		for a, d := range e.memLogits {
-			ml[a] = m * d
-			if a == aMax {
-				memExp[a] = 1
-			} else {
-				memExp[a] = math.Exp(m * (d - dMax))
-			}
-		}
-		// pi_a = q_a / sum with q_a = cellExp_ca memExp_a, and
-		// KL = sum_a pi_a (l_a - log ref_a) - lse with l_a = cell logit + ml_a.
-		for c, pc := range w.cellProb {
-			if pc == 0 {
-				continue
-			}
-			ce, kc := e.cellExp[c][:A], e.klLogits[c][:A]
-			sum, dot := 0.0, 0.0
-			for a := range probs {
-				q := ce[a] * memExp[a]
-				probs[a] = q
-				sum += q
-				dot += q * (kc[a] + ml[a])
-			}
-			// log(sum) is needed only summed over users, so it is taken
-			// once per segment and cell, of the product of the sums
-			// (mantissa and binary exponent kept apart).
-			lse := e.cellMax[c] + memMax
-			pi := s*C + c
-			if sum > 1e-280 {
-				e.prod[pi] *= sum
-				if p := e.prod[pi]; p < 1e-200 || p > 1e200 {
-					frac, exp := math.Frexp(p)
-					e.prod[pi], e.prodExp[pi] = frac, e.prodExp[pi]+exp
-				}
-			} else {
-				// The two factors' maxima are at different responses and too
-				// far apart for the product: take the softmax directly.
-				for a := range probs {
-					probs[a] = e.cellLogits[c][a] + ml[a]
-				}
-				mx := maxOf(probs)
-				sum, dot = 0, 0
-				for a, v := range probs {
-					probs[a] = math.Exp(v - mx)
-					sum += probs[a]
-					dot += probs[a] * (kc[a] + ml[a])
-				}
-				lse = mx + math.Log(sum)
-			}
-			inv := 1 / sum
-			base := (s*C + c) * A
-			mass, moment := e.mass[base:base+A], e.moment[base:base+A]
-			for a, q := range probs {
-				p := q * inv
-				mass[a] += p
-				moment[a] += m * p
-			}
-			e.kl[s] += pc * (dot*inv - lse)
 		}
 	}
 	e.step, e.memOn = t, memOn
-	for s := 0; s < nSeg; s++ {
-		for c, pc := range w.cellProb {
-			pi := s*C + c
-			e.kl[s] -= pc * (math.Log(e.prod[pi]) + float64(e.prodExp[pi])*math.Ln2)
-		}
-	}
 
 	weights, rew, share := e.weights, e.rew, e.share
 	reward.EffectiveWeights(weights, w.specs, t, tr.cfg.Train.Weights)
 	N := float64(len(w.userSeg))
-	var syc, gold, help, honest, well, fb, up, kl float64
+	var syc, gold, help, honest, well, fb, up float64
 	zero(rew)
 	zero(share)
 	for s := 0; s < nSeg; s++ {
@@ -267,7 +163,6 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		syc += sSyc
 		fb += sFb
 		up += sUp
-		kl += e.kl[s]
 	}
 	row[ix.syc] = syc / N
 	row[ix.gold] = gold / N
@@ -289,21 +184,135 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	row[ix.offl] = tr.offlineCorrectness()
 }
 
+// evaluateMemory fills e.mass and e.moment (pi and m pi summed over each
+// segment's users, per cell and response), e.mem and the factors the
+// training step reuses, and returns the KL to the reference summed over
+// users and cells (weighted by P(cell)).
+//
+// With F_ua = exp(m_u (d_a - max d)) and E_ca = exp(l_ca - max_a l_ca),
+// pi_uca = E_ca F_ua / Z_uc where Z_uc = sum_a E_ca F_ua, so the sums over
+// users need only sum_u F_ua / Z_uc and sum_u m_u F_ua / Z_uc, times E_ca
+// once at the end; and
+//
+//	KL = sum_uca pi_uca (l_uca - log ref_a) - sum_uc log sum_a exp(l_uca)
+//
+// with l_uca = l_ca + m_u d_a is formed from those sums and the sum of
+// log Z_uc, which is the log of one product per segment and cell (mantissa
+// and binary exponent kept apart). Where Z_uc underflows (the two factors'
+// maxima at different responses and very far apart) that user and cell
+// take the softmax directly.
+func (tr *trainer) evaluateMemory() float64 {
+	w, e := tr.w, &tr.eval
+	A, C := len(w.responses), len(w.cellProb)
+	zero(e.massF)
+	zero(e.momentF)
+	zero(e.mem)
+	for i := range e.prod {
+		e.prod[i], e.prodExp[i] = 1, 0
+	}
+	dMax := maxOf(e.memLogits)
+	for u := range w.userSeg {
+		m := tr.mem[u]
+		for a, d := range e.memLogits {
+			e.userExp[u*A+a] = m * (d - dMax) // <= 0, as m >= 0; 0 at the argmax
+		}
+	}
+	vmath.Exp(e.userExp, e.userExp)
+	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
+	for u, s := range w.userSeg {
+		m := tr.mem[u]
+		e.mem[s] += m
+		F := e.userExp[u*A : u*A+A]
+		for c := 0; c < C; c++ {
+			E := e.cellExp[c][:A]
+			z := 0.0
+			for a, f := range F {
+				z += E[a] * f
+			}
+			pi := s*C + c
+			base := pi * A
+			if !(z > 1e-280) {
+				lseD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m, dMax)
+				continue
+			}
+			e.prod[pi] *= z
+			if p := e.prod[pi]; p < 1e-200 || p > 1e200 {
+				frac, exp := math.Frexp(p)
+				e.prod[pi], e.prodExp[pi] = frac, e.prodExp[pi]+exp
+			}
+			inv := 1 / z
+			minv := m * inv
+			mass, moment := e.massF[base:base+A], e.momentF[base:base+A]
+			for a, f := range F {
+				mass[a] += inv * f
+				moment[a] += minv * f
+			}
+		}
+	}
+	// pi sums: E_ca times the factored sums, plus the direct ones.
+	kl := -lseD
+	for s := range w.segments {
+		for c, pc := range w.cellProb {
+			pi := s*C + c
+			base := pi * A
+			E, cl := e.cellExp[c], e.cellLogits[c]
+			v := 0.0
+			for a := 0; a < A; a++ {
+				P := E[a]*e.massF[base+a] + e.mass[base+a]
+				M := E[a]*e.momentF[base+a] + e.moment[base+a]
+				e.mass[base+a], e.moment[base+a] = P, M
+				v += P*(cl[a]-tr.logRef[a]) + M*e.memLogits[a]
+			}
+			lse := float64(w.segUsers[s])*e.cellMax[c] + e.mem[s]*dMax +
+				math.Log(e.prod[pi]) + float64(e.prodExp[pi])*math.Ln2
+			kl += pc * (v - lse)
+		}
+	}
+	return kl
+}
+
+// addDirect adds one user's pi and m pi in cell c to mass and moment by a
+// softmax of the logits themselves, and returns its log-sum-exp less
+// cellMax_c + m dMax (the part evaluateMemory counts for every user).
+func (tr *trainer) addDirect(mass, moment []float64, c int, m, dMax float64) float64 {
+	e := &tr.eval
+	A := len(mass)
+	l := e.direct[:A]
+	for a := range l {
+		l[a] = e.cellLogits[c][a] + m*e.memLogits[a]
+	}
+	mx := maxOf(l)
+	sum := 0.0
+	for a, v := range l {
+		l[a] = math.Exp(v - mx)
+		sum += l[a]
+	}
+	inv := 1 / sum
+	for a, q := range l {
+		p := q * inv
+		mass[a] += p
+		moment[a] += m * p
+	}
+	return mx + math.Log(sum) - e.cellMax[c] - m*dMax
+}
+
 // evalWork holds evaluate's reusable workspaces.
 type evalWork struct {
-	mass, moment []float64 // [segment][cell][response]
-	kl, mem      []float64 // per segment
+	mass, moment []float64 // [segment][cell][response]: sum over the segment's users of pi and m pi
+	// The same sums over the users whose pi is factorised, without the
+	// factor exp(cell logits) (see evaluateMemory).
+	massF, momentF []float64
+	mem            []float64 // per segment: sum of remembered stances
+	direct         []float64 // per response: addDirect's workspace
 	cellLogits   [][]float64
 	memLogits    []float64
 	cellMax      []float64   // max logit per cell at memory 0
 	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
-	klLogits     [][]float64 // logit - log ref per cell and response
 	userExp      []float64   // per user and response: the memory factor exp(m (d_a - max d))
 	step         int         // the step these factors belong to (-1: none yet)
 	memOn        bool        // whether memory was active at that step
 	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
 	prodExp      []int       // and its binary exponent
-	zeroKL       []float64   // KL to the reference per cell at memory 0
 	weights, rew []float64   // per signal
 	share        []float64   // per response
 }
@@ -314,11 +323,12 @@ func newEvalWork(w *world) evalWork {
 	e := evalWork{
 		mass:      make([]float64, nSeg*C*A),
 		moment:    make([]float64, nSeg*C*A),
-		kl:        make([]float64, nSeg),
+		massF:     make([]float64, nSeg*C*A),
+		momentF:   make([]float64, nSeg*C*A),
 		mem:       make([]float64, nSeg),
+		direct:    make([]float64, A),
 		memLogits: make([]float64, A),
 		cellMax:   make([]float64, C),
-		zeroKL:    make([]float64, C),
 		userExp:   make([]float64, len(w.userSeg)*A),
 		step:      -1,
 		prod:      make([]float64, nSeg*C),
@@ -327,9 +337,9 @@ func newEvalWork(w *world) evalWork {
 		rew:       make([]float64, S),
 		share:     make([]float64, A),
 	}
-	e.cellLogits, e.cellExp, e.klLogits = make([][]float64, C), make([][]float64, C), make([][]float64, C)
+	e.cellLogits, e.cellExp = make([][]float64, C), make([][]float64, C)
 	for c := 0; c < C; c++ {
-		e.cellLogits[c], e.cellExp[c], e.klLogits[c] = make([]float64, A), make([]float64, A), make([]float64, A)
+		e.cellLogits[c], e.cellExp[c] = make([]float64, A), make([]float64, A)
 	}
 	return e
 }

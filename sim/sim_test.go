@@ -467,3 +467,14 @@ func TestOutcome(t *testing.T) {
 		t.Errorf("outcome names differ between a launch and a block:\n%v\n%v", a, b)
 	}
 }
+
+// TestEvaluateMatchesBruteForce: evaluate's factorised sums over users
+// against a softmax per user and cell, after training with memory and with
+// logits extreme enough that the factorisation underflows for some users.
+func TestEvaluateMatchesBruteForce(t *testing.T) {
+	tr, err := sim.NewTrainerForTest(preset(t, "incident"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.CheckEvaluateForTest(t)
+}

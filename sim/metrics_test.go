@@ -1,0 +1,144 @@
+package sim
+
+import (
+	"math"
+	"testing"
+
+)
+
+// bruteMetrics computes, user by user and cell by cell with a softmax of
+// the logits themselves, what evaluate factorises: the sycophancy rate per
+// segment, each response's share, each signal's mean reward and the KL to
+// the reference, all averaged over users.
+func bruteMetrics(tr *trainer) (sycSeg, share, rew []float64, kl float64) {
+	w := tr.w
+	A := len(w.responses)
+	sycSeg = make([]float64, len(w.segments))
+	share = make([]float64, A)
+	rew = make([]float64, len(w.sigs))
+	logits := make([]float64, A)
+	for u, s := range w.userSeg {
+		m := tr.mem[u]
+		for c, pc := range w.cellProb {
+			tr.pol.Logits(logits, tr.context(c, m))
+			mx := maxOf(logits)
+			sum := 0.0
+			for _, l := range logits {
+				sum += math.Exp(l - mx)
+			}
+			lse := mx + math.Log(sum)
+			for a, l := range logits {
+				p := math.Exp(l - lse)
+				P := pc * p
+				sycSeg[s] += P * w.outcome[c][s][a].Sycophantic
+				share[a] += P
+				for i := range w.sigs {
+					rew[i] += P * (w.rew0[c][s][a][i] + m*w.rewSlope[c][s][a][i])
+				}
+				kl += P * (l - lse - tr.logRef[a])
+			}
+		}
+	}
+	N := float64(len(w.userSeg))
+	for s := range sycSeg {
+		sycSeg[s] /= float64(w.segUsers[s])
+	}
+	for a := range share {
+		share[a] /= N
+	}
+	for i := range rew {
+		rew[i] /= N
+	}
+	return sycSeg, share, rew, kl / N
+}
+
+// CheckEvaluateForTest checks evaluate's factorised sums against a
+// softmax per user and cell: after training with memory, and with logits
+// so extreme that for some users the factorisation underflows and cells
+// are taken directly.
+// (The test is TestEvaluateMatchesBruteForce in sim_test, which can load
+// the preset.)
+func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
+	T := tr.cfg.Train.UpdateStep
+	row := make([]float64, len(tr.idx.names))
+	for k := 0; k < 40; k++ {
+		tr.step(T+k, row, true)
+	}
+	A := len(tr.w.responses)
+	extreme := func() {
+		// Cell 1 puts response 0 700 nats above the rest, memory puts
+		// response 1 1000 nats above the rest per unit of stance.
+		th := tr.pol.Theta
+		th[1*A+0] += 700
+		off := tr.pol.Dim() - A
+		th[off+1] += 1000
+		for u := range tr.mem {
+			tr.mem[u] = float64(u%3) / 2 // 0, 0.5, 1
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		prepare func()
+		direct  bool // some cells must go the direct way
+	}{
+		{"trained", func() {}, false},
+		{"extreme", extreme, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.prepare()
+			step := T + 40
+			tr.evaluate(row, step)
+			sycSeg, share, rew, kl := bruteMetrics(tr)
+			ix := &tr.idx
+			check := func(name string, got, want float64) {
+				t.Helper()
+				if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) || math.IsNaN(got) {
+					t.Errorf("%s = %.17g, brute force %.17g", name, got, want)
+				}
+			}
+			for s, n := range tr.w.segments {
+				check("sycophancy_rate/"+n, row[ix.sycSeg+s], sycSeg[s])
+			}
+			for a, n := range tr.w.responses {
+				check("response_share/"+n, row[ix.share+a], share[a])
+			}
+			for i, n := range tr.w.signals {
+				check("reward/"+n, row[ix.rew+i], rew[i])
+			}
+			check("kl", row[ix.kl], kl)
+			// Whether the direct path ran: some Z_uc below the threshold.
+			direct := false
+			e := &tr.eval
+			for u := range tr.w.userSeg {
+				for c := range tr.w.cellProb {
+					z := 0.0
+					for a := 0; a < A; a++ {
+						z += e.cellExp[c][a] * e.userExp[u*A+a]
+					}
+					direct = direct || !(z > 1e-280)
+				}
+			}
+			if direct != tc.direct {
+				t.Errorf("direct softmax used: %v, want %v", direct, tc.direct)
+			}
+			// The training step's reuse of the factors gives the same
+			// probabilities as the policy.
+			probs := make([]float64, A)
+			tr.curStep = step
+			for _, u := range []int{0, 1, 2, 250} {
+				m := tr.mem[u]
+				for c := range tr.w.cellProb {
+					if !tr.probsFromEvaluation(u, c, m) {
+						continue
+					}
+					tr.pol.Probs(probs, tr.context(c, m))
+					for a := range probs {
+						if math.Abs(probs[a]-tr.probs[a]) > 1e-13 {
+							t.Errorf("user %d cell %d: reused pi_%d %v, policy %v", u, c, a, tr.probs[a], probs[a])
+						}
+					}
+				}
+			}
+		})
+	}
+}
