@@ -304,17 +304,17 @@ type evalWork struct {
 	massF, momentF []float64
 	mem            []float64 // per segment: sum of remembered stances
 	direct         []float64 // per response: addDirect's workspace
-	cellLogits   [][]float64
-	memLogits    []float64
-	cellMax      []float64   // max logit per cell at memory 0
-	cellExp      [][]float64 // exp(logit - cellMax) per cell and response
-	userExp      []float64   // per user and response: the memory factor exp(m (d_a - max d))
-	step         int         // the step these factors belong to (-1: none yet)
-	memOn        bool        // whether memory was active at that step
-	prod         []float64   // per segment and cell: product over users of the softmax sums (mantissa)
-	prodExp      []int       // and its binary exponent
-	weights, rew []float64   // per signal
-	share        []float64   // per response
+	cellLogits     [][]float64
+	memLogits      []float64
+	cellMax        []float64   // max logit per cell at memory 0
+	cellExp        [][]float64 // exp(logit - cellMax) per cell and response
+	userExp        []float64   // per user and response: the memory factor exp(m (d_a - max d))
+	step           int         // the step these factors belong to (-1: none yet)
+	memOn          bool        // whether memory was active at that step
+	prod           []float64   // per segment and cell: product over users of the softmax sums (mantissa)
+	prodExp        []int       // and its binary exponent
+	weights, rew   []float64   // per signal
+	share          []float64   // per response
 }
 
 // newEvalWork allocates evaluate's workspaces for a world.

@@ -3,7 +3,6 @@ package sim
 import (
 	"math"
 	"testing"
-
 )
 
 // bruteMetrics computes, user by user and cell by cell with a softmax of
