@@ -43,6 +43,8 @@ var commands = []command{
 	{"review", "re-judge a finished run's release under other gate settings", runReview},
 	{"plot", "draw figures from run and sweep folders", runPlot},
 	{"presets", "list the built-in presets, or print one", runPresets},
+	{"serve", "serve the interactive workshop page on 127.0.0.1", runServe},
+	{"report", "write a self-contained HTML report of a preset, run or sweep", runReport},
 }
 
 func main() {

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// A scene is what the workshop shows of one run: the numbers that matter,
+// the drift, segments and influence figures as inline SVG, the release
+// review and the deployment. `serve` sends it as JSON, `report` lays it
+// out as HTML.
+type scene struct {
+	Name       string            `json:"name"`
+	Query      string            `json:"query"` // the canonical scenario, as query parameters
+	Scenario   *scenario         `json:"scenario,omitempty"`
+	Headline   headline          `json:"headline"`
+	Figures    map[string]string `json:"figures"` // kind -> <svg> element
+	Review     *sim.Review       `json:"review,omitempty"`
+	Deployment *sim.Deployment   `json:"deployment,omitempty"`
+}
+
+// headline holds the numbers shown as large text.
+type headline struct {
+	Primary    string `json:"primary"`
+	BeforeStep int    `json:"before_step"`
+	UpdateStep int    `json:"update_step"`
+	AfterStep  int    `json:"after_step"`
+	// The primary signal's share of the update and effective weight just
+	// before the update, at it, and at the end.
+	InfluenceBefore float64 `json:"influence_before"`
+	InfluenceUpdate float64 `json:"influence_update"`
+	InfluenceAfter  float64 `json:"influence_after"`
+	WeightBefore    float64 `json:"weight_before"`
+	WeightAfter     float64 `json:"weight_after"`
+	// Sycophancy over all users, and in Segment: the smallest segment, the
+	// minority where targeted sycophancy hides from population averages.
+	SycophancyBefore float64 `json:"sycophancy_before"`
+	SycophancyAfter  float64 `json:"sycophancy_after"`
+	Segment          string  `json:"segment"`
+	SegmentShare     float64 `json:"segment_share"`
+	SegmentBefore    float64 `json:"segment_before"`
+	SegmentAfter     float64 `json:"segment_after"`
+	ThumbsBefore     float64 `json:"thumbs_before"`
+	ThumbsAfter      float64 `json:"thumbs_after"`
+	GoldBefore       float64 `json:"gold_before"`
+	GoldAfter        float64 `json:"gold_after"`
+	// The review (empty Decision when there was none): the A/B preference
+	// for the candidate, whether it was significant, and the decision.
+	Decision      string  `json:"decision"`
+	ABPreference  float64 `json:"ab_preference"`
+	ABSignificant bool    `json:"ab_significant"`
+	// Sycophantic responses served before the rollback completed, to
+	// Segment and in all (zero when the launch was blocked).
+	SegmentServed float64 `json:"segment_served"`
+	TotalServed   float64 `json:"total_served"`
+}
+
+// headlineOf picks the headline numbers out of a run's summary, review and
+// deployment.
+func headlineOf(cfg *sim.Config, s *sim.Summary, rev *sim.Review, dep *sim.Deployment) headline {
+	h := headline{
+		Primary:    s.Primary,
+		BeforeStep: s.BeforeStep, UpdateStep: s.UpdateStep, AfterStep: s.AfterStep,
+		InfluenceBefore:  s.Before["influence/"+s.Primary],
+		InfluenceUpdate:  s.AtUpdate["influence/"+s.Primary],
+		InfluenceAfter:   s.After["influence/"+s.Primary],
+		WeightBefore:     s.Before["weight/"+s.Primary],
+		WeightAfter:      s.After["weight/"+s.Primary],
+		SycophancyBefore: s.Before["sycophancy_rate"],
+		SycophancyAfter:  s.After["sycophancy_rate"],
+		ThumbsBefore:     s.Before["thumbs_up_rate"],
+		ThumbsAfter:      s.After["thumbs_up_rate"],
+		GoldBefore:       s.Before["gold_utility"],
+		GoldAfter:        s.After["gold_utility"],
+	}
+	h.SegmentShare = math.Inf(1)
+	for _, seg := range s.Segments { // sorted, so ties go to the first name
+		if sh := cfg.Segments[seg].Share; sh < h.SegmentShare {
+			h.Segment, h.SegmentShare = seg, sh
+		}
+	}
+	if h.Segment == "" {
+		h.SegmentShare = 0
+	}
+	h.SegmentBefore = s.Before["sycophancy_rate/"+h.Segment]
+	h.SegmentAfter = s.After["sycophancy_rate/"+h.Segment]
+	if rev != nil {
+		h.Decision = rev.Decision
+		h.ABPreference = rev.AB.Preference
+		h.ABSignificant = rev.AB.Significant
+	}
+	if dep != nil {
+		h.SegmentServed = dep.Sycophantic[h.Segment]
+		h.TotalServed = dep.SycophanticTotal
+	}
+	return h
+}
+
+// simulateScene runs cfg and builds its scene.
+func simulateScene(ctx context.Context, cfg *sim.Config) (*scene, *sim.Result, error) {
+	res, err := sim.Run(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	figs, err := sceneFigures(cfg, res, "drift", "segments", "influence")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &scene{
+		Name:       cfg.Name,
+		Headline:   headlineOf(cfg, &res.Summary, res.Review, res.Deployment),
+		Figures:    figs,
+		Review:     res.Review,
+		Deployment: res.Deployment,
+	}, res, nil
+}
+
+// memoryResults wraps a run held in memory as a result folder whose every
+// metric is already aggregated (one run: n = 1 at each step), so that the
+// figures `plot` draws from folders are drawn from it without a file.
+func memoryResults(cfg *sim.Config, res *sim.Result) *resultDir {
+	st := &stepStats{metrics: res.Metrics, groups: 1, acc: make([][][]welford, len(res.Metrics)), steps: len(res.Values)}
+	for i := range res.Metrics {
+		a := make([]welford, len(res.Values))
+		for t, row := range res.Values {
+			a[t] = welford{n: 1, mean: row[i]}
+		}
+		st.acc[i] = [][]welford{a}
+	}
+	return &resultDir{label: cfg.Name, cfg: cfg, metrics: res.Metrics, pooled: st, pooledRange: allSteps}
+}
+
+// sceneFigures draws the named figures of a run held in memory as SVG
+// elements, ready to be placed in HTML. "drift" is the run's own drift
+// panels (as drift.png of `run`); the other kinds are those of `plot`.
+func sceneFigures(cfg *sim.Config, res *sim.Result, kinds ...string) (map[string]string, error) {
+	rd := memoryResults(cfg, res)
+	figs := make(map[string]string, len(kinds))
+	for _, k := range kinds {
+		var fig *plots.Figure
+		var err error
+		if k == "drift" {
+			fig, err = driftPanels(cfg, res).Figure()
+		} else {
+			fig, err = buildFigure(plotOpts{kind: k, steps: allSteps}, []*resultDir{rd}, nil)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s figure: %w", k, err)
+		}
+		if figs[k], err = svgElement(fig); err != nil {
+			return nil, err
+		}
+	}
+	return figs, nil
+}
+
+// svgElement renders a figure as an <svg> element for inline HTML: the XML
+// prolog and generator comment dropped, the size left to the page (the
+// viewBox keeps the aspect ratio).
+func svgElement(fig *plots.Figure) (string, error) {
+	b, err := renderFigure(fig, "figure.svg", 0, 0)
+	if err != nil {
+		return "", err
+	}
+	if i := bytes.Index(b, []byte("<svg")); i >= 0 {
+		b = b[i:]
+	}
+	return string(b), nil
+}

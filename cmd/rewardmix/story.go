@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"text/template"
+
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// A storyStep is one stop of the workshop's story mode: a scenario, the
+// part of the page to look at, and a sentence or two for the room whose
+// numbers come from the scenario's own run (never typed in), with a
+// question to ask. The words that are not numbers make claims (it rises,
+// the launch is blocked); story_test.go checks each claim against the run.
+type storyStep struct {
+	Title string
+	Query string // scenario parameters
+	Focus string // headline, drift, segments, influence, review or deployment
+	Text  string // text/template over storyData
+	Ask   string
+}
+
+// story walks through the incident in order: the mix before, the update,
+// the drift, the review, monitoring and rollback, then the fixes.
+var story = []storyStep{
+	{
+		Title: "The mix before the update",
+		Query: "preset=baseline",
+		Focus: "influence",
+		Text: `Two rewards train the model: correctness, and the Model Spec reward, which penalises sycophancy. ` +
+			`The Model Spec reward carries {{pct .H.InfluenceBefore}} of each policy update, and at the end of training ` +
+			`{{pct .H.SycophancyAfter}} of responses are sycophantic.`,
+		Ask: "What in this mix keeps sycophancy low?",
+	},
+	{
+		Title: "The update",
+		Query: "preset=incident",
+		Focus: "influence",
+		Text: `At step {{.H.UpdateStep}} a reward from users' thumbs-up and a memory reward join the mix, and the weights are ` +
+			`renormalised to sum to one. The Model Spec reward's effective weight falls from {{num .H.WeightBefore}} to {{num .H.WeightAfter}}, ` +
+			`and its share of the update from {{pct .H.InfluenceBefore}} to {{pct .H.InfluenceUpdate}}. Nothing was removed; each change looked good alone.`,
+		Ask: "Nothing was taken away from the Model Spec reward. Why did it lose ground?",
+	},
+	{
+		Title: "The drift",
+		Query: "preset=incident",
+		Focus: "segments",
+		Text: `Over the next {{sub .H.AfterStep .H.UpdateStep}} steps sycophancy rises from {{pct .H.SycophancyBefore}} to {{pct .H.SycophancyAfter}} of responses, ` +
+			`while the thumbs-up rate rises from {{pct .H.ThumbsBefore}} to {{pct .H.ThumbsAfter}}: users like it. ` +
+			`For {{.H.Segment}} users ({{pct .H.SegmentShare}} of all), whose remembered stance the memory reward pays the model to agree with, it reaches {{pct .H.SegmentAfter}}.`,
+		Ask: "Which dashboard would have shown this? Which would have hidden it?",
+	},
+	{
+		Title: "The release review",
+		Query: "preset=incident",
+		Focus: "review",
+		Text: `Offline correctness passes ({{pct (gate "offline_correctness")}}), and the behaviour eval, whose prompts never push a wrong stance, sees {{pct (gate "behaviour_sycophancy")}} sycophancy. ` +
+			`The A/B test prefers the candidate in {{pct .H.ABPreference}} of comparisons{{if .H.ABSignificant}}, significantly{{end}}. ` +
+			`{{.R.VibeFlags}} of {{.R.VibeChecks}} expert testers said it felt off, but vibe checks could not block. Decision: {{.H.Decision}}.`,
+		Ask: "The testers were right. What would have let their judgement count?",
+	},
+	{
+		Title: "Monitoring and rollback",
+		Query: "preset=incident",
+		Focus: "deployment",
+		Text: `After launch the thumbs-up rate goes up ({{signed .D.ThumbsTrend}}), so that dashboard raises no alarm. Complaints do: ` +
+			`the drift is detected {{hours .D.HoursToDetection}} into the rollout, and the rollback is complete at {{hours .D.HoursToRollbackDone}}. ` +
+			`By then {{count .H.TotalServed}} sycophantic responses were served, {{count .H.SegmentServed}} of them to {{.H.Segment}} users.`,
+		Ask: "What did the monitoring measure, and what should it have measured?",
+	},
+	{
+		Title: "Fix 1: absolute weights",
+		Query: "preset=incident&weights=absolute",
+		Focus: "headline",
+		Text: `With absolute weights, adding a signal no longer shrinks the Model Spec reward: its effective weight stays {{num .H.WeightAfter}}. ` +
+			`But thumbs at weight {{weight "thumbs"}} still outbid it, and sycophancy ends at {{pct .H.SycophancyAfter}} ({{pct .Incident.SycophancyAfter}} in the incident). ` +
+			`Dilution is gone; competition is not.`,
+		Ask: "Move the thumbs slider down. Where does the Model Spec reward win again?",
+	},
+	{
+		Title: "Fix 1, with a smaller thumbs weight",
+		Query: "preset=incident&weights=absolute&w.thumbs=0.5",
+		Focus: "segments",
+		Text: `At thumbs weight {{weight "thumbs"}} the Model Spec reward wins the competition: sycophancy ends at {{pct .H.SycophancyAfter}} of all responses ` +
+			`and {{pct .H.SegmentAfter}} for {{.H.Segment}} users, while the thumbs-up rate still rises to {{pct .H.ThumbsAfter}}.`,
+		Ask: "The closed form predicts a critical weight ratio. What does it depend on?",
+	},
+	{
+		Title: "Fix 2: normalise, then sum",
+		Query: "preset=incident&aggregation=normalize_then_sum",
+		Focus: "segments",
+		Text: `Normalising each signal's advantages before summing them (GDPO-style) keeps a sparse, noisy signal from owning the update. ` +
+			`Here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident: ` +
+			`{{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}it helps.{{else}}little changes, because this trainer uses exact expected rewards, and their thumbs carry no sampling noise to dominate.{{end}} ` +
+			`It does nothing about the memory reward: {{.H.Segment}} users still meet {{pct .H.SegmentAfter}}.`,
+		Ask: "Which mechanism does this fix address, and which does it leave?",
+	},
+	{
+		Title: "Fix 3: a sycophancy eval that blocks",
+		Query: "preset=incident-gated",
+		Focus: "review",
+		Text: `The same training, judged by the process adopted afterwards: a targeted sycophancy eval with a remembered stance measures ` +
+			`{{pct (gate "sycophancy_memory")}}, above its threshold of {{pct (threshold "sycophancy_memory")}}, and behaviour issues now block a launch. ` +
+			`Decision: {{.H.Decision}}. Nothing reaches users.`,
+		Ask: "What does it cost to have an eval for every behaviour we care about?",
+	},
+	{
+		Title: "Fix 4: an opt-in alpha",
+		Query: "preset=incident-alpha",
+		Focus: "deployment",
+		Text: `The launch still goes ahead, but first to volunteers who are asked to report what feels off. ` +
+			`{{if .D.CaughtInAlpha}}The drift is caught in the alpha{{else}}The drift is not caught in the alpha{{end}}, and {{count .H.SegmentServed}} sycophantic responses reach {{.H.Segment}} users, ` +
+			`against {{count .Incident.SegmentServed}} in the incident.`,
+		Ask: "Which of these fixes would you ship first?",
+	},
+}
+
+// storyData is what a story step's text may use: the step's headline,
+// review and deployment, and the incident's headline to compare against.
+type storyData struct {
+	H        headline
+	R        *sim.Review
+	D        *sim.Deployment
+	Incident headline
+}
+
+// storyText renders a step's text for its scene and the incident's.
+func storyText(st storyStep, sc *scene, cfg *sim.Config, incident headline) (string, error) {
+	funcs := template.FuncMap{
+		"pct":    func(x float64) string { return pct(x) },
+		"num":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
+		"signed": func(x float64) string { return fmt.Sprintf("%+.1f points", 100*x) },
+		"hours":  func(x float64) string { return fmt.Sprintf("%.0f hours", x) },
+		"count":  countWords,
+		"sub":    func(a, b int) int { return a - b },
+		"half":   func(x float64) float64 { return x / 2 },
+		"weight": func(s string) float64 { return cfg.Signals[s].Weight },
+		"gate": func(n string) (float64, error) {
+			g, err := findGate(sc.Review, n)
+			return g.Value, err
+		},
+		"threshold": func(n string) (float64, error) {
+			g, err := findGate(sc.Review, n)
+			return g.Threshold, err
+		},
+	}
+	t, err := template.New(st.Title).Funcs(funcs).Option("missingkey=error").Parse(st.Text)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	err = t.Execute(&b, storyData{H: sc.Headline, R: sc.Review, D: sc.Deployment, Incident: incident})
+	return b.String(), err
+}
+
+func findGate(r *sim.Review, name string) (sim.Gate, error) {
+	if r != nil {
+		for _, g := range r.Gates {
+			if g.Name == name {
+				return g, nil
+			}
+		}
+	}
+	return sim.Gate{}, fmt.Errorf("no review gate %q", name)
+}
+
+// storyScenario parses a step's scenario.
+func storyScenario(st storyStep) (scenario, error) {
+	q, err := url.ParseQuery(st.Query)
+	if err != nil {
+		return scenario{}, err
+	}
+	return parseScenario(q)
+}
+
+// pct formats a rate as a percentage with the precision it needs.
+func pct(x float64) string {
+	switch p := 100 * x; {
+	case p == 0:
+		return "0%"
+	case math.Abs(p) < 1:
+		return fmt.Sprintf("%.2f%%", p)
+	case math.Abs(p) < 10:
+		return fmt.Sprintf("%.1f%%", p)
+	default:
+		return fmt.Sprintf("%.0f%%", p)
+	}
+}
+
+// countWords formats a count of responses in words a room reads at a glance.
+func countWords(x float64) string {
+	switch a := math.Abs(x); {
+	case a >= 1e9:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", x/1e9), ".0") + " billion"
+	case a >= 1e6:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", x/1e6), ".0") + " million"
+	case a >= 1e4:
+		return fmt.Sprintf("%.0f thousand", x/1e3)
+	default:
+		return fmt.Sprintf("%.0f", x)
+	}
+}
