@@ -191,14 +191,31 @@ func (p *Policy) AddScore(grad []float64, x Context, coef []float64) {
 	p.check(x)
 	A := p.F.Actions
 	coef = coef[:A]
+	p.addCellScore(grad, x.Cell, coef)
+	for j := 0; j < p.F.MemoryDim; j++ {
+		m := x.Memory[j]
+		if m == 0 {
+			continue
+		}
+		row := grad[p.offMem+j*A : p.offMem+j*A+A]
+		for a, c := range coef {
+			row[a] += m * c
+		}
+	}
+}
+
+// addCellScore adds the blocks of sum_a coef[a] phi(x, a) that depend on
+// the cell only (tabular and traits).
+func (p *Policy) addCellScore(grad []float64, cell int, coef []float64) {
+	A := p.F.Actions
 	if p.F.Tabular {
-		row := grad[x.Cell*A : x.Cell*A+A]
+		row := grad[cell*A : cell*A+A]
 		for a, c := range coef {
 			row[a] += c
 		}
 	}
 	if p.nTraits > 0 {
-		g := grad[p.offTr+x.Cell*p.nTraits : p.offTr+(x.Cell+1)*p.nTraits]
+		g := grad[p.offTr+cell*p.nTraits : p.offTr+(cell+1)*p.nTraits]
 		for a, tr := range p.F.Traits {
 			c := coef[a]
 			if c == 0 {
@@ -209,14 +226,26 @@ func (p *Policy) AddScore(grad []float64, x Context, coef []float64) {
 			}
 		}
 	}
+}
+
+// AddScoreSums adds sum_n coef_n . phi(x_n) over a batch of contexts x_n,
+// given the batch's coefficients summed by cell, cellCoef[c] = sum of
+// coef_n over the x_n in cell c, and weighted by memory, memCoef[j] = sum
+// of x_n.Memory[j] coef_n. It equals calling AddScore for every x_n (up to
+// the order of the additions) at the cost of one call per cell, because
+// phi is linear in the coefficients and the memory block in the memory.
+func (p *Policy) AddScoreSums(grad []float64, cellCoef, memCoef [][]float64) {
+	if len(cellCoef) != p.F.Cells || len(memCoef) < p.F.MemoryDim {
+		panic("policy: AddScoreSums: need a row per cell and per memory component")
+	}
+	for c, coef := range cellCoef {
+		p.addCellScore(grad, c, coef[:p.F.Actions])
+	}
+	A := p.F.Actions
 	for j := 0; j < p.F.MemoryDim; j++ {
-		m := x.Memory[j]
-		if m == 0 {
-			continue
-		}
 		row := grad[p.offMem+j*A : p.offMem+j*A+A]
-		for a, c := range coef {
-			row[a] += m * c
+		for a, c := range memCoef[j][:A] {
+			row[a] += c
 		}
 	}
 }

@@ -177,3 +177,37 @@ func BenchmarkProbsAddScore(b *testing.B) {
 		p.AddScore(grad, x, probs)
 	}
 }
+
+// TestAddScoreSums: the batch form equals AddScore called per context.
+func TestAddScoreSums(t *testing.T) {
+	for name, f := range featureCases() {
+		rng := rand.New(rand.NewPCG(3, 4))
+		p := randomPolicy(f, rng)
+		want := make([]float64, p.Dim())
+		cellCoef := make([][]float64, f.Cells)
+		for c := range cellCoef {
+			cellCoef[c] = make([]float64, f.Actions)
+		}
+		memCoef := make([][]float64, f.MemoryDim)
+		for j := range memCoef {
+			memCoef[j] = make([]float64, f.Actions)
+		}
+		for n := 0; n < 20; n++ {
+			x := randomContext(f, rng)
+			coef := make([]float64, f.Actions)
+			for a := range coef {
+				coef[a] = rng.NormFloat64()
+				cellCoef[x.Cell][a] += coef[a]
+				for j, m := range x.Memory {
+					memCoef[j][a] += m * coef[a]
+				}
+			}
+			p.AddScore(want, x, coef)
+		}
+		got := make([]float64, p.Dim())
+		p.AddScoreSums(got, cellCoef, memCoef)
+		if !floats.EqualApprox(got, want, 1e-12) {
+			t.Errorf("%s: AddScoreSums %v, AddScore per context %v", name, got, want)
+		}
+	}
+}
