@@ -127,7 +127,7 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 			for _, u := range []int{0, 1, 2, 250} {
 				m := tr.mem[u]
 				for c := range tr.w.cellProb {
-					if !tr.probsFromEvaluation(u, c, m) {
+					if !tr.probsFromEvaluation(tr.probs, tr.logits, u, c, m) {
 						continue
 					}
 					tr.pol.Probs(probs, tr.context(c, m))

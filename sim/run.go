@@ -10,6 +10,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
+	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 // Result is a finished run: every metric at every step 0..Steps, in the
@@ -183,9 +184,13 @@ type trainer struct {
 	// workspaces
 	probs, coef, memv []float64
 	logits, logRef    []float64
-	r, adv            [][]float64 // [signal][sample]
-	sampleP           []float64
-	batch             []batchItem
+	// The expected step's per-prompt logits and exponentials, and its
+	// coefficient sums per signal (then KL): by cell, and by memory.
+	batchLogits, batchExp []float64
+	cellCoef, memCoef     [][][]float64
+	r, adv                [][]float64 // [signal][sample]
+	sampleP               []float64
+	batch                 []batchItem
 
 	onBatch        func(step int, users, cells []int)
 	traceU, traceC []int
@@ -262,6 +267,18 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	tr.batch = make([]batchItem, nb)
 	for i := range tr.batch {
 		tr.batch[i].probs = make([]float64, A)
+	}
+	tr.batchLogits, tr.batchExp = make([]float64, nb*A), make([]float64, nb*A)
+	tr.cellCoef, tr.memCoef = make([][][]float64, S+1), make([][][]float64, S+1)
+	for i := range tr.cellCoef {
+		tr.cellCoef[i] = make([][]float64, len(w.cellProb))
+		for c := range tr.cellCoef[i] {
+			tr.cellCoef[i][c] = make([]float64, A)
+		}
+		tr.memCoef[i] = make([][]float64, w.memDim)
+		for j := range tr.memCoef[i] {
+			tr.memCoef[i][j] = make([]float64, A)
+		}
 	}
 	tr.cellProbs = make([][]float64, len(w.cellProb))
 	for c := range tr.cellProbs {
@@ -377,95 +394,176 @@ func (tr *trainer) stepExpected(t int) {
 			syc := 0.0
 			for c, pc := range tr.w.cellProb {
 				if pc > 0 {
-					syc += pc * tr.expectedPrompt(u, c, m, pc)
+					tr.promptProbs(tr.probs, tr.logits, u, c, m)
+					syc += pc * tr.expectedPrompt(u, c, m, pc, tr.probs, tr.logits)
 				}
 			}
 			tr.batch[u].user, tr.batch[u].syc = u, syc
 		}
+	} else {
+		A := len(tr.w.responses)
+		for n := range tr.batch {
+			b := &tr.batch[n]
+			b.user, b.cell, b.mem = tr.draw(t)
+		}
+		tr.batchProbs()
+		for n := range tr.batch {
+			b := &tr.batch[n]
+			b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1, b.probs, tr.batchLogits[n*A:n*A+A])
+		}
+	}
+	for i, g := range tr.grads {
+		tr.pol.AddScoreSums(g, tr.cellCoef[i], tr.memCoef[i])
+		for _, row := range tr.cellCoef[i] {
+			zero(row)
+		}
+		for _, row := range tr.memCoef[i] {
+			zero(row)
+		}
+	}
+}
+
+// promptProbs writes pi(.|x) and the logits of one prompt.
+func (tr *trainer) promptProbs(probs, logits []float64, user, cell int, m float64) {
+	if !tr.probsFromEvaluation(probs, logits, user, cell, m) {
+		tr.pol.Logits(logits, tr.context(cell, m))
+		copy(probs, logits)
+		policy.Softmax(probs)
+	}
+}
+
+// batchProbs writes every prompt's pi(.|x) into its probs and its logits
+// into tr.batchLogits: from evaluate's factors where it ran at this step,
+// else by a softmax whose exponentials are taken all at once.
+func (tr *trainer) batchProbs() {
+	A := len(tr.w.responses)
+	if tr.eval.step == tr.curStep {
+		for n := range tr.batch {
+			b := &tr.batch[n]
+			tr.promptProbs(b.probs, tr.batchLogits[n*A:n*A+A], b.user, b.cell, b.mem)
+		}
 		return
 	}
+	x := tr.batchExp
 	for n := range tr.batch {
 		b := &tr.batch[n]
-		b.user, b.cell, b.mem = tr.draw(t)
-		b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1)
+		l := tr.batchLogits[n*A : n*A+A]
+		tr.pol.Logits(l, tr.context(b.cell, b.mem))
+		mx := maxOf(l)
+		for a, v := range l {
+			x[n*A+a] = v - mx
+		}
+	}
+	vmath.Exp(x, x)
+	for n := range tr.batch {
+		p := tr.batch[n].probs
+		sum := 0.0
+		for a, v := range x[n*A : n*A+A] {
+			p[a] = v
+			sum += v
+		}
+		inv := 1 / sum
+		for a := range p {
+			p[a] *= inv
+		}
 	}
 }
 
 // expectedPrompt adds weight times the exact gradient, over responses, of
-// one prompt's objective to the per-signal and KL accumulators, and returns
-// P(sycophantic) under the policy for that prompt.
-func (tr *trainer) expectedPrompt(user, cell int, m, weight float64) float64 {
+// one prompt's objective to the per-signal and KL coefficient sums (by
+// cell and by memory, for policy.AddScoreSums), and returns P(sycophantic)
+// under the policy for that prompt, whose pi and logits it is given.
+func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logits []float64) float64 {
 	w := tr.w
 	A := len(w.responses)
-	x := tr.context(cell, m)
-	if !tr.probsFromEvaluation(user, cell, m) {
-		tr.pol.Logits(tr.logits, x)
-		copy(tr.probs, tr.logits)
-		policy.Softmax(tr.probs)
-	}
-	seg := w.userSeg[user]
-	r0, slope, out := w.rew0[cell][seg], w.rewSlope[cell][seg], w.outcome[cell][0]
+	probs, logits = probs[:A], logits[:A]
+	k := cell*len(w.segments) + w.userSeg[user]
+	r0, slope, out := w.sigRew0[k], w.sigSlope[k], w.outcome[cell][0]
 	syc := 0.0
-	for a := 0; a < A; a++ {
-		syc += tr.probs[a] * out[a].Sycophantic
-		for i, wi := range tr.weights {
-			if wi != 0 {
-				tr.r[i][a] = r0[a][i] + m*slope[a][i] // rewards are affine in memory
+	for a, p := range probs {
+		syc += p * out[a].Sycophantic
+	}
+	for i, wi := range tr.weights {
+		if wi != 0 { // rewards are affine in memory
+			ri, b0, bs := tr.r[i][:A], r0[i*A:i*A+A], slope[i*A:i*A+A]
+			for a := range ri {
+				ri[a] = b0[a] + m*bs[a]
 			}
 		}
 	}
-	reward.Advantages(tr.adv, tr.r, tr.weights, tr.probs, tr.cfg.Train.Aggregation)
+	reward.Advantages(tr.adv, tr.r, tr.weights, probs, tr.cfg.Train.Aggregation)
+	mem := w.memDim > 0 && m != 0
 	for i, wi := range tr.weights {
 		if wi == 0 {
 			continue
 		}
-		for a := 0; a < A; a++ {
-			tr.coef[a] = weight * tr.probs[a] * tr.adv[i][a]
+		cs, adv := tr.cellCoef[i][cell][:A], tr.adv[i][:A]
+		if !mem {
+			for a, p := range probs {
+				cs[a] += weight * p * adv[a]
+			}
+			continue
 		}
-		tr.pol.AddScore(tr.grads[i], x, tr.coef)
+		ms := tr.memCoef[i][0][:A]
+		for a, p := range probs {
+			c := weight * p * adv[a]
+			cs[a] += c
+			ms[a] += m * c
+		}
 	}
 	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a)
 	// = l_a - lse - log ref_a; lse cancels in v_a - KL, so no log is taken.
 	kl := 0.0
-	for a, p := range tr.probs {
-		tr.coef[a] = tr.logits[a] - tr.logRef[a]
-		kl += p * tr.coef[a]
+	v := tr.coef[:A]
+	for a, p := range probs {
+		v[a] = logits[a] - tr.logRef[a]
+		kl += p * v[a]
 	}
-	for a, p := range tr.probs {
-		tr.coef[a] = weight * p * (tr.coef[a] - kl)
+	S := len(tr.weights)
+	cs := tr.cellCoef[S][cell][:A]
+	if !mem {
+		for a, p := range probs {
+			cs[a] += weight * p * (v[a] - kl)
+		}
+		return syc
 	}
-	tr.pol.AddScore(tr.grads[len(tr.grads)-1], x, tr.coef)
+	ms := tr.memCoef[S][0][:A]
+	for a, p := range probs {
+		c := weight * p * (v[a] - kl)
+		cs[a] += c
+		ms[a] += m * c
+	}
 	return syc
 }
 
-// probsFromEvaluation fills tr.logits and tr.probs for a prompt from the
-// factors that evaluate computed for this step (same parameters, same
-// memory), saving the exponentials; it returns false if there are none.
-func (tr *trainer) probsFromEvaluation(user, cell int, m float64) bool {
+// probsFromEvaluation fills logits and probs for a prompt from the factors
+// that evaluate computed for this step (same parameters, same memory),
+// saving the exponentials; it returns false if there are none.
+func (tr *trainer) probsFromEvaluation(probs, logits []float64, user, cell int, m float64) bool {
 	e := &tr.eval
 	if e.step != tr.curStep {
 		return false
 	}
-	A := len(tr.probs)
+	A := len(probs)
 	if !e.memOn {
-		copy(tr.logits, e.cellLogits[cell])
-		copy(tr.probs, tr.cellProbs[cell])
+		copy(logits, e.cellLogits[cell])
+		copy(probs, tr.cellProbs[cell])
 		return true
 	}
-	ue, ce, cl := e.userExp[user*A:user*A+A], e.cellExp[cell], e.cellLogits[cell]
+	ue, ce, cl := e.userExp[user*A:user*A+A], e.cellExp[cell][:A], e.cellLogits[cell][:A]
 	sum := 0.0
-	for a := range tr.probs {
+	for a := range probs {
 		q := ce[a] * ue[a]
-		tr.probs[a] = q
+		probs[a] = q
 		sum += q
-		tr.logits[a] = cl[a] + m*e.memLogits[a]
+		logits[a] = cl[a] + m*e.memLogits[a]
 	}
 	if !(sum > 1e-280) {
 		return false
 	}
 	inv := 1 / sum
-	for a := range tr.probs {
-		tr.probs[a] *= inv
+	for a := range probs {
+		probs[a] *= inv
 	}
 	return true
 }

@@ -25,6 +25,9 @@ type world struct {
 	// Expected reward of each signal per [cell][segment][response][signal] at
 	// memory 0, and its slope in the remembered stance (rewards are affine in it).
 	rew0, rewSlope [][][][]float64
+	// The same per [cell*len(segments)+segment], flat by signal then
+	// response, for the training step's inner loop.
+	sigRew0, sigSlope [][]float64
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -179,6 +182,17 @@ func newWorld(c *Config) (*world, error) {
 					w.rewSlope[c][s][a] = append(w.rewSlope[c][s][a], e1-e0)
 				}
 			}
+		}
+	}
+	for c := 0; c < C; c++ {
+		for s := 0; s < S; s++ {
+			r0, sl := make([]float64, len(w.sigs)*A), make([]float64, len(w.sigs)*A)
+			for i := range w.sigs {
+				for a := 0; a < A; a++ {
+					r0[i*A+a], sl[i*A+a] = w.rew0[c][s][a][i], w.rewSlope[c][s][a][i]
+				}
+			}
+			w.sigRew0, w.sigSlope = append(w.sigRew0, r0), append(w.sigSlope, sl)
 		}
 	}
 	return w, nil
