@@ -61,14 +61,15 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 			syc[k][s] = make([]float64, C)
 		}
 	}
-	for u, s := range w.userSeg {
-		for c, pc := range w.cellProb {
-			if pc == 0 {
-				continue
-			}
-			for k, shift := range []float64{0, d.MitigationShift} {
-				j.probs(j.pc, j.cand, c, j.userMem(u), shift)
-				for a, pa := range j.pc {
+	A := len(w.responses)
+	for k, shift := range []float64{0, d.MitigationShift} {
+		all := j.allProbs(j.cand, shift, true)
+		for u, s := range w.userSeg {
+			for c, pc := range w.cellProb {
+				if pc == 0 {
+					continue
+				}
+				for a, pa := range all[(u*C+c)*A : (u*C+c)*A+A] {
 					syc[k][s][c] += pa * w.outcome[c][s][a].Sycophantic / float64(w.segUsers[s])
 				}
 			}

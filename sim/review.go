@@ -9,6 +9,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
+	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 // Gate is one release check: what it measured, the threshold it is held
@@ -86,6 +87,10 @@ type judge struct {
 	memv      []float64
 	pc, pi    []float64
 	upLogit   [][][]float64 // [cell][segment][response]: logit of P(up | a thumb)
+	// [cell][segment][a*A+b]: P(a preferred to b) = sigmoid(upLogit_a - upLogit_b)
+	upPref [][][]float64
+	// users holds allProbs' exponentials: per user, cell and response.
+	users []float64
 	// Per cell, both policies without memory.
 	candCell, incCell [][]float64
 }
@@ -100,6 +105,17 @@ func newJudge(w *world, cand, inc *policy.Policy, mem []float64) *judge {
 		for s := range j.upLogit[c] {
 			for _, o := range w.outcome[c][s] {
 				j.upLogit[c][s] = append(j.upLogit[c][s], logit(o.ThumbsUp))
+			}
+		}
+	}
+	j.upPref = make([][][]float64, len(w.cellProb))
+	for c, zc := range j.upLogit {
+		j.upPref[c] = make([][]float64, len(w.segments))
+		for s, z := range zc {
+			for a := range z {
+				for b := range z {
+					j.upPref[c][s] = append(j.upPref[c][s], reward.Sigmoid(z[a]-z[b]))
+				}
 			}
 		}
 	}
@@ -127,6 +143,55 @@ func (j *judge) probs(dst []float64, p *policy.Policy, cell int, m, shift float6
 		}
 	}
 	policy.Softmax(dst)
+}
+
+// allProbs returns pi(.|cell, m_u) of p for every user u and cell, in one
+// slice by user, cell and response (reused by the next call), with the
+// logits shifted as probs does and m_u the candidate's memory of u if
+// withMem (else 0). The exponentials are taken all at once.
+func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float64 {
+	w := j.w
+	A, C := len(w.responses), len(w.cellProb)
+	if j.users == nil {
+		j.users = make([]float64, len(w.userSeg)*C*A)
+	}
+	x := policy.Context{Cell: 0}
+	if w.memDim > 0 {
+		x.Memory = j.memv
+	}
+	for u := range w.userSeg {
+		j.memv[0] = 0
+		if withMem {
+			j.memv[0] = j.userMem(u)
+		}
+		for c := 0; c < C; c++ {
+			l := j.users[(u*C+c)*A : (u*C+c)*A+A]
+			x.Cell = c
+			p.Logits(l, x)
+			if shift != 0 {
+				for a, o := range w.outcome[c][0] {
+					l[a] -= shift * o.Sycophantic
+				}
+			}
+			mx := maxOf(l)
+			for a := range l {
+				l[a] -= mx
+			}
+		}
+	}
+	vmath.Exp(j.users, j.users)
+	for k := 0; k < len(j.users); k += A {
+		l := j.users[k : k+A]
+		sum := 0.0
+		for _, v := range l {
+			sum += v
+		}
+		inv := 1 / sum
+		for a := range l {
+			l[a] *= inv
+		}
+	}
+	return j.users
 }
 
 // userMem returns user u's remembered stance as the candidate sees it.
@@ -208,22 +273,32 @@ func (j *judge) ordinarySyc(p *policy.Policy) float64 {
 // memory (the candidate's) or none (the incumbent's).
 func (j *judge) thumbsUp(p *policy.Policy, withMem bool) float64 {
 	w := j.w
+	A, C := len(w.responses), len(w.cellProb)
+	withMem = withMem && j.mem != nil
+	var all []float64
+	if withMem {
+		all = j.allProbs(p, 0, true)
+	}
 	up, fb := 0.0, 0.0
 	for u, s := range w.userSeg {
-		m, n := 0.0, 1.0
-		if withMem && j.mem != nil {
-			m = j.userMem(u)
-		} else if u > 0 && w.userSeg[u-1] == s {
-			continue // the same policy for every user of the segment: counted once
-		} else {
+		n := 1.0
+		if !withMem {
+			if u > 0 && w.userSeg[u-1] == s {
+				continue // the same policy for every user of the segment: counted once
+			}
 			n = float64(w.segUsers[s])
 		}
 		for c, pc := range w.cellProb {
 			if pc == 0 {
 				continue
 			}
-			j.probs(j.pc, p, c, m, 0)
-			for a, pa := range j.pc {
+			probs := j.pc
+			if withMem {
+				probs = all[(u*C+c)*A : (u*C+c)*A+A]
+			} else {
+				j.probs(j.pc, p, c, 0, 0)
+			}
+			for a, pa := range probs {
 				o := &w.outcome[c][s][a]
 				fb += n * pc * pa * o.FeedbackRate
 				up += n * pc * pa * o.FeedbackRate * o.ThumbsUp
@@ -245,11 +320,11 @@ func (j *judge) preference(u, c int) float64 {
 		j.probs(j.pc, j.cand, c, m, 0)
 		pc = j.pc
 	}
-	z := j.upLogit[c][s]
+	pref, A := j.upPref[c][s], len(pc)
 	p := 0.0
 	for a, pa := range pc {
 		for b, pb := range j.incCell[c] {
-			p += pa * pb * reward.Sigmoid(z[a]-z[b])
+			p += pa * pb * pref[a*A+b]
 		}
 	}
 	return p
