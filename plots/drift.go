@@ -44,14 +44,17 @@ type Panels struct {
 	Markers []Marker
 }
 
-// Figure builds the stacked panels. It returns an error for malformed data
-// (no x values, or a series whose length differs from X).
+// Figure builds the stacked panels. The lines of panels with more than one
+// line are named in the figure's key, below the panels; a panel with one
+// line is named by its y label. It returns an error for malformed data (no
+// x values, or a series whose length differs from X).
 func (d *Panels) Figure() (*Figure, error) {
 	if len(d.X) == 0 {
 		return nil, dataErr("no data points")
 	}
-	f := &Figure{Width: 16 * vg.Centimeter, Height: vg.Length(len(d.Panels))*5*vg.Centimeter + vg.Centimeter}
+	f := &Figure{Width: 16 * vg.Centimeter, Height: vg.Length(len(d.Panels))*5*vg.Centimeter + vg.Centimeter, Key: NewKey()}
 	for i, pn := range d.Panels {
+		keyed := len(pn.Lines) > 1
 		p := plot.New()
 		if i == 0 {
 			p.Title.Text = d.Title
@@ -84,40 +87,37 @@ func (d *Panels) Figure() (*Figure, error) {
 				l.Width = vg.Points(2)
 				l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 				top = append(top, l)
+				if !keyed {
+					ln.Label = ""
+				}
 				topLabels = append(topLabels, ln.Label)
 				continue
 			}
 			l.Color = Palette[colour%len(Palette)]
 			l.Width = vg.Points(1.5)
-			if colour >= len(Palette) {
-				l.Dashes = []vg.Length{vg.Points(5), vg.Points(2)}
-			}
+			l.Dashes = Dashes[colour%len(Dashes)]
 			colour++
 			p.Add(l)
-			if ln.Label != "" {
-				p.Legend.Add(ln.Label, l)
+			if ln.Label != "" && keyed {
+				f.Key.Add(ln.Label, l)
 			}
 		}
 		for k, l := range top {
 			p.Add(l)
 			if topLabels[k] != "" {
-				p.Legend.Add(topLabels[k], l)
+				f.Key.Add(topLabels[k], l)
 			}
 		}
 		for _, m := range d.Markers {
-			p.Add(NewVLine(m.X, m.Label))
+			v := NewVLine(m.X, m.Label)
+			p.Add(v)
+			f.texts = append(f.texts, &v.TextStyle)
 		}
 		if pn.YMin < pn.YMax {
 			p.Y.Min = math.Min(p.Y.Min, pn.YMin)
 			p.Y.Max = math.Max(p.Y.Max, pn.YMax)
 		}
 		p.X.Min, p.X.Max = d.X[0], d.X[len(d.X)-1]
-		p.Legend.Top = true
-		p.Legend.Left = true
-		p.Legend.TextStyle.Font.Size = vg.Points(9)
-		p.Legend.Padding = vg.Points(2)
-		p.Legend.YOffs = -vg.Points(12) // below a marker label
-		p.Legend.XOffs = vg.Points(4)
 		f.Rows = append(f.Rows, []*plot.Plot{p})
 	}
 	return f, nil

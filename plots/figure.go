@@ -6,8 +6,10 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -23,6 +25,19 @@ var Palette = []color.Color{
 	color.RGBA{0xF0, 0xE4, 0x42, 0xFF}, // yellow
 }
 
+// Dashes are the line patterns given to series in turn beside their
+// colour, so that curves which coincide stay visible (a dashed line over a
+// solid one) and a greyscale print keeps them apart. Six patterns and seven
+// colours give 42 distinct pairs.
+var Dashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(2.5)},
+	{vg.Points(1.5), vg.Points(2)},
+	{vg.Points(7), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+	{vg.Points(3), vg.Points(3)},
+	{vg.Points(10), vg.Points(3)},
+}
+
 // Figure is a grid of aligned plots, drawn as one image.
 type Figure struct {
 	Rows [][]*plot.Plot
@@ -32,13 +47,30 @@ type Figure struct {
 	// wide (a colour bar beside its heat map).
 	Side      *plot.Plot
 	SideWidth vg.Length
-	// RightMargin is kept free right of the plots (for a legend outside).
-	RightMargin vg.Length
+	// Key is the figure's legend, drawn outside the data areas so that it
+	// covers no data (nil: none).
+	Key *Key
+	// texts are the text styles of plotters (marker labels) that Draw
+	// scales with the plots' own.
+	texts []*draw.TextStyle
 }
 
-// Draw draws the figure onto dc, aligning the plots' axes.
+// Draw draws the figure onto dc, aligning the plots' axes. Drawn smaller
+// or larger than its default size, its text is scaled with it (down to
+// 3/4 for a paper column, up to 2.5 times for a projector), so that it
+// keeps the proportions it was designed with.
 func (f *Figure) Draw(dc draw.Canvas) {
-	dc.Max.X -= f.RightMargin
+	if f.Width > 0 && f.Height > 0 {
+		s := min(float64((dc.Max.X-dc.Min.X)/f.Width), float64((dc.Max.Y-dc.Min.Y)/f.Height))
+		s = math.Max(minTextScale, math.Min(maxTextScale, s))
+		if s != 1 {
+			defer f.scaleText(s)()
+		}
+	}
+	if f.Key != nil && len(f.Key.Entries) > 0 {
+		kc := f.Key.place(&dc, f.Side == nil)
+		defer f.Key.draw(kc)
+	}
 	if f.Side != nil {
 		side := dc
 		side.Min.X = dc.Max.X - f.SideWidth
@@ -59,6 +91,170 @@ func (f *Figure) Draw(dc draw.Canvas) {
 				p.Draw(canvases[i][j])
 			}
 		}
+	}
+}
+
+// The range of text scales Draw applies.
+const (
+	minTextScale = 0.75
+	maxTextScale = 2.5
+)
+
+// scaleText multiplies every font size of the figure by s and returns a
+// function that restores them.
+func (f *Figure) scaleText(s float64) (restore func()) {
+	var sizes []*vg.Length
+	add := func(p *plot.Plot) {
+		if p == nil {
+			return
+		}
+		sizes = append(sizes, &p.Title.TextStyle.Font.Size, &p.Legend.TextStyle.Font.Size)
+		for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+			sizes = append(sizes, &ax.Label.TextStyle.Font.Size, &ax.Tick.Label.Font.Size)
+		}
+	}
+	for _, r := range f.Rows {
+		for _, p := range r {
+			add(p)
+		}
+	}
+	add(f.Side)
+	sizes = append(sizes, &f.SideWidth)
+	if f.Key != nil {
+		sizes = append(sizes, &f.Key.Font.Size, &f.Key.ThumbnailWidth)
+	}
+	for _, t := range f.texts {
+		sizes = append(sizes, &t.Font.Size)
+	}
+	old := make([]vg.Length, len(sizes))
+	for i, sz := range sizes {
+		old[i] = *sz
+		*sz = vg.Length(float64(*sz) * s)
+	}
+	return func() {
+		for i, sz := range sizes {
+			*sz = old[i]
+		}
+	}
+}
+
+// Key is a legend drawn beside the plots rather than over them: right of
+// them when the figure is wide and the key narrow enough, otherwise below
+// them in as many columns as fit the width.
+type Key struct {
+	// Title, when set, heads the key on a line of its own.
+	Title   string
+	Entries []KeyEntry
+	text.Style
+	// ThumbnailWidth is the width of each entry's thumbnail.
+	ThumbnailWidth vg.Length
+	// MaxColumns, when positive, bounds the columns below the plots (1
+	// keeps a note under the entry it explains).
+	MaxColumns int
+}
+
+// KeyEntry is one labelled entry; its thumbnails are drawn on top of each
+// other (a band and its line). An entry without thumbnails is a note.
+type KeyEntry struct {
+	Label  string
+	Thumbs []plot.Thumbnailer
+}
+
+// NewKey returns an empty key in the house style.
+func NewKey() *Key {
+	sty := plot.New().Legend.TextStyle
+	sty.Font.Size = vg.Points(9)
+	return &Key{Style: sty, ThumbnailWidth: vg.Points(22)}
+}
+
+// Add appends an entry.
+func (k *Key) Add(label string, thumbs ...plot.Thumbnailer) {
+	k.Entries = append(k.Entries, KeyEntry{Label: label, Thumbs: thumbs})
+}
+
+// keyLayout is where a key is drawn: its canvas and its columns.
+type keyLayout struct {
+	c          draw.Canvas
+	cols, rows int
+	colWidth   vg.Length
+}
+
+const (
+	keyGap     = 3 * vg.Millimeter // between the key and the plots, and between columns
+	keyMinWide = 13 * vg.Centimeter
+)
+
+func (k *Key) lineHeight() vg.Length { return k.FontExtents().Height * 1.15 }
+
+func (k *Key) entryWidth(e KeyEntry) vg.Length {
+	return k.ThumbnailWidth + k.Width(" "+e.Label)
+}
+
+// place takes the key's room from dc (right of it or below it) and
+// returns the layout to draw it in. right allows the right side.
+func (k *Key) place(dc *draw.Canvas, right bool) keyLayout {
+	wmax := vg.Length(0)
+	for _, e := range k.Entries {
+		wmax = max(wmax, k.entryWidth(e))
+	}
+	titleW := k.Width(k.Title)
+	lh := k.lineHeight()
+	n := len(k.Entries)
+	width := dc.Max.X - dc.Min.X
+	if right && width >= keyMinWide && max(wmax, titleW) <= width*3/10 {
+		kc := *dc
+		kc.Min.X = dc.Max.X - max(wmax, titleW) - keyGap
+		kc.Max.Y -= keyGap
+		dc.Max.X = kc.Min.X
+		return keyLayout{c: kc, cols: 1, rows: n, colWidth: wmax}
+	}
+	avail := width - 2*keyGap
+	cols := max(1, int(math.Floor(float64((avail+keyGap)/(wmax+keyGap)))))
+	cols = min(cols, n)
+	if k.MaxColumns > 0 {
+		cols = min(cols, k.MaxColumns)
+	}
+	rows := (n + cols - 1) / cols
+	cols = (n + rows - 1) / rows // as few columns as the rows need
+	lines := rows
+	if k.Title != "" {
+		lines++
+	}
+	kc := *dc
+	kc.Max.Y = dc.Min.Y + vg.Length(lines)*lh + keyGap
+	kc.Min.X += keyGap
+	dc.Min.Y = kc.Max.Y
+	return keyLayout{c: kc, cols: cols, rows: rows, colWidth: wmax}
+}
+
+// draw draws the key column by column from the top of l's canvas.
+func (k *Key) draw(l keyLayout) {
+	c := l.c
+	lh := k.lineHeight()
+	asc := k.FontExtents().Ascent
+	sty := k.Style
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+	y := c.Max.Y
+	if k.Title != "" {
+		c.FillText(sty, vg.Point{X: c.Min.X, Y: y}, k.Title)
+		y -= lh
+	}
+	// Thumbnails are as tall as the text's ascent and centred on its
+	// lower-case letters.
+	mid := k.FontExtents().Height * 0.55
+	for i, e := range k.Entries {
+		col, row := i/l.rows, i%l.rows
+		x := c.Min.X + vg.Length(col)*(l.colWidth+keyGap)
+		top := y - vg.Length(row)*lh
+		th := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x, Y: top - mid - asc/2},
+			Max: vg.Point{X: x + k.ThumbnailWidth, Y: top - mid + asc/2},
+		}}
+		for _, t := range e.Thumbs {
+			t.Thumbnail(&th)
+		}
+		// A note without a thumbnail is indented as the labels are.
+		c.FillText(sty, vg.Point{X: x + k.ThumbnailWidth + k.Width(" "), Y: top}, e.Label)
 	}
 }
 

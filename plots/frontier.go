@@ -35,26 +35,44 @@ func Gao(d, a, b float64) float64 {
 }
 
 // FitGao fits R = d (a - b ln d) to the points (d[i], r[i]) with
-// gonum/optimize (BFGS with the analytic gradient). It returns an error
-// for fewer than three points, a negative or non-finite d, or a failed
-// optimisation.
-func FitGao(d, r []float64) (GaoFit, error) {
+// gonum/optimize (BFGS with the analytic gradient): r is the gain since the
+// reference policy, at d = 0. It returns an error for fewer than three
+// points, a negative or non-finite d, or a failed optimisation.
+func FitGao(d, r []float64) (GaoFit, error) { return fitGao(0, d, r) }
+
+// FitGaoFrom fits the same form to gains measured from a point at d0 > 0
+// rather than from the reference (a step range that starts after step 0):
+// r[i] = R(d[i]) - R(d0). The gold curve is assumed to lie on one Gao
+// curve from the reference, so the coefficients keep their meaning.
+func FitGaoFrom(d0 float64, d, r []float64) (GaoFit, error) {
+	if !(d0 >= 0) || math.IsInf(d0, 0) {
+		return GaoFit{}, dataErr("the Gao fit needs a finite d0 >= 0, got %g", d0)
+	}
+	return fitGao(d0, d, r)
+}
+
+func fitGao(d0 float64, d, r []float64) (GaoFit, error) {
 	if len(d) != len(r) {
 		panic("plots: FitGao: d and r differ in length")
 	}
 	if len(d) < 3 {
 		return GaoFit{}, dataErr("the Gao fit needs at least three points, got %d", len(d))
 	}
-	// Features u = d and v = -d ln d; the model is linear in (a, b).
+	// Features u = d - d0 and v = -(d ln d - d0 ln d0); the model is
+	// linear in (a, b).
+	xlogx := func(x float64) float64 {
+		if x == 0 {
+			return 0
+		}
+		return x * math.Log(x)
+	}
 	u, v := make([]float64, len(d)), make([]float64, len(d))
 	for i, x := range d {
 		if !(x >= 0) || math.IsInf(x, 0) || math.IsNaN(r[i]) || math.IsInf(r[i], 0) {
 			return GaoFit{}, dataErr("the Gao fit needs finite d >= 0 and finite r, got d=%g r=%g", x, r[i])
 		}
-		u[i] = x
-		if x > 0 {
-			v[i] = -x * math.Log(x)
-		}
+		u[i] = x - d0
+		v[i] = -(xlogx(x) - xlogx(d0))
 	}
 	prob := optimize.Problem{
 		Func: func(p []float64) float64 {
@@ -97,26 +115,37 @@ func FitGao(d, r []float64) (GaoFit, error) {
 }
 
 // Frontier is gold utility and proxy reward against d = sqrt(KL) over
-// training (the Goodhart frontier). Gains are taken relative to step 0, so
-// both curves start at the origin as the Gao form does.
+// training (the Goodhart frontier). Gains are taken relative to the first
+// point: at step 0 (d = 0) that is the reference policy and both curves
+// start at the origin, as the Gao form does; from a later first step the
+// form is fitted to the gains since that point (see FitGaoFrom).
 type Frontier struct {
 	Title       string
 	D           []float64 // sqrt(KL) at each step
 	Gold, Proxy []float64 // at each step
+	// Steps are the training steps of the points (nil: 0, 1, 2, ...).
+	Steps []float64
 }
 
 // Figure builds the plot, fitting the Gao form to the gold gain and marking
 // the drop from peak to final gold.
 func (d *Frontier) Figure() (*Figure, error) {
 	n := len(d.D)
-	if len(d.Gold) != n || len(d.Proxy) != n {
+	if len(d.Gold) != n || len(d.Proxy) != n || (d.Steps != nil && len(d.Steps) != n) {
 		return nil, dataErr("frontier series differ in length")
+	}
+	if n == 0 {
+		return nil, dataErr("frontier has no points")
+	}
+	step := func(i int) float64 {
+		if d.Steps == nil {
+			return float64(i)
+		}
+		return d.Steps[i]
 	}
 	gold, proxy := make([]float64, n), make([]float64, n)
 	for i := range d.D {
-		if n > 0 {
-			gold[i], proxy[i] = d.Gold[i]-d.Gold[0], d.Proxy[i]-d.Proxy[0]
-		}
+		gold[i], proxy[i] = d.Gold[i]-d.Gold[0], d.Proxy[i]-d.Proxy[0]
 	}
 	// The Gao form describes gold as the policy moves away from its start
 	// under optimisation, so it is fitted only up to the step where d is
@@ -128,27 +157,31 @@ func (d *Frontier) Figure() (*Figure, error) {
 			top = i
 		}
 	}
-	fit, fitErr := FitGao(d.D[:top+1], gold[:top+1])
-	p := newPlot(d.Title, "d = sqrt(KL to reference)", "gain since step 0")
-	p.Legend.YOffs = 0
-	dmax := d.D[top]
+	d0 := d.D[0]
+	fit, fitErr := FitGaoFrom(d0, d.D[:top+1], gold[:top+1])
+	p := newPlot(d.Title, "d = sqrt(KL to reference)", fmt.Sprintf("gain since step %s", FormatNumber(step(0))))
+	dmin, dmax := d0, d.D[top]
+	for _, x := range d.D[:top+1] {
+		dmin = math.Min(dmin, x)
+	}
 	fitXY := make(plotter.XYs, 101)
 	for i := range fitXY {
-		x := dmax * float64(i) / 100
-		fitXY[i].X, fitXY[i].Y = x, Gao(x, fit.A, fit.B)
+		x := dmin + (dmax-dmin)*float64(i)/100
+		fitXY[i].X, fitXY[i].Y = x, Gao(x, fit.A, fit.B)-Gao(d0, fit.A, fit.B)
 	}
 	pl, err := plotter.NewLine(xys(d.D, proxy))
 	if err != nil {
 		return nil, err
 	}
 	pl.Color, pl.Width = Palette[1], vg.Points(1.5)
+	pl.Dashes = Dashes[1]
 	gl, err := plotter.NewLine(xys(d.D, gold))
 	if err != nil {
 		return nil, err
 	}
 	gl.Color, gl.Width = Palette[0], vg.Points(1.5)
 	fl, _ := plotter.NewLine(fitXY)
-	fl.Color, fl.Width, fl.Dashes = color.Black, vg.Points(1.5), []vg.Length{vg.Points(5), vg.Points(3)}
+	fl.Color, fl.Width, fl.Dashes = color.Black, vg.Points(1.5), []vg.Length{vg.Points(2), vg.Points(2)}
 	end, _ := plotter.NewScatter(plotter.XYs{{X: d.D[n-1], Y: gold[n-1]}, {X: d.D[n-1], Y: proxy[n-1]}})
 	end.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 	// The drop: from the peak of gold to its final value.
@@ -161,33 +194,39 @@ func (d *Frontier) Figure() (*Figure, error) {
 	drop := &Drop{X: d.D[n-1], PeakX: d.D[at], Peak: peak, Final: gold[n-1]}
 	drop.LineStyle = draw.LineStyle{Color: greyish, Width: vg.Points(1.5)}
 	p.Add(pl, gl, end)
-	p.Legend.Add("proxy reward (trained on)", pl)
-	p.Legend.Add("gold utility (not trained on)", gl)
+	key := NewKey()
+	key.MaxColumns = 1
+	key.Add("proxy reward (trained on)", pl)
+	key.Add("gold utility (not trained on)", gl)
 	switch {
 	case fitErr != nil:
-		p.Legend.Add("no Gao fit: "+strings.TrimPrefix(fitErr.Error(), "plots: "), fl)
+		key.Add("no Gao fit: "+strings.TrimPrefix(fitErr.Error(), "plots: "), fl)
 	default:
 		p.Add(fl)
-		label := fmt.Sprintf("gold fit d(a - b ln d) to step %d: a=%.3g b=%.3g R²=%.2f", top, fit.A, fit.B, fit.R2)
+		key.Add(fmt.Sprintf("Gao fit d(a - b ln d), steps %s-%s", FormatNumber(step(0)), FormatNumber(step(top))), fl)
+		label := fmt.Sprintf("a=%.3g, b=%.3g, R²=%.2f", fit.A, fit.B, fit.R2)
 		if fit.B > 0 {
-			label += fmt.Sprintf(", peak at d*=%.3g", math.Exp(fit.A/fit.B-1))
+			label += fmt.Sprintf(", peak d*=%.3g", math.Exp(fit.A/fit.B-1))
 		} else {
-			label += " (b <= 0: no peak)"
+			label += ", no peak (b <= 0)"
 		}
-		p.Legend.Add(label, fl)
+		key.Add(label)
 	}
-	p.Legend.Add("final step", end)
+	key.Add(fmt.Sprintf("final step (%s)", FormatNumber(step(n-1))), end)
 	if peak-gold[n-1] > 1e-3*math.Max(math.Abs(peak), 1e-12) {
 		// The drop height normalised by the peak gain, as Gao et al.
 		// compare overoptimisation across scales.
 		p.Add(drop)
 		label := fmt.Sprintf("gold drop, peak to final: %.3g", peak-gold[n-1])
 		if peak > 0 {
-			label += fmt.Sprintf(" (%.0f%% of the peak gain)", 100*(peak-gold[n-1])/peak)
+			label += fmt.Sprintf(" (%.0f%% of peak)", 100*(peak-gold[n-1])/peak)
 		}
-		p.Legend.Add(label, drop)
+		key.Add(label, drop)
 	}
-	return single(p), nil
+	f := single(p)
+	f.Height = 12 * vg.Centimeter // room for the key below the plot
+	f.Key = key
+	return f, nil
 }
 
 // Drop marks the drop of a curve from its peak to its final value: a dotted

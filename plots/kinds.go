@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -64,21 +65,18 @@ func checkSeries(s *Series) error {
 }
 
 // Figure builds the plot. Bands are drawn first, then lines, then the
-// emphasised lines, so that no band hides a line.
+// emphasised lines, so that no band hides a line. Each series has its own
+// colour and dash pattern, so that series which coincide stay visible.
 func (d *Lines) Figure() (*Figure, error) {
 	if len(d.Series) == 0 {
 		return nil, dataErr("no series to draw (no run finished, or none has the metric)")
 	}
 	p := newPlot(d.Title, d.XLabel, d.YLabel)
-	type entry struct {
-		label string
-		th    []plot.Thumbnailer
-	}
 	var lines, top []plot.Plotter
-	var entries, topEntries []entry
+	var entries, topEntries []KeyEntry
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	colour := 0
-	// When every band has the same n, the legend states it once.
+	// When every band has the same n, the key states it once.
 	sameN := d.Series[0].N
 	for _, s := range d.Series {
 		if s.N != sameN || s.N < 2 || s.Lower == nil {
@@ -115,38 +113,34 @@ func (d *Lines) Figure() (*Figure, error) {
 			l.Width = vg.Points(2)
 			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 			top = append(top, l)
-			topEntries = append(topEntries, entry{label, th})
+			topEntries = append(topEntries, KeyEntry{label, th})
 			continue
 		}
-		if colour >= len(Palette) {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(2)}
-		}
+		l.Dashes = Dashes[colour%len(Dashes)]
 		colour++
 		lines = append(lines, l)
-		entries = append(entries, entry{label, th})
+		entries = append(entries, KeyEntry{label, th})
 	}
 	p.Add(lines...)
 	p.Add(top...)
-	var labels []string
-	head := d.LegendTitle
+	key := NewKey()
+	key.Title = d.LegendTitle
 	if sameN > 0 {
-		if head != "" {
-			head += ", "
+		if key.Title != "" {
+			key.Title += "; "
 		}
-		head += fmt.Sprintf("mean and 95%% CI of n=%d runs", sameN)
-	}
-	if head != "" {
-		p.Legend.Add(head)
-		labels = append(labels, head)
+		key.Title += fmt.Sprintf("mean and 95%% CI of n=%d runs", sameN)
 	}
 	for _, e := range append(topEntries, entries...) {
-		if e.label != "" {
-			p.Legend.Add(e.label, e.th...)
-			labels = append(labels, e.label)
+		if e.Label != "" {
+			key.Entries = append(key.Entries, e)
 		}
 	}
+	var texts []*draw.TextStyle
 	for _, m := range d.Markers {
-		p.Add(NewVLine(m.X, m.Label))
+		v := NewVLine(m.X, m.Label)
+		p.Add(v)
+		texts = append(texts, &v.TextStyle)
 	}
 	if d.YMin < d.YMax {
 		p.Y.Min = math.Min(p.Y.Min, d.YMin)
@@ -154,30 +148,8 @@ func (d *Lines) Figure() (*Figure, error) {
 	}
 	p.X.Min, p.X.Max = xmin, xmax
 	f := single(p)
-	if len(labels) > maxLegendInside {
-		f.RightMargin = legendOutside(p, labels)
-	}
+	f.Key, f.texts = key, texts
 	return f, nil
-}
-
-// maxLegendInside is the most legend entries drawn inside the data area;
-// more would cover the curves, so they go to the right of it.
-const maxLegendInside = 5
-
-// legendOutside moves p's legend right of its data area, thumbnails
-// first, and returns the width it needs there.
-func legendOutside(p *plot.Plot, labels []string) vg.Length {
-	wmax := vg.Length(0)
-	for _, l := range labels {
-		wmax = max(wmax, p.Legend.TextStyle.Width(l))
-	}
-	p.Legend.Left = false
-	p.Legend.Top = true
-	p.Legend.ThumbnailWidth = vg.Points(16)
-	outside := wmax + p.Legend.ThumbnailWidth + 3*p.Legend.Padding + vg.Points(6)
-	p.Legend.XOffs = outside
-	p.Legend.YOffs = 0
-	return outside + vg.Points(8) // and a gap to the figure's edge
 }
 
 // Influence is each signal's share of the policy update over steps, drawn
@@ -209,21 +181,23 @@ func (d *Influence) Figure() (*Figure, error) {
 	p := newPlot(d.Title, "training step", "share of the update")
 	st := NewStack(d.X, d.Shares...)
 	p.Add(st)
+	var texts []*draw.TextStyle
 	for _, m := range d.Markers {
 		v := NewVLine(m.X, m.Label)
 		v.LineStyle.Color = color.Black
 		v.TextStyle.Color = color.Black
 		p.Add(v)
+		texts = append(texts, &v.TextStyle)
 	}
-	// The legend lists the top layer first, as the areas are stacked.
+	// The key lists the top layer first, as the areas are stacked.
+	key := NewKey()
 	for i := len(d.Labels) - 1; i >= 0; i-- {
-		p.Legend.Add(d.Labels[i], st.Layer(i))
+		key.Add(d.Labels[i], st.Layer(i))
 	}
-	outside := legendOutside(p, d.Labels)
 	p.X.Min, p.X.Max = d.X[0], d.X[len(d.X)-1]
 	p.Y.Min, p.Y.Max = 0, 1
 	f := single(p)
-	f.RightMargin = outside
+	f.Key, f.texts = key, texts
 	return f, nil
 }
 
@@ -301,6 +275,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 	light.SetMax(hi)
 	cm := palette.Reverse(light) // high values dark
 	p := newPlot(d.Title, d.XLabel, d.YLabel)
+	key := NewKey()
 	hm := plotter.NewHeatMap(g, sampleReversed(light, lo, hi, 255))
 	hm.Min, hm.Max = lo, hi
 	hm.NaN = color.Gray{Y: 0xc0}
@@ -316,7 +291,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		p.Add(under, c)
 		l, _ := plotter.NewLine(plotter.XYs{})
 		l.LineStyle = ls
-		p.Legend.Add(fmt.Sprintf("simulated: %.3g", d.Level), l)
+		key.Add(fmt.Sprintf("simulated contour at %.3g", d.Level), l)
 	}
 	if len(d.Critical) > 1 && crosses(d.Critical, d.X, d.Y) {
 		under, err := plotter.NewLine(d.Critical)
@@ -327,16 +302,14 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		l, _ := plotter.NewLine(d.Critical)
 		l.Color, l.Width = Palette[1], vg.Points(2.5)
 		p.Add(under, l)
-		p.Legend.Add(d.CriticalLabel, l)
+		key.Add(d.CriticalLabel, l)
 	}
-	// The curves may leave the grid: keep the axes on the grid's cells.
+	// The curves may leave the grid: keep the axes on the grid's cells,
+	// with ticks at the swept values.
 	xmin, xmax, ymin, ymax := hm.DataRange()
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
-	p.Legend.Top = true
-	p.Legend.YOffs = vg.Points(32) // above the data area, under the title
-	p.Legend.XOffs = 0
-	p.Legend.Left = true
-	p.Title.Padding = vg.Points(36)
+	p.X.Tick.Marker = valueTicks{d.X, maxXTickLabels}
+	p.Y.Tick.Marker = valueTicks{d.Y, maxYTickLabels}
 
 	bar := plot.New()
 	cb := &plotter.ColorBar{ColorMap: cm, Vertical: true}
@@ -356,9 +329,45 @@ func (d *Heatmap) Figure() (*Figure, error) {
 	}
 	bar.Title.TextStyle = p.Title.TextStyle
 	bar.BackgroundColor = color.Transparent // the map's legend may reach over it
-	f := &Figure{Rows: [][]*plot.Plot{{p}}, Width: defaultWidth, Height: 11 * vg.Centimeter, Side: bar, SideWidth: 26 * vg.Millimeter}
+	f := &Figure{Rows: [][]*plot.Plot{{p}}, Width: defaultWidth, Height: 11 * vg.Centimeter, Side: bar, SideWidth: 22 * vg.Millimeter, Key: key}
 	return f, nil
 }
+
+// Most tick labels on a heat map's axes; more swept values are thinned to
+// every k-th label (the rest keep an unlabelled tick). Five labels of four
+// digits fit the x axis of a figure one paper column wide.
+const (
+	maxXTickLabels = 5
+	maxYTickLabels = 8
+)
+
+// valueTicks puts a tick at each swept value and labels at most max of
+// them, evenly thinned from the first, with at most 4 significant digits
+// (so 0.1+0.2 reads 0.3).
+type valueTicks struct {
+	vals []float64
+	max  int
+}
+
+func (v valueTicks) Ticks(lo, hi float64) []plot.Tick {
+	k := (len(v.vals) + v.max - 1) / v.max
+	var ts []plot.Tick
+	for i, x := range v.vals {
+		if x < lo || x > hi {
+			continue
+		}
+		t := plot.Tick{Value: x}
+		if i%k == 0 {
+			t.Label = FormatNumber(x)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// FormatNumber formats a parameter value with at most 4 significant digits
+// (a linspace value such as 0.30000000000000004 reads 0.3).
+func FormatNumber(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) }
 
 // crosses reports whether any point of line lies inside the grid's extent
 // (a line wholly outside the axes gets no legend entry).
@@ -399,20 +408,14 @@ func xys(x, y []float64) plotter.XYs {
 	return xy
 }
 
-// newPlot returns a plot with the house style: a grid, labels, legend at
-// the top left.
+// newPlot returns a plot with the house style: a grid and labels (the
+// figure's Key, not the plot's legend, names the data).
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	p.Legend.Padding = vg.Points(2)
-	p.Legend.YOffs = -vg.Points(18) // below a marker label
-	p.Legend.XOffs = vg.Points(4)
 	return p
 }
 
