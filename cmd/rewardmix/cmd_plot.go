@@ -103,7 +103,8 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		data, err := renderFigure(fig, path, o.width, o.height)
+		w, h := figureSize(fig, o.width, o.height)
+		data, err := renderFigure(fig, path, w, h)
 		if err != nil {
 			return err
 		}
@@ -172,7 +173,8 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", k, err)
 		}
-		data, err := renderFigure(fig, k+".png", o.width, o.height)
+		w, h := figureSize(fig, o.width, o.height)
+		data, err := renderFigure(fig, k+".png", w, h)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -180,6 +182,16 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 		names = append(names, k+".png")
 	}
 	return names, files, nil
+}
+
+// figureSize returns the size to draw fig at for --width w and --height h
+// (zero: not given): a height that is not given follows a given width, but
+// stays tall enough for the key below the plots.
+func figureSize(fig *plots.Figure, w, h vg.Length) (vg.Length, vg.Length) {
+	if w != 0 && h == 0 {
+		h = max(fig.Height*w/fig.Width, fig.Height*6/10)
+	}
+	return w, h
 }
 
 // writeFigure writes data to path through a temporary file, so that path
@@ -271,24 +283,78 @@ func markers(cfg *sim.Config) []plots.Marker {
 	return ms
 }
 
-// metricAxis returns a y label for a metric: rates and shares say so.
+// metricAxis returns a metric's axis label in words, with its unit or
+// "rate"/"share" where it is one, and the y range a rate or share is drawn
+// over (lo = hi: the data's own range).
 func metricAxis(m string) (label string, lo, hi float64) {
-	switch {
-	case strings.HasPrefix(m, "sycophancy_rate"), strings.HasPrefix(m, "thumbs_up_rate"), strings.HasPrefix(m, "eval/"):
-		return m + " (rate)", 0, 0.5
-	case strings.HasPrefix(m, "influence/"), strings.HasPrefix(m, "response_share/"):
-		return m + " (share)", 0, 1
-	case strings.HasPrefix(m, "weight/"):
-		return m + " (effective weight)", 0, 0
+	base, sub, _ := strings.Cut(m, "/")
+	words := strings.ReplaceAll(sub, "_", " ")
+	of := func(s string) string {
+		if sub == "" {
+			return s
+		}
+		return s + ", " + words + " users"
 	}
-	return m, 0, 0
+	switch base {
+	case "sycophancy_rate":
+		return of("sycophancy rate"), 0, 0.5
+	case "thumbs_up_rate":
+		return of("thumbs-up rate"), 0, 1
+	case "eval":
+		return words + " eval (rate)", 0, 1
+	case "influence":
+		if sub == "kl" {
+			return "KL penalty's share of the update", 0, 1
+		}
+		return words + "'s share of the update", 0, 1
+	case "response_share":
+		return "share of " + words + " responses", 0, 1
+	case "weight":
+		return "effective weight of " + words, 0, 0
+	case "reward":
+		return words + " reward (expected, unweighted)", 0, 0
+	case "alignment":
+		return words + " alignment with the update (cosine)", -1, 1
+	case "memory":
+		return "remembered stance, " + words + " users", 0, 0
+	case "gold":
+		return "gold " + words + " (not trained on)", 0, 0
+	case "gold_utility":
+		return "gold utility (not trained on)", 0, 0
+	case "proxy_reward":
+		return "proxy reward (trained on)", 0, 0
+	case "kl":
+		return "KL to reference (nats)", 0, 0
+	case "grad_norm":
+		return "gradient norm", 0, 0
+	}
+	return strings.ReplaceAll(m, "_", " "), 0, 0
+}
+
+// metricName is a metric in words for a title: its axis label without
+// the unit in brackets.
+func metricName(m string) string {
+	l, _, _ := metricAxis(m)
+	if i := strings.Index(l, " ("); i > 0 {
+		l = l[:i]
+	}
+	return l
+}
+
+// keyName is a swept key in words: signals.thumbs.weight reads "thumbs
+// weight"; other keys are left as the config spells them.
+func keyName(k string) string {
+	if name, ok := strings.CutPrefix(k, "signals."); ok {
+		return strings.ReplaceAll(strings.ReplaceAll(name, ".", " "), "_", " ")
+	}
+	return k
 }
 
 // shortNumber formats a numeric parameter with at most 4 significant
 // digits (linspace values such as 0.44444444444444442 would crowd a legend).
 func shortNumber(v string) string {
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return strconv.FormatFloat(f, 'g', 4, 64)
+		return plots.FormatNumber(f)
 	}
 	return v
 }
@@ -308,16 +374,23 @@ func driftFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	binned := len(labels) > maxDriftLines
+	if binned {
+		labels, group = binGroups(labels, group, maxDriftLines)
+	}
 	st, err := rd.aggregateSteps([]string{o.metric}, len(labels), group, o.steps)
 	if err != nil {
 		return nil, err
 	}
 	ylabel, lo, hi := metricAxis(o.metric)
-	d := &plots.Lines{Title: fmt.Sprintf("%s: %s over training", folderName(rd), o.metric), XLabel: "training step", YLabel: ylabel,
+	d := &plots.Lines{Title: fmt.Sprintf("%s: %s over training", folderName(rd), metricName(o.metric)), XLabel: "training step", YLabel: ylabel,
 		Markers: markers(rd.cfg), YMin: lo, YMax: hi}
 	if o.by != "" {
-		d.Title = fmt.Sprintf("%s by %s", o.metric, o.by)
-		d.LegendTitle = strings.TrimPrefix(o.by, "signals.")
+		d.Title = fmt.Sprintf("%s: %s by %s", folderName(rd), metricName(o.metric), keyName(o.by))
+		d.LegendTitle = keyName(o.by)
+		if binned {
+			d.LegendTitle += " (runs binned by value)"
+		}
 		if len(rd.axes) > 1 {
 			d.Title += "\n(runs pooled over the other axes)"
 		}
@@ -330,11 +403,42 @@ func driftFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 		if o.by != "" {
 			s.Label = shortNumber(l)
 		} else {
-			s.Label = o.metric
+			s.Label = metricName(o.metric)
 		}
 		d.Series = append(d.Series, s)
 	}
 	return d.Figure()
+}
+
+// maxDriftLines is the most lines a drift figure draws; more values of
+// --by are binned into this many runs of consecutive values (more lines
+// could not be told apart).
+const maxDriftLines = 7
+
+// binGroups merges n ordered groups into k bins of consecutive groups,
+// labelled by their first and last value.
+func binGroups(labels []string, group func(int) int, k int) ([]string, func(int) int) {
+	n := len(labels)
+	bin := func(g int) int { return g * k / n }
+	var out []string
+	for b := 0; b < k; b++ {
+		first, last := -1, -1
+		for g := range labels {
+			if bin(g) == b {
+				if first < 0 {
+					first = g
+				}
+				last = g
+			}
+		}
+		out = append(out, shortNumber(labels[first])+" to "+shortNumber(labels[last]))
+	}
+	return out, func(i int) int {
+		if g := group(i); g >= 0 {
+			return bin(g)
+		}
+		return -1
+	}
 }
 
 // seriesOf turns one group's accumulators into a series; a band only when
@@ -439,10 +543,13 @@ func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, kl, _, _, _ := st.series("kl", 0)
+	x, kl, _, _, _ := st.series("kl", 0)
 	_, gold, _, _, _ := st.series("gold_utility", 0)
 	_, proxy, _, _, _ := st.series("proxy_reward", 0)
-	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier", Gold: gold, Proxy: proxy}
+	if len(x) == 0 {
+		return nil, inputErrorf("no data for kl in the step range")
+	}
+	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier", Gold: gold, Proxy: proxy, Steps: x}
 	for _, k := range kl {
 		d.D = append(d.D, math.Sqrt(math.Max(k, 0)))
 	}
@@ -451,7 +558,7 @@ func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 
 func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
 	ylabel, lo, hi := metricAxis(o.metric)
-	d := &plots.Lines{Title: o.metric + " compared", XLabel: "training step", YLabel: ylabel, YMin: lo, YMax: hi}
+	d := &plots.Lines{Title: metricName(o.metric) + " compared", XLabel: "training step", YLabel: ylabel, YMin: lo, YMax: hi}
 	names := map[string]int{}
 	for _, rd := range rds {
 		names[filepath.Base(filepath.Clean(rd.path))]++
@@ -477,6 +584,14 @@ func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
 			return nil, err
 		}
 		d.Series = append(d.Series, s)
+	}
+	// The update is marked when every folder has it at the same step.
+	same := true
+	for _, rd := range rds {
+		same = same && rd.cfg.Train.UpdateStep == rds[0].cfg.Train.UpdateStep
+	}
+	if same {
+		d.Markers = []plots.Marker{{X: float64(rds[0].cfg.Train.UpdateStep), Label: "update"}}
 	}
 	return d.Figure()
 }
@@ -530,7 +645,8 @@ func heatmapFigure(o plotOpts, rd *resultDir, stderr io.Writer) (*plots.Figure, 
 		cnt[c]++
 		xs[x], ys[y] = true, true
 	}
-	d := &plots.Heatmap{Title: fmt.Sprintf("final %s", o.metric), XLabel: o.x, YLabel: o.y, ZLabel: o.metric,
+	zlabel, _, _ := metricAxis(o.metric)
+	d := &plots.Heatmap{Title: fmt.Sprintf("%s: final %s", folderName(rd), metricName(o.metric)), XLabel: keyName(o.x), YLabel: keyName(o.y), ZLabel: "final " + zlabel,
 		X: sortedKeys(xs), Y: sortedKeys(ys), Level: o.level, Contour: true}
 	if len(rd.axes) > 2 {
 		d.Title += " (mean over the other axes)"
@@ -595,7 +711,7 @@ func criticalLine(cfg *sim.Config, o plotOpts, ys []float64, stderr io.Writer) (
 		fmt.Fprintf(stderr, "rewardmix plot: no analytic critical line: %v\n", lastErr)
 		return nil, ""
 	}
-	return line, fmt.Sprintf("analytic pi* (memory off): %.3g", o.level)
+	return line, fmt.Sprintf("analytic critical line, π* at %.3g (memory off)", o.level)
 }
 
 // signalWeightKey returns the signal named by a key signals.NAME.weight.

@@ -56,11 +56,12 @@ func plotFolders(t *testing.T) (run, grid, one string) {
 		}
 		f.root = root
 		f.run = filepath.Join(root, "small")
-		mustRun(t, "run", writeFile(t, root, "small.toml", smallTOML), "-o", f.run)
+		// The folders' own figures are not needed: plot draws them.
+		mustRun(t, "run", writeFile(t, root, "small.toml", smallTOML), "-o", f.run, "--no-plots")
 		f.grid = filepath.Join(root, "grid")
-		mustRun(t, "sweep", writeFile(t, root, "grid.toml", plotSweep), "-o", f.grid, "--quiet")
+		mustRun(t, "sweep", writeFile(t, root, "grid.toml", plotSweep), "-o", f.grid, "--quiet", "--no-plots")
 		f.one = filepath.Join(root, "one")
-		mustRun(t, "sweep", writeFile(t, root, "one.toml", oneAxisSweep), "-o", f.one, "--quiet")
+		mustRun(t, "sweep", writeFile(t, root, "one.toml", oneAxisSweep), "-o", f.one, "--quiet", "--no-plots")
 	})
 	if f.run == "" || f.one == "" {
 		t.Fatal("plot fixture failed in another test")
@@ -284,5 +285,83 @@ func TestCriticalLine(t *testing.T) {
 	o.metric = "gold_utility"
 	if line, _ := criticalLine(cfg, o, []float64{0.5, 2}, &stderr); line != nil {
 		t.Error("a line for gold_utility")
+	}
+}
+
+// TestFrontierStepRange: from a step range that starts after step 0 the
+// frontier's gains, fit and labels start at that step.
+func TestFrontierStepRange(t *testing.T) {
+	run, _, _ := plotFolders(t)
+	rd, err := openResults(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		steps      stepRange
+		from, fitd string
+	}{{allSteps, "0", "steps 0-"}, {stepRange{10, 25}, "10", "steps 10-"}} {
+		fig, err := frontierFigure(plotOpts{steps: c.steps}, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fig.Rows[0][0].Y.Label.Text; got != "gain since step "+c.from {
+			t.Errorf("%v: y label %q", c.steps, got)
+		}
+		found := false
+		for _, e := range fig.Key.Entries {
+			found = found || strings.Contains(e.Label, c.fitd)
+		}
+		if !found {
+			t.Errorf("%v: no key entry names the fitted steps %q", c.steps, c.fitd)
+		}
+	}
+}
+
+// TestMetricAxis: axis labels are words, with a unit or "rate"/"share".
+func TestMetricAxis(t *testing.T) {
+	for m, want := range map[string]string{
+		"sycophancy_rate":            "sycophancy rate",
+		"sycophancy_rate/vulnerable": "sycophancy rate, vulnerable users",
+		"influence/spec":             "spec's share of the update",
+		"influence/kl":               "KL penalty's share of the update",
+		"gold_utility":               "gold utility (not trained on)",
+		"kl":                         "KL to reference (nats)",
+		"eval/offline_correctness":   "offline correctness eval (rate)",
+		"response_share/flattering":  "share of flattering responses",
+		"thumbs_up_rate":             "thumbs-up rate",
+	} {
+		if got, _, _ := metricAxis(m); got != want {
+			t.Errorf("%s: %q, want %q", m, got, want)
+		}
+	}
+	if got := keyName("signals.thumbs.weight"); got != "thumbs weight" {
+		t.Errorf("keyName: %q", got)
+	}
+}
+
+// TestBinGroups: many values of --by become at most maxDriftLines bins of
+// consecutive values, every run in the bin of its value.
+func TestBinGroups(t *testing.T) {
+	var labels []string
+	for i := 0; i < 100; i++ {
+		labels = append(labels, strconv.FormatFloat(3*float64(i)/99, 'g', -1, 64))
+	}
+	group := func(run int) int {
+		if run == 100 {
+			return -1 // a failed run
+		}
+		return run
+	}
+	bins, bin := binGroups(labels, group, maxDriftLines)
+	if len(bins) != maxDriftLines || bins[0] != "0 to 0.4242" || bins[len(bins)-1] != "2.606 to 3" {
+		t.Errorf("bins %q", bins)
+	}
+	for run := 1; run < 100; run++ {
+		if b, a := bin(run), bin(run-1); b < a || b > a+1 || b >= maxDriftLines {
+			t.Fatalf("run %d in bin %d after bin %d", run, b, a)
+		}
+	}
+	if bin(100) != -1 {
+		t.Error("a failed run was binned")
 	}
 }

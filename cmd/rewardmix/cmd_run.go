@@ -161,9 +161,9 @@ func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
 	for _, s := range res.Summary.Segments {
 		syc.Lines = append(syc.Lines, plots.Line{Label: s, Y: res.Series("sycophancy_rate/" + s)})
 	}
-	gold := plots.Panel{YLabel: "gold utility", Lines: []plots.Line{
+	gold := plots.Panel{YLabel: "gold utility\n(not trained on)", Lines: []plots.Line{
 		{Label: "gold utility (not trained on)", Y: res.Series("gold_utility")}}}
-	infl := plots.Panel{YLabel: "influence (share)", YMin: 0, YMax: 1, Lines: []plots.Line{
+	infl := plots.Panel{YLabel: cfg.Primary + " (primary)\nshare of update", YMin: 0, YMax: 1, Lines: []plots.Line{
 		{Label: cfg.Primary + " (primary)", Y: res.Series("influence/" + cfg.Primary)}}}
 	markers := []plots.Marker{{X: float64(cfg.Train.UpdateStep), Label: "update"}}
 	for _, t := range mixChanges(cfg) {
