@@ -13,7 +13,7 @@ import (
 func TestRunReviewSummary(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "inc")
-	r := mustRun(t, "run", "incident", "-o", dir)
+	r := mustRun(t, "run", "--no-plots", "incident", "-o", dir)
 	table, _, ok := strings.Cut(r.stdout, "\nwrote ")
 	if !ok || !strings.Contains(table, "\nrelease review (rule incident)\n") {
 		t.Fatalf("stdout has no review table:\n%s", r.stdout)
@@ -65,7 +65,7 @@ func TestReview(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "small")
-	run := mustRun(t, "run", writeFile(t, tmp, "small.toml", smallTOML), "-o", dir)
+	run := mustRun(t, "run", "--no-plots", writeFile(t, tmp, "small.toml", smallTOML), "-o", dir)
 	table := run.stdout[strings.Index(run.stdout, "release review"):strings.Index(run.stdout, "\nwrote ")]
 
 	r := mustRun(t, "review", dir)

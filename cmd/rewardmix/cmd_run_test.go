@@ -220,8 +220,8 @@ func TestRunSeed(t *testing.T) {
 	plain := filepath.Join(dir, "plain")
 	seeded := filepath.Join(dir, "seeded")
 	again := filepath.Join(dir, "again")
-	mustRun(t, "run", small, "-o", plain)
-	r := mustRun(t, "run", "--seed", "7", small, "-o", seeded)
+	mustRun(t, "run", "--no-plots", small, "-o", plain)
+	r := mustRun(t, "run", "--no-plots", "--seed", "7", small, "-o", seeded)
 	if !strings.HasPrefix(r.stdout, "small: expected, 30 steps, seed 7;") {
 		t.Errorf("stdout does not report seed 7:\n%s", r.stdout)
 	}
@@ -237,17 +237,17 @@ func TestRunSeed(t *testing.T) {
 		t.Errorf("summary.json: seed %d (%v), want 7", s.Seed, err)
 	}
 	// The recorded seed reproduces the run.
-	mustRun(t, "run", filepath.Join(seeded, "config.toml"), "-o", again)
-	sameFiles(t, seeded, again, outputs...)
+	mustRun(t, "run", "--no-plots", filepath.Join(seeded, "config.toml"), "-o", again)
+	sameFiles(t, seeded, again, dataOutputs...)
 
 	// Seeds run up to the largest TOML integer, so that config.toml can
 	// record them; beyond it --seed is refused.
 	big := filepath.Join(dir, "big")
-	mustRun(t, "run", "--seed", "9223372036854775807", small, "-o", big)
+	mustRun(t, "run", "--no-plots", "--seed", "9223372036854775807", small, "-o", big)
 	if cfg := string(readFile(t, filepath.Join(big, "config.toml"))); !strings.Contains(cfg, "\nseed = 9223372036854775807\n") {
 		t.Errorf("config.toml does not record the largest seed:\n%s", cfg)
 	}
-	if r := rewardmix(t, "run", "--seed", "9223372036854775808", small, "-o", filepath.Join(dir, "bigger")); r.code != exitInput {
+	if r := rewardmix(t, "run", "--no-plots", "--seed", "9223372036854775808", small, "-o", filepath.Join(dir, "bigger")); r.code != exitInput {
 		t.Errorf("--seed 2^63: exit %d, want %d", r.code, exitInput)
 	}
 }
@@ -281,7 +281,7 @@ func TestRunDiverges(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "out")
-	r := rewardmix(t, "run", p, "-o", out)
+	r := rewardmix(t, "run", "--no-plots", p, "-o", out)
 	if r.code != exitFailure {
 		t.Errorf("exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
@@ -315,7 +315,7 @@ func TestRunExtendsRelative(t *testing.T) {
 
 	for _, arg := range []string{child, "../cfg/child.toml"} {
 		out := filepath.Join(dir, "out")
-		mustRun(t, "run", arg, "-o", out)
+		mustRun(t, "run", "--no-plots", arg, "-o", out)
 		cfg, err := configs.Load("config.toml", readFile(t, filepath.Join(out, "config.toml")), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -389,10 +389,10 @@ func TestRunDefaultOutput(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "cfgs/my_run.toml", smallTOML)
 	t.Chdir(dir)
-	r := mustRun(t, "run", "cfgs/my_run.toml")
+	r := mustRun(t, "run", "--no-plots", "cfgs/my_run.toml")
 	want := filepath.Join("out", "my_run")
-	if got := listDir(t, want); strings.Join(got, " ") != strings.Join(outputs, " ") {
-		t.Errorf("%s holds %v, want %v", want, got, outputs)
+	if got := listDir(t, want); strings.Join(got, " ") != strings.Join(dataOutputs, " ") {
+		t.Errorf("%s holds %v, want %v", want, got, dataOutputs)
 	}
 	if !strings.Contains(r.stdout, "\nwrote "+want+"/{") {
 		t.Errorf("stdout does not name %s:\n%s", want, r.stdout)

@@ -28,7 +28,7 @@ func TestRunBadConfigCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.toml", badTOML)
 	out := filepath.Join(dir, "results", "bad")
-	r := rewardmix(t, "run", bad, "-o", out)
+	r := rewardmix(t, "run", "--no-plots", bad, "-o", out)
 	if r.code != exitInput {
 		t.Fatalf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
 	}
@@ -42,13 +42,13 @@ func TestRunReplacesOldRunFolder(t *testing.T) {
 	dir := t.TempDir()
 	small := writeFile(t, dir, "small.toml", smallTOML)
 	out := filepath.Join(dir, "out")
-	mustRun(t, "run", small, "-o", out)
+	mustRun(t, "run", small, "-o", out) // with figures, which the new run must not keep
 	old := snapshot(t, out)
 	writeFile(t, out, "drift.svg", "<svg/>")
 
-	mustRun(t, "run", small, "--seed", "9", "-o", out)
-	if got := listDir(t, out); strings.Join(got, " ") != strings.Join(outputs, " ") {
-		t.Errorf("%s holds %v after the new run, want exactly %v", out, got, outputs)
+	mustRun(t, "run", "--no-plots", small, "--seed", "9", "-o", out)
+	if got := listDir(t, out); strings.Join(got, " ") != strings.Join(dataOutputs, " ") {
+		t.Errorf("%s holds %v after the new run, want exactly %v", out, got, dataOutputs)
 	}
 	if old["steps.csv"] == string(readFile(t, filepath.Join(out, "steps.csv"))) {
 		t.Error("steps.csv was not replaced")
@@ -66,9 +66,9 @@ func TestRunReplacesOldRunFolder(t *testing.T) {
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, "run", small, "-o", empty+string(filepath.Separator))
-	if got := listDir(t, empty); strings.Join(got, " ") != strings.Join(outputs, " ") {
-		t.Errorf("%s holds %v, want exactly %v", empty, got, outputs)
+	mustRun(t, "run", "--no-plots", small, "-o", empty+string(filepath.Separator))
+	if got := listDir(t, empty); strings.Join(got, " ") != strings.Join(dataOutputs, " ") {
+		t.Errorf("%s holds %v, want exactly %v", empty, got, dataOutputs)
 	}
 	noTempLeft(t, dir)
 }
@@ -82,7 +82,7 @@ func TestRunRefusesForeignFolder(t *testing.T) {
 	writeFile(t, out, "steps.csv", "step,metric,value\n")
 	before := snapshot(t, out)
 
-	r := rewardmix(t, "run", small, "-o", out)
+	r := rewardmix(t, "run", "--no-plots", small, "-o", out)
 	if r.code != exitInput {
 		t.Errorf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
 	}
@@ -96,7 +96,7 @@ func TestRunRefusesForeignFolder(t *testing.T) {
 	// The folder is refused before the run, not after: a run that would
 	// diverge (exit 1) is refused (exit 2) without being tried.
 	diverge := writeFile(t, dir, "diverge.toml", divergentTOML)
-	if r := rewardmix(t, "run", diverge, "-o", out); r.code != exitInput || !strings.Contains(r.stderr, "notes.txt") {
+	if r := rewardmix(t, "run", "--no-plots", diverge, "-o", out); r.code != exitInput || !strings.Contains(r.stderr, "notes.txt") {
 		t.Errorf("diverging run into a foreign folder: exit %d, stderr %q; want 2 and the folder refused", r.code, r.stderr)
 	}
 	sameSnapshot(t, out, snapshot(t, out), before)
@@ -105,14 +105,14 @@ func TestRunRefusesForeignFolder(t *testing.T) {
 	sub := filepath.Join(dir, "sub")
 	writeFile(t, sub, "data/keep.bin", "\x00\x01")
 	before = snapshot(t, sub)
-	if r := rewardmix(t, "run", small, "-o", sub); r.code != exitInput {
+	if r := rewardmix(t, "run", "--no-plots", small, "-o", sub); r.code != exitInput {
 		t.Errorf("folder with a subfolder: exit %d, want 2 (stderr %q)", r.code, r.stderr)
 	}
 	sameSnapshot(t, sub, snapshot(t, sub), before)
 
 	// So is a file where the folder should be.
 	file := writeFile(t, dir, "file", "not a folder\n")
-	if r := rewardmix(t, "run", small, "-o", file); r.code != exitInput {
+	if r := rewardmix(t, "run", "--no-plots", small, "-o", file); r.code != exitInput {
 		t.Errorf("-o naming a file: exit %d, want 2 (stderr %q)", r.code, r.stderr)
 	}
 	if got := string(readFile(t, file)); got != "not a folder\n" {
@@ -128,14 +128,14 @@ func TestRunBadConfigKeepsOldRunFolder(t *testing.T) {
 	bad := writeFile(t, dir, "bad.toml", badTOML)
 	diverge := writeFile(t, dir, "diverge.toml", divergentTOML)
 	out := filepath.Join(dir, "out")
-	mustRun(t, "run", small, "-o", out)
+	mustRun(t, "run", "--no-plots", small, "-o", out)
 	before := snapshot(t, out)
 
 	for _, c := range []struct {
 		cfg  string
 		code int
 	}{{bad, exitInput}, {diverge, exitFailure}} {
-		r := rewardmix(t, "run", c.cfg, "-o", out)
+		r := rewardmix(t, "run", "--no-plots", c.cfg, "-o", out)
 		if r.code != c.code {
 			t.Errorf("run %s: exit %d, want %d (stderr %q)", c.cfg, r.code, c.code, r.stderr)
 		}

@@ -34,6 +34,9 @@ start_step = 15
 // outputs are the files every run folder holds.
 var outputs = []string{"config.toml", "drift.png", "frontier.png", "influence.png", "segments.png", "steps.csv", "summary.json"}
 
+// dataOutputs are the files of a run folder written with --no-plots.
+var dataOutputs = []string{"config.toml", "steps.csv", "summary.json"}
+
 type result struct {
 	code           int
 	stdout, stderr string

@@ -24,7 +24,7 @@ key = "review.vibe.testers"
 values = [0, 3, 10]
 `)
 	d := filepath.Join(tmp, "out")
-	mustRun(t, "sweep", file, "-o", d, "--quiet")
+	mustRun(t, "sweep", "--no-plots", file, "-o", d, "--quiet")
 	agg := readCSV(t, filepath.Join(d, "agg.csv"))
 	var shares []float64
 	for _, row := range agg[1:] {

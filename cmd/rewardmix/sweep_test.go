@@ -134,7 +134,7 @@ func TestSweepDeterminism(t *testing.T) {
 	t.Run("workers 2", func(t *testing.T) {
 		t.Parallel()
 		d := filepath.Join(t.TempDir(), "w2")
-		r := mustRun(t, "sweep", file, "-o", d, "--workers", "2", "--quiet")
+		r := mustRun(t, "sweep", "--no-plots", file, "-o", d, "--workers", "2", "--quiet")
 		if r.stderr != "" {
 			t.Errorf("--quiet printed %q", r.stderr)
 		}
@@ -147,7 +147,7 @@ func TestSweepDeterminism(t *testing.T) {
 		base := filepath.Join(tmp, "grid")
 		var shards []string
 		for i := 0; i < 3; i++ {
-			r := mustRun(t, "sweep", file, "-o", base, "--shard", fmt.Sprintf("%d/3", i), "--workers", "2", "--quiet")
+			r := mustRun(t, "sweep", "--no-plots", file, "-o", base, "--shard", fmt.Sprintf("%d/3", i), "--workers", "2", "--quiet")
 			d := fmt.Sprintf("%s-shard-%d", base, i)
 			if !strings.Contains(r.stdout, fmt.Sprintf(": 6 runs (6 this time, 0 failed) -> %s/", d)) {
 				t.Errorf("shard %d: stdout %q", i, r.stdout)
@@ -162,14 +162,14 @@ func TestSweepDeterminism(t *testing.T) {
 		}
 		merged := filepath.Join(tmp, "merged")
 		// Shards in any order.
-		r := mustRun(t, "merge", "-o", merged, shards[2], shards[0], shards[1])
+		r := mustRun(t, "merge", "--no-plots", "-o", merged, shards[2], shards[0], shards[1])
 		if want := fmt.Sprintf("merged 3 shards, %d runs -> %s\n", gridRuns, merged); r.stdout != want {
 			t.Errorf("merge stdout %q, want %q", r.stdout, want)
 		}
 		sameFiles(t, ref, merged, resultCSVs...)
 		sameFiles(t, ref, merged, runLogName, sweepName)
 		// The merged folder is a whole sweep: resuming it does nothing.
-		r = mustRun(t, "sweep", file, "-o", merged, "--resume", "--quiet")
+		r = mustRun(t, "sweep", "--no-plots", file, "-o", merged, "--resume", "--quiet")
 		if !strings.Contains(r.stdout, "(0 this time, 0 failed)") {
 			t.Errorf("resuming the merged sweep: %q", r.stdout)
 		}
@@ -190,7 +190,7 @@ func TestSweepDeterminism(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(d, runLogName), damage(bytes.Clone(refLog)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := mustRun(t, "sweep", file, "-o", d, "--resume", "--workers", "2")
+		r := mustRun(t, "sweep", "--no-plots", file, "-o", d, "--resume", "--workers", "2")
 		if want := fmt.Sprintf("resuming: %d of %d runs already done\n", intact, gridRuns); intact > 0 && !strings.HasPrefix(r.stderr, want) {
 			t.Errorf("stderr does not start with %q:\n%s", want, r.stderr)
 		}
@@ -253,7 +253,7 @@ func TestSweepDeterminism(t *testing.T) {
 			if exists(filepath.Join(d, "runs.csv")) {
 				t.Error("an interrupted sweep wrote runs.csv")
 			}
-			r := mustRun(t, "sweep", file, "-o", d, "--resume", "--workers", "2")
+			r := mustRun(t, "sweep", "--no-plots", file, "-o", d, "--resume", "--workers", "2")
 			if want := fmt.Sprintf("resuming: %d of %d runs already done\n", done, gridRuns); !strings.HasPrefix(r.stderr, want) {
 				t.Errorf("stderr does not start with %q:\n%s", want, r.stderr)
 			}
@@ -334,7 +334,7 @@ func TestSweepFiles(t *testing.T) {
 	tmp := t.TempDir()
 	file := writeFile(t, tmp, "grid.toml", gridSweep)
 	d := filepath.Join(tmp, "out")
-	mustRun(t, "sweep", file, "-o", d, "--quiet")
+	mustRun(t, "sweep", "--no-plots", file, "-o", d, "--quiet")
 	s, err := configs.LoadSweep(file, []byte(gridSweep), nil, configs.DefaultMaxRuns)
 	if err != nil {
 		t.Fatal(err)
@@ -499,7 +499,7 @@ func TestSweepShow(t *testing.T) {
 	tmp := t.TempDir()
 	file := writeFile(t, tmp, "grid.toml", gridSweep)
 	d := filepath.Join(tmp, "grid")
-	mustRun(t, "sweep", file, "-o", d, "--quiet", "--shard", "1/2")
+	mustRun(t, "sweep", "--no-plots", file, "-o", d, "--quiet", "--shard", "1/2")
 	shard := d + "-shard-1"
 	var want bytes.Buffer
 	want.WriteString("step,metric,value\n")
@@ -522,7 +522,7 @@ func TestSweepShow(t *testing.T) {
 		t.Errorf("show printed\n%s\nwant\n%s", r.stdout, configs.Encode(cfg))
 	}
 	rd := filepath.Join(tmp, "r07")
-	mustRun(t, "run", cfgFile, "-o", rd)
+	mustRun(t, "run", "--no-plots", cfgFile, "-o", rd)
 	if got := readFile(t, filepath.Join(rd, "steps.csv")); !bytes.Equal(got, want.Bytes()) || want.Len() < 1000 {
 		t.Errorf("run of the shown config wrote a steps.csv (%d bytes) unlike run r07's rows of the sweep (%d bytes)", len(got), want.Len())
 	}
@@ -600,7 +600,7 @@ values = [0.5, 2.0]
 	file := writeFile(t, tmp, "small.toml", small)
 	changed := writeFile(t, tmp, "changed.toml", strings.Replace(small, "[0.5, 2.0]", "[0.5, 3.0]", 1))
 	d := filepath.Join(tmp, "out")
-	mustRun(t, "sweep", file, "-o", d, "--quiet")
+	mustRun(t, "sweep", "--no-plots", file, "-o", d, "--quiet")
 	finished := snapshot(t, d)
 
 	refuse := func(what string, want string, args ...string) {
@@ -620,19 +620,19 @@ values = [0.5, 2.0]
 	sameSnapshot(t, "refused resume of a changed sweep", snapshot(t, d), finished)
 
 	// A finished sweep resumed does nothing and changes nothing.
-	r := mustRun(t, "sweep", file, "-o", d, "--resume", "--quiet")
+	r := mustRun(t, "sweep", "--no-plots", file, "-o", d, "--resume", "--quiet")
 	if !strings.Contains(r.stdout, "2 runs (0 this time, 0 failed)") {
 		t.Errorf("resuming a finished sweep: %q", r.stdout)
 	}
 	sameSnapshot(t, "resumed finished sweep", snapshot(t, d), finished)
 
 	// --force starts over with the new sweep.
-	r = mustRun(t, "sweep", changed, "-o", d, "--force", "--quiet")
+	r = mustRun(t, "sweep", "--no-plots", changed, "-o", d, "--force", "--quiet")
 	if !strings.Contains(r.stdout, "2 runs (2 this time, 0 failed)") {
 		t.Errorf("--force: %q", r.stdout)
 	}
 	fresh := filepath.Join(tmp, "fresh")
-	mustRun(t, "sweep", changed, "-o", fresh, "--quiet")
+	mustRun(t, "sweep", "--no-plots", changed, "-o", fresh, "--quiet")
 	sameFiles(t, fresh, d, append(resultCSVs, runLogName, sweepName)...)
 
 	// Folders that do not hold a sweep.
@@ -654,7 +654,7 @@ values = [0.5, 2.0]
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, "sweep", file, "-o", empty, "--quiet")
+	mustRun(t, "sweep", "--no-plots", file, "-o", empty, "--quiet")
 }
 
 // divergeSweep's second point diverges: absolute weights of 1e200.
@@ -678,7 +678,7 @@ func TestSweepFailedRuns(t *testing.T) {
 	// First, the point on its own diverges.
 	single := writeFile(t, tmp, "single.toml", strings.Split(text, "[sweep]")[0]+"\n[signals.spec]\nweight = 1e200\n")
 	var out, errb bytes.Buffer
-	err := runRun(t.Context(), []string{single, "-o", filepath.Join(tmp, "single")}, &out, &errb)
+	err := runRun(t.Context(), []string{single, "--no-plots", "-o", filepath.Join(tmp, "single")}, &out, &errb)
 	var de *sim.DivergedError
 	if !errors.As(err, &de) {
 		t.Fatalf("run of the diverging point: %v, want a *sim.DivergedError", err)
@@ -688,7 +688,7 @@ func TestSweepFailedRuns(t *testing.T) {
 	}
 
 	d := filepath.Join(tmp, "out")
-	r := rewardmix(t, "sweep", file, "-o", d, "--workers", "2")
+	r := rewardmix(t, "sweep", "--no-plots", file, "-o", d, "--workers", "2")
 	if r.code != exitFailure {
 		t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitFailure, r.stderr)
 	}
@@ -729,14 +729,14 @@ func TestSweepFailedRuns(t *testing.T) {
 		t.Error("steps.csv holds rows of failed runs")
 	}
 	// Resuming does not retry them.
-	r = rewardmix(t, "sweep", file, "-o", d, "--resume", "--quiet")
+	r = rewardmix(t, "sweep", "--no-plots", file, "-o", d, "--resume", "--quiet")
 	if r.code != exitFailure || !strings.Contains(r.stdout, "(0 this time, 2 failed)") {
 		t.Errorf("resume of a sweep with failed runs: exit %d, stdout %q", r.code, r.stdout)
 	}
 
 	// --fail-fast stops at run 2, the first failure, and --resume goes on.
 	ff := filepath.Join(tmp, "ff")
-	r = rewardmix(t, "sweep", file, "-o", ff, "--workers", "2", "--fail-fast", "--quiet")
+	r = rewardmix(t, "sweep", "--no-plots", file, "-o", ff, "--workers", "2", "--fail-fast", "--quiet")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "--fail-fast") {
 		t.Errorf("--fail-fast: exit %d, stderr %q; want exit 1 naming --fail-fast", r.code, r.stderr)
 	}
@@ -746,7 +746,7 @@ func TestSweepFailedRuns(t *testing.T) {
 	if exists(filepath.Join(ff, "runs.csv")) {
 		t.Error("--fail-fast wrote runs.csv")
 	}
-	r = rewardmix(t, "sweep", file, "-o", ff, "--resume", "--quiet")
+	r = rewardmix(t, "sweep", "--no-plots", file, "-o", ff, "--resume", "--quiet")
 	if r.code != exitFailure || !strings.Contains(r.stdout, "(3 this time, 2 failed)") {
 		t.Errorf("resume after --fail-fast: exit %d, stdout %q", r.code, r.stdout)
 	}
@@ -823,12 +823,12 @@ func TestSweepShardEnv(t *testing.T) {
 		t.Errorf("Indexed Job index 1 of 4: exit %d, stdout %q", r.code, r.stdout)
 	}
 	t.Setenv("JOB_COMPLETIONS", "")
-	r = rewardmix(t, "sweep", file, "-o", d, "--quiet")
+	r = rewardmix(t, "sweep", "--no-plots", file, "-o", d, "--quiet")
 	if r.code != exitInput || !strings.Contains(r.stderr, "JOB_COMPLETIONS") {
 		t.Errorf("JOB_COMPLETION_INDEX without JOB_COMPLETIONS: exit %d, stderr %q", r.code, r.stderr)
 	}
 	t.Setenv("JOB_COMPLETIONS", "1")
-	r = rewardmix(t, "sweep", file, "-o", d, "--quiet")
+	r = rewardmix(t, "sweep", "--no-plots", file, "-o", d, "--quiet")
 	if r.code != exitInput || !strings.Contains(r.stderr, "JOB_COMPLETION_INDEX") {
 		t.Errorf("JOB_COMPLETION_INDEX 1 of 1: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -853,7 +853,7 @@ values = [0.5, 1.0, 2.0]
 	shardsOf := func(file, base string, n int) []string {
 		var dirs []string
 		for i := 0; i < n; i++ {
-			mustRun(t, "sweep", file, "-o", filepath.Join(tmp, base), "--shard", fmt.Sprintf("%d/%d", i, n), "--quiet")
+			mustRun(t, "sweep", "--no-plots", file, "-o", filepath.Join(tmp, base), "--shard", fmt.Sprintf("%d/%d", i, n), "--quiet")
 			dirs = append(dirs, fmt.Sprintf("%s-shard-%d", filepath.Join(tmp, base), i))
 		}
 		return dirs
@@ -914,7 +914,7 @@ values = [0.5, 1.0, 2.0]
 	mustRun(t, append([]string{"merge", "-o", out, "--force"}, s2...)...)
 	sameFiles(t, filepath.Join(tmp, "merged"), s2[0], sweepName)
 	whole := filepath.Join(tmp, "whole")
-	mustRun(t, "sweep", a, "-o", whole, "--quiet")
+	mustRun(t, "sweep", "--no-plots", a, "-o", whole, "--quiet")
 	sameFiles(t, whole, out, resultCSVs...)
 }
 
