@@ -117,6 +117,7 @@ function params() {
 
 function changed() {
   changedAt = performance.now();
+  if (storyIndex >= 0) $("story-ask").textContent = "You have moved a knob: the figures show your settings, the text above the story's. Back or Next returns to the story.";
   showValues();
   request("/api/scene?" + params());
 }
@@ -212,7 +213,10 @@ function renderStory(s) {
   $("story-next").disabled = s.index === s.count - 1;
   document.querySelectorAll(".focus").forEach((e) => e.classList.remove("focus"));
   const t = $(focusTarget[s.focus]);
-  if (t) t.classList.add("focus");
+  if (t) {
+    t.classList.add("focus");
+    t.scrollIntoView({ block: "nearest" });
+  }
 }
 
 async function story(i) {
