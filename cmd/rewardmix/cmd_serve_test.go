@@ -313,3 +313,21 @@ func TestServeCommand(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScene is the server's work for one slider change at the
+// incident preset: the run and its three SVG figures.
+func BenchmarkScene(b *testing.B) {
+	s, _, err := scenarioOf("incident")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := s.config()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := simulateScene(b.Context(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
