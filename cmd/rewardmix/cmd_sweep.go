@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/sim"
@@ -106,24 +107,33 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	failed, interrupted := 0, false
 	// Each run is encoded into its log record on the worker that ran it;
 	// only the ordered append happens here.
+	// The records' storage is reused once written (a record holds the
+	// run's whole step series).
 	type encoded struct {
-		rec   []byte
-		row   runRow
-		err   error
-		index int
+		rec, storage []byte
+		row          *runRow
+		err          error
+		index        int
 	}
+	var buffers sync.Pool
 	runErr := sim.RunAllPrepared(ctx, len(todo), *workers,
 		func(k int) (*sim.Config, error) { return s.Config(s.Run(todo[k])) },
 		func(k int, res *sim.Result, err error) encoded {
-			rec := recordOf(s, s.Run(todo[k]), res, err)
-			b, eerr := encodeRecord(rec)
-			return encoded{rec: b, row: rec.row, err: eerr, index: todo[k]}
+			row, metrics, values := runRecord(s, s.Run(todo[k]), res, err)
+			var buf []byte
+			if b, ok := buffers.Get().(*[]byte); ok {
+				buf = *b
+			}
+			rec, storage, eerr := encodeRun(buf, row, metrics, values)
+			return encoded{rec: rec, storage: storage, row: row, err: eerr, index: todo[k]}
 		},
 		func(k int, e encoded) error {
 			if e.err != nil {
 				return e.err
 			}
-			if err := log.appendEncoded(e.rec); err != nil {
+			err := log.appendEncoded(e.rec)
+			buffers.Put(&e.storage)
+			if err != nil {
 				return err
 			}
 			if e.row.Status != "ok" {
@@ -155,17 +165,14 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
 	}
-	if err := finalize(dir, axisKeys(s), len(s.Seeds)); err != nil {
+	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds))
+	if err != nil {
 		return err
 	}
 	if !*noPlots {
 		if err := drawSweepFigures(dir); err != nil {
 			return err
 		}
-	}
-	_, totalFailed, err := countRuns(dir)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d runs (%d this time, %d failed) -> %s/{runs.csv,steps.csv,agg.csv,manifest.json}\n",
 		pos[0], len(indices), len(todo), totalFailed, dir)
@@ -196,23 +203,23 @@ func axisKeys(s *configs.Sweep) []string {
 	return keys
 }
 
-// recordOf turns a finished (or failed) run into its log record.
-func recordOf(s *configs.Sweep, r configs.Run, res *sim.Result, err error) *logRecord {
-	rec := &logRecord{row: runRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: "ok"}}
+// runRecord turns a finished (or failed) run into its log record's row
+// and its step series (none for a failed run).
+func runRecord(s *configs.Sweep, r configs.Run, res *sim.Result, err error) (row *runRow, metrics []string, values [][]float64) {
+	row = &runRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: "ok"}
 	for _, p := range r.Params {
-		rec.row.Params = append(rec.row.Params, configs.FormatParam(p))
+		row.Params = append(row.Params, configs.FormatParam(p))
 	}
 	if err != nil {
-		rec.row.Status, rec.row.Error = "failed", err.Error()
-		return rec
+		row.Status, row.Error = "failed", err.Error()
+		return row, nil, nil
 	}
 	// Final values of every step metric, then the run's release outcome
 	// (one number per run, not a series: runs.csv and agg.csv only).
-	names, values := res.Outcome()
-	rec.row.Metrics = append(append([]string(nil), res.Metrics...), names...)
-	rec.row.Final = append(append([]float64(nil), res.Values[len(res.Values)-1]...), values...)
-	rec.steps = appendStepsCSV(nil, r.ID, res.Metrics, res.Values)
-	return rec
+	names, outcome := res.Outcome()
+	row.Metrics = append(append([]string(nil), res.Metrics...), names...)
+	row.Final = append(append([]float64(nil), res.Values[len(res.Values)-1]...), outcome...)
+	return row, res.Metrics, res.Values
 }
 
 // resolveShard reads --shard i/n, else the array-job environment of Slurm

@@ -59,6 +59,30 @@ func encodeRecord(rec *logRecord) ([]byte, error) {
 	return append(out, rec.steps...), nil
 }
 
+// headRoom is room enough for the longest record header ("R", two 20-digit
+// numbers, 8 hex digits, spaces and newline: 53 bytes).
+const headRoom = 64
+
+// encodeRun encodes a run's record as encodeRecord does, with the step
+// series formatted in place after the JSON row, so that the series, the
+// bulk of a record, is written into memory once. It builds the record in
+// buf (reused storage, returned grown) and returns the record's bytes.
+func encodeRun(buf []byte, row *runRow, metrics []string, values [][]float64) (rec, storage []byte, err error) {
+	js, err := json.Marshal(row)
+	if err != nil {
+		return nil, buf, err
+	}
+	buf = append(buf[:0], make([]byte, headRoom)...)
+	buf = append(buf, js...)
+	buf = append(buf, '\n')
+	buf = appendStepsCSV(buf, row.ID, metrics, values)
+	payload := buf[headRoom:]
+	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", row.Index, len(payload), crc32.Checksum(payload, crcTable))
+	start := headRoom - len(head)
+	copy(buf[start:], head)
+	return buf[start:], buf, nil
+}
+
 // logReader reads the records of a run log in order.
 type logReader struct {
 	br    *bufio.Reader
@@ -191,6 +215,54 @@ func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
 	}
 	defer f.Close()
 	return readRecords(f, fn)
+}
+
+// scanRows calls fn with the run row of each record of the log at path,
+// in order, without reading the step series (it seeks over them) or
+// checking checksums: for a log whose records scanLog has checked or will
+// check. A missing file is an empty log.
+func scanRows(path string, fn func(row *runRow) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for {
+		head, err := br.ReadBytes('\n')
+		if err != nil {
+			return nil
+		}
+		var idx, n int
+		var crc uint32
+		if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 {
+			return nil
+		}
+		js, err := br.ReadBytes('\n')
+		if err != nil || len(js) > n {
+			return nil
+		}
+		var row runRow
+		if err := json.Unmarshal(js, &row); err != nil {
+			return nil
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+		off += int64(len(head) + n)
+		if rest := n - len(js); rest <= br.Buffered() {
+			br.Discard(rest)
+		} else {
+			if _, err := f.Seek(off, io.SeekStart); err != nil {
+				return err
+			}
+			br.Reset(f)
+		}
+	}
 }
 
 // appendStepsCSV formats one run's step series as run_id,step,metric,value

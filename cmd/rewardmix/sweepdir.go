@@ -163,13 +163,21 @@ func writeFileAtomic(path string, data []byte) error {
 // its run log, streaming: memory does not grow with the number of runs.
 // The files depend only on the log's records, so a sweep run on any number
 // of workers, shards or resumes gives the same bytes.
-func finalize(dir string, axes []string, seedsPerPoint int) (err error) {
+func finalize(dir string, axes []string, seedsPerPoint int) error {
+	_, _, err := finalizeCount(dir, axes, seedsPerPoint)
+	return err
+}
+
+// finalizeCount is finalize, returning the number of ok and of failed
+// runs in the log.
+func finalizeCount(dir string, axes []string, seedsPerPoint int) (ok, failed int, err error) {
 	logPath := filepath.Join(dir, runLogName)
-	// Pass 1: the union of metric names, in order of first appearance.
+	// Pass 1: the union of metric names, in order of first appearance,
+	// from the rows alone.
 	var metrics []string
 	seen := map[string]bool{}
-	if _, err := scanLog(logPath, func(rec *logRecord) error {
-		for _, m := range rec.row.Metrics {
+	if err := scanRows(logPath, func(row *runRow) error {
+		for _, m := range row.Metrics {
 			if !seen[m] {
 				seen[m] = true
 				metrics = append(metrics, m)
@@ -177,7 +185,7 @@ func finalize(dir string, axes []string, seedsPerPoint int) (err error) {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return 0, 0, err
 	}
 	col := map[string]int{}
 	for i, m := range metrics {
@@ -200,15 +208,15 @@ func finalize(dir string, axes []string, seedsPerPoint int) (err error) {
 	}
 	runsF, err := open("runs.csv")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	stepsF, err := open("steps.csv")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	aggF, err := open("agg.csv")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
@@ -235,28 +243,31 @@ func finalize(dir string, axes []string, seedsPerPoint int) (err error) {
 		}
 		runsW.Write(append(append(append([]string{r.ID, strconv.FormatUint(r.Seed, 10)}, r.Params...), cells...), r.Status, r.Error))
 		if r.Status == "ok" {
+			ok++
 			agg.add(r.Metrics, r.Final)
+		} else {
+			failed++
 		}
 		_, err := stepsF.Write(rec.steps)
 		return err
 	}); err != nil {
-		return err
+		return 0, 0, err
 	}
 	if point >= 0 {
 		agg.write(aggW, pointParams)
 	}
 	for _, w := range []*csv.Writer{runsW, aggW} {
 		if w.Flush(); w.Error() != nil {
-			return w.Error()
+			return 0, 0, w.Error()
 		}
 	}
 	for len(files) > 0 {
 		if err := files[0].commit(); err != nil {
-			return err
+			return 0, 0, err
 		}
 		files = files[1:]
 	}
-	return nil
+	return ok, failed, nil
 }
 
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
