@@ -204,65 +204,84 @@ func (tr *trainer) evaluate(row []float64, t int) {
 func (tr *trainer) evaluateMemory() float64 {
 	w, e := tr.w, &tr.eval
 	A, C := len(w.responses), len(w.cellProb)
+	blk := len(e.et) // per segment: cells in groups of four, by response
 	zero(e.massF)
 	zero(e.momentF)
 	zero(e.mem)
 	for i := range e.prod {
 		e.prod[i], e.prodExp[i] = 1, 0
 	}
+	for c := 0; c < C; c++ {
+		for a := 0; a < A; a++ {
+			e.et[(c/4*A+a)*4+c%4] = e.cellExp[c][a]
+		}
+	}
 	dMax := maxOf(e.memLogits)
-	for u := range w.userSeg {
+	for u, s := range w.userSeg {
 		m := tr.mem[u]
+		e.mem[s] += m
 		for a, d := range e.memLogits {
 			e.userExp[u*A+a] = m * (d - dMax) // <= 0, as m >= 0; 0 at the argmax
 		}
 	}
 	vmath.Exp(e.userExp, e.userExp)
 	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
-	for u, s := range w.userSeg {
-		m := tr.mem[u]
-		e.mem[s] += m
-		F := e.userExp[u*A : u*A+A]
-		for c := 0; c < C; c++ {
-			E := e.cellExp[c][:A]
-			z := 0.0
-			for a, f := range F {
-				z += E[a] * f
+	end := 0
+	for s, n := range w.segUsers { // a segment's users are consecutive
+		u := end
+		end += n
+		nc := len(e.zbuf)
+		massF, momentF := e.massF[s*blk:(s+1)*blk], e.momentF[s*blk:(s+1)*blk]
+		prod, prodExp := e.prod[s*nc:(s+1)*nc], e.prodExp[s*nc:(s+1)*nc]
+		for u < end {
+			u += vmath.NormalizedSums(e.userExp[u*A:end*A], tr.mem[u:end], e.et, massF, momentF, prod, prodExp, e.zbuf)
+			if u == end {
+				break
 			}
-			pi := s*C + c
-			base := pi * A
-			if !(z > 1e-280) {
-				lseD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m, dMax)
-				continue
+			// User u has a cell whose factorisation underflows: the same
+			// sums in Go for its other cells, that one directly.
+			m, F := tr.mem[u], e.userExp[u*A:u*A+A]
+			for c := 0; c < C; c++ {
+				g, lane := c/4, c%4
+				z := e.et[g*A*4+lane] * F[0]
+				for a := 1; a < A; a++ {
+					z = math.FMA(e.et[(g*A+a)*4+lane], F[a], z)
+				}
+				if !(z > vmath.MinSum) {
+					base := (s*C + c) * A
+					lseD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m, dMax)
+					continue
+				}
+				inv := 1 / z
+				minv := m * inv
+				p := math.Float64bits(prod[c] * z)
+				prodExp[c] += int64(p>>52) - 1023
+				prod[c] = math.Float64frombits(p&(1<<52-1) | 1023<<52)
+				for a, fa := range F {
+					k := (g*A+a)*4 + lane
+					massF[k] = math.FMA(fa, inv, massF[k])
+					momentF[k] = math.FMA(fa, minv, momentF[k])
+				}
 			}
-			e.prod[pi] *= z
-			if p := e.prod[pi]; p < 1e-200 || p > 1e200 {
-				frac, exp := math.Frexp(p)
-				e.prod[pi], e.prodExp[pi] = frac, e.prodExp[pi]+exp
-			}
-			inv := 1 / z
-			minv := m * inv
-			mass, moment := e.massF[base:base+A], e.momentF[base:base+A]
-			for a, f := range F {
-				mass[a] += inv * f
-				moment[a] += minv * f
-			}
+			u++
 		}
 	}
-	// pi sums: E_ca times the factored sums, plus the direct ones.
+	// pi sums: exp(cell logits) times the factored sums, plus the direct ones.
 	kl := -lseD
 	for s := range w.segments {
+		nc := len(e.zbuf)
 		for c, pc := range w.cellProb {
-			pi := s*C + c
-			base := pi * A
+			base := (s*C + c) * A
 			E, cl := e.cellExp[c], e.cellLogits[c]
 			v := 0.0
 			for a := 0; a < A; a++ {
-				P := E[a]*e.massF[base+a] + e.mass[base+a]
-				M := E[a]*e.momentF[base+a] + e.moment[base+a]
+				k := s*blk + (c/4*A+a)*4 + c%4
+				P := E[a]*e.massF[k] + e.mass[base+a]
+				M := E[a]*e.momentF[k] + e.moment[base+a]
 				e.mass[base+a], e.moment[base+a] = P, M
 				v += P*(cl[a]-tr.logRef[a]) + M*e.memLogits[a]
 			}
+			pi := s*nc + c
 			lse := float64(w.segUsers[s])*e.cellMax[c] + e.mem[s]*dMax +
 				math.Log(e.prod[pi]) + float64(e.prodExp[pi])*math.Ln2
 			kl += pc * (v - lse)
@@ -300,8 +319,11 @@ func (tr *trainer) addDirect(mass, moment []float64, c int, m, dMax float64) flo
 type evalWork struct {
 	mass, moment []float64 // [segment][cell][response]: sum over the segment's users of pi and m pi
 	// The same sums over the users whose pi is factorised, without the
-	// factor exp(cell logits) (see evaluateMemory).
+	// factor exp(cell logits) (see evaluateMemory), per segment laid out as
+	// vmath.NormalizedSums wants: cells in groups of four, by response.
 	massF, momentF []float64
+	et             []float64 // exp(cell logits) in that layout (padding cells 1)
+	zbuf           []float64 // NormalizedSums' scratch
 	mem            []float64 // per segment: sum of remembered stances
 	direct         []float64 // per response: addDirect's workspace
 	cellLogits     [][]float64
@@ -311,8 +333,8 @@ type evalWork struct {
 	userExp        []float64   // per user and response: the memory factor exp(m (d_a - max d))
 	step           int         // the step these factors belong to (-1: none yet)
 	memOn          bool        // whether memory was active at that step
-	prod           []float64   // per segment and cell: product over users of the softmax sums (mantissa)
-	prodExp        []int       // and its binary exponent
+	prod           []float64   // per segment and cell (padded to four): product over users of the softmax sums (mantissa)
+	prodExp        []int64     // and its binary exponent
 	weights, rew   []float64   // per signal
 	share          []float64   // per response
 }
@@ -320,19 +342,22 @@ type evalWork struct {
 // newEvalWork allocates evaluate's workspaces for a world.
 func newEvalWork(w *world) evalWork {
 	A, C, S, nSeg := len(w.responses), len(w.cellProb), len(w.sigs), len(w.segments)
+	nc := (C + 3) / 4 * 4 // cells padded to groups of four
 	e := evalWork{
 		mass:      make([]float64, nSeg*C*A),
 		moment:    make([]float64, nSeg*C*A),
-		massF:     make([]float64, nSeg*C*A),
-		momentF:   make([]float64, nSeg*C*A),
+		massF:     make([]float64, nSeg*nc*A),
+		momentF:   make([]float64, nSeg*nc*A),
+		et:        make([]float64, nc*A),
+		zbuf:      make([]float64, nc),
 		mem:       make([]float64, nSeg),
 		direct:    make([]float64, A),
 		memLogits: make([]float64, A),
 		cellMax:   make([]float64, C),
 		userExp:   make([]float64, len(w.userSeg)*A),
 		step:      -1,
-		prod:      make([]float64, nSeg*C),
-		prodExp:   make([]int, nSeg*C),
+		prod:      make([]float64, nSeg*nc),
+		prodExp:   make([]int64, nSeg*nc),
 		weights:   make([]float64, S),
 		rew:       make([]float64, S),
 		share:     make([]float64, A),
@@ -340,6 +365,9 @@ func newEvalWork(w *world) evalWork {
 	e.cellLogits, e.cellExp = make([][]float64, C), make([][]float64, C)
 	for c := 0; c < C; c++ {
 		e.cellLogits[c], e.cellExp[c] = make([]float64, A), make([]float64, A)
+	}
+	for i := range e.et {
+		e.et[i] = 1 // padding cells: their sums are never read, and never underflow
 	}
 	return e
 }

@@ -31,3 +31,8 @@ func hasAVX2FMA() bool {
 	_, ebx7, _, _ := cpuid(7, 0)
 	return ebx7&(1<<5) != 0 // AVX2
 }
+
+// sumsAVX2 is NormalizedSums for A = 4, as sumsGo does it.
+//
+//go:noescape
+func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
