@@ -483,32 +483,31 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logi
 	for a, p := range probs {
 		syc += p * out[a].Sycophantic
 	}
-	for i, wi := range tr.weights {
-		if wi != 0 { // rewards are affine in memory
-			ri, b0, bs := tr.r[i][:A], r0[i*A:i*A+A], slope[i*A:i*A+A]
-			for a := range ri {
-				ri[a] = b0[a] + m*bs[a]
-			}
-		}
-	}
-	reward.Advantages(tr.adv, tr.r, tr.weights, probs, tr.cfg.Train.Aggregation)
 	mem := w.memDim > 0 && m != 0
-	for i, wi := range tr.weights {
-		if wi == 0 {
-			continue
-		}
-		cs, adv := tr.cellCoef[i][cell][:A], tr.adv[i][:A]
-		if !mem {
-			for a, p := range probs {
-				cs[a] += weight * p * adv[a]
+	if tr.cfg.Train.Aggregation == reward.AggNone {
+		tr.addRewardCoefNone(cell, m, weight, probs, r0, slope, mem)
+	} else {
+		for i, wi := range tr.weights {
+			if wi != 0 { // rewards are affine in memory
+				ri, b0, bs := tr.r[i][:A], r0[i*A:i*A+A], slope[i*A:i*A+A]
+				for a := range ri {
+					ri[a] = b0[a] + m*bs[a]
+				}
 			}
-			continue
 		}
-		ms := tr.memCoef[i][0][:A]
-		for a, p := range probs {
-			c := weight * p * adv[a]
-			cs[a] += c
-			ms[a] += m * c
+		reward.Advantages(tr.adv, tr.r, tr.weights, probs, tr.cfg.Train.Aggregation)
+		for i, wi := range tr.weights {
+			if wi == 0 {
+				continue
+			}
+			cs, adv := tr.cellCoef[i][cell][:A], tr.adv[i][:A]
+			for a, p := range probs {
+				c := weight * p * adv[a]
+				cs[a] += c
+				if mem {
+					tr.memCoef[i][0][a] += m * c
+				}
+			}
 		}
 	}
 	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a)
@@ -534,6 +533,40 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logi
 		ms[a] += m * c
 	}
 	return syc
+}
+
+// addRewardCoefNone is expectedPrompt's reward part for aggregation none,
+// reward.Advantages fused into it (the same operations in the same order):
+// signal i's advantage is w_i (r_ia - sum_b pi_b r_ib), and its
+// coefficient weight pi_a times that, added by cell and, if mem, by memory.
+func (tr *trainer) addRewardCoefNone(cell int, m, weight float64, probs, r0, slope []float64, mem bool) {
+	A := len(probs)
+	r := tr.r[0][:A]
+	for i, wi := range tr.weights {
+		if wi == 0 {
+			continue
+		}
+		b0, bs := r0[i*A:i*A+A], slope[i*A:i*A+A]
+		mean := 0.0
+		for a, p := range probs {
+			v := b0[a] + m*bs[a] // rewards are affine in memory
+			r[a] = v
+			mean += p * v
+		}
+		cs := tr.cellCoef[i][cell][:A]
+		if !mem {
+			for a, p := range probs {
+				cs[a] += weight * p * (wi * (r[a] - mean))
+			}
+			continue
+		}
+		ms := tr.memCoef[i][0][:A]
+		for a, p := range probs {
+			c := weight * p * (wi * (r[a] - mean))
+			cs[a] += c
+			ms[a] += m * c
+		}
+	}
 }
 
 // probsFromEvaluation fills logits and probs for a prompt from the factors
