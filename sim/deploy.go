@@ -93,9 +93,8 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 		HoursToRollback: -1, HoursToRollbackDone: -1, ThumbsTrend: thumbsTrend,
 		HarmContexts: harmCtx,
 		Served:       map[string]float64{}, Sycophantic: map[string]float64{}, HarmWeighted: map[string]float64{}}
-	for _, n := range w.segments {
-		out.Served[n], out.Sycophantic[n], out.HarmWeighted[n] = 0, 0, 0
-	}
+	// Per segment, in the order of w.segments; into out's maps at the end.
+	segServed, segSyc, segHarm := make([]float64, S), make([]float64, S), make([]float64, S)
 	src := rand.NewPCG(cfg.Seed, streamDeploy)
 	rollStart := d.AlphaHours
 	exposure := func(t float64) float64 {
@@ -135,14 +134,14 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 		}
 		served := e * d.ResponsesPerHour * deployStep
 		excess := 0.0
-		for s, n := range w.segments {
+		for s := range w.segments {
 			ns := served * segShare[s]
-			out.Served[n] += ns
+			segServed[s] += ns
 			for c, pc := range w.cellProb {
 				y := ns * pc * syc[k][s][c]
-				out.Sycophantic[n] += y
+				segSyc[s] += y
 				if harmCell[c] {
-					out.HarmWeighted[n] += y * w.harm[c][s]
+					segHarm[s] += y * w.harm[c][s]
 				}
 				excess += ns * pc * (syc[k][s][c] - incSyc)
 			}
@@ -172,6 +171,9 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 		}
 		out.HoursToRollback = rollback
 		out.HoursToRollbackDone = done
+	}
+	for s, n := range w.segments {
+		out.Served[n], out.Sycophantic[n], out.HarmWeighted[n] = segServed[s], segSyc[s], segHarm[s]
 	}
 	for _, n := range w.segments {
 		out.SycophanticTotal += out.Sycophantic[n]

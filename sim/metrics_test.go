@@ -141,3 +141,34 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 		})
 	}
 }
+
+// CheckAllProbsForTest checks the judge's all-users softmax against its
+// one-prompt softmax, with and without memory and a mitigation shift.
+func (r *Result) CheckAllProbsForTest(t *testing.T) {
+	j := newJudge(r.world, r.Policy, r.Incumbent, r.mem)
+	w := r.world
+	A, C := len(w.responses), len(w.cellProb)
+	want := make([]float64, A)
+	for _, shift := range []float64{0, 1.5} {
+		for _, withMem := range []bool{false, true} {
+			all := j.allProbs(r.Policy, shift, withMem)
+			for u := range w.userSeg {
+				m := 0.0
+				if withMem {
+					m = j.userMem(u)
+				}
+				for c := 0; c < C; c++ {
+					j.probs(want, r.Policy, c, m, shift)
+					for a := range want {
+						if got := all[(u*C+c)*A+a]; math.Abs(got-want[a]) > 1e-13 {
+							t.Fatalf("shift %v memory %v user %d cell %d: pi_%d = %v, one prompt at a time %v", shift, withMem, u, c, a, got, want[a])
+						}
+					}
+				}
+			}
+		}
+	}
+	if r.mem == nil {
+		t.Fatal("no memory: the check needs a run with memory")
+	}
+}

@@ -89,8 +89,9 @@ type judge struct {
 	upLogit   [][][]float64 // [cell][segment][response]: logit of P(up | a thumb)
 	// [cell][segment][a*A+b]: P(a preferred to b) = sigmoid(upLogit_a - upLogit_b)
 	upPref [][][]float64
-	// users holds allProbs' exponentials: per user, cell and response.
-	users []float64
+	// users holds allProbs' exponentials: per user, cell and response;
+	// cellL and memL its logits per cell at memory 0 and per unit of memory.
+	users, cellL, memL []float64
 	// Per cell, both policies without memory.
 	candCell, incCell [][]float64
 }
@@ -131,17 +132,7 @@ func newJudge(w *world, cand, inc *policy.Policy, mem []float64) *judge {
 // probs writes pi(.|cell, m) of p into dst, its logits shifted by -shift
 // times each response's P(sycophantic) in that cell (a system prompt).
 func (j *judge) probs(dst []float64, p *policy.Policy, cell int, m, shift float64) {
-	x := policy.Context{Cell: cell}
-	if j.w.memDim > 0 {
-		j.memv[0] = m
-		x.Memory = j.memv
-	}
-	p.Logits(dst, x)
-	if shift != 0 {
-		for a, o := range j.w.outcome[cell][0] {
-			dst[a] -= shift * o.Sycophantic
-		}
-	}
+	j.probsLogits(dst, p, cell, m, shift)
 	policy.Softmax(dst)
 }
 
@@ -155,23 +146,29 @@ func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float6
 	if j.users == nil {
 		j.users = make([]float64, len(w.userSeg)*C*A)
 	}
-	x := policy.Context{Cell: 0}
-	if w.memDim > 0 {
-		x.Memory = j.memv
+	// The logits are the cell's at memory 0 plus m times the memory
+	// block's (policy.Logits is affine in the memory).
+	if j.cellL == nil {
+		j.cellL, j.memL = make([]float64, C*A), make([]float64, A)
+	}
+	for c := 0; c < C; c++ {
+		j.probsLogits(j.cellL[c*A:c*A+A], p, c, 0, shift)
+	}
+	if w.memDim > 0 && withMem {
+		j.probsLogits(j.memL, p, 0, 1, shift)
+		for a := range j.memL {
+			j.memL[a] -= j.cellL[a]
+		}
 	}
 	for u := range w.userSeg {
-		j.memv[0] = 0
-		if withMem {
-			j.memv[0] = j.userMem(u)
+		m := 0.0
+		if withMem && w.memDim > 0 {
+			m = j.userMem(u)
 		}
 		for c := 0; c < C; c++ {
-			l := j.users[(u*C+c)*A : (u*C+c)*A+A]
-			x.Cell = c
-			p.Logits(l, x)
-			if shift != 0 {
-				for a, o := range w.outcome[c][0] {
-					l[a] -= shift * o.Sycophantic
-				}
+			l, cl := j.users[(u*C+c)*A:(u*C+c)*A+A], j.cellL[c*A:c*A+A]
+			for a := range l {
+				l[a] = cl[a] + m*j.memL[a]
 			}
 			mx := maxOf(l)
 			for a := range l {
@@ -192,6 +189,21 @@ func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float6
 		}
 	}
 	return j.users
+}
+
+// probsLogits writes the logits that probs takes the softmax of.
+func (j *judge) probsLogits(dst []float64, p *policy.Policy, cell int, m, shift float64) {
+	x := policy.Context{Cell: cell}
+	if j.w.memDim > 0 {
+		j.memv[0] = m
+		x.Memory = j.memv
+	}
+	p.Logits(dst, x)
+	if shift != 0 {
+		for a, o := range j.w.outcome[cell][0] {
+			dst[a] -= shift * o.Sycophantic
+		}
+	}
 }
 
 // userMem returns user u's remembered stance as the candidate sees it.

@@ -478,3 +478,9 @@ func TestEvaluateMatchesBruteForce(t *testing.T) {
 	}
 	tr.CheckEvaluateForTest(t)
 }
+
+// TestJudgeAllProbs: the release review's softmax over all users at once
+// equals its softmax prompt by prompt.
+func TestJudgeAllProbs(t *testing.T) {
+	run(t, preset(t, "incident")).CheckAllProbsForTest(t)
+}
