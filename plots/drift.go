@@ -82,6 +82,7 @@ func (d *Panels) Figure() (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
+			f.scaled(&l.LineStyle)
 			if ln.Emphasis {
 				l.Color = color.Black
 				l.Width = vg.Points(2)
@@ -112,6 +113,7 @@ func (d *Panels) Figure() (*Figure, error) {
 			v := NewVLine(m.X, m.Label)
 			p.Add(v)
 			f.texts = append(f.texts, &v.TextStyle)
+			f.scaled(&v.LineStyle)
 		}
 		if pn.YMin < pn.YMax {
 			p.Y.Min = math.Min(p.Y.Min, pn.YMin)

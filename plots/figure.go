@@ -50,21 +50,25 @@ type Figure struct {
 	// Key is the figure's legend, drawn outside the data areas so that it
 	// covers no data (nil: none).
 	Key *Key
-	// texts are the text styles of plotters (marker labels) that Draw
-	// scales with the plots' own.
-	texts []*draw.TextStyle
+	// texts and strokes are the text and line styles of plotters (marker
+	// labels, data lines) that Draw scales with the plots' own.
+	texts   []*draw.TextStyle
+	strokes []*draw.LineStyle
 }
 
+// scaled registers plotters' styles for Draw to scale.
+func (f *Figure) scaled(strokes ...*draw.LineStyle) { f.strokes = append(f.strokes, strokes...) }
+
 // Draw draws the figure onto dc, aligning the plots' axes. Drawn smaller
-// or larger than its default size, its text is scaled with it (down to
-// 3/4 for a paper column, up to 2.5 times for a projector), so that it
-// keeps the proportions it was designed with.
+// or larger than its default size, its text and lines are scaled with it
+// (down to 3/4 for a paper column, up to 2.5 times for a projector), so
+// that it keeps the proportions it was designed with.
 func (f *Figure) Draw(dc draw.Canvas) {
 	if f.Width > 0 && f.Height > 0 {
 		s := min(float64((dc.Max.X-dc.Min.X)/f.Width), float64((dc.Max.Y-dc.Min.Y)/f.Height))
 		s = math.Max(minTextScale, math.Min(maxTextScale, s))
 		if s != 1 {
-			defer f.scaleText(s)()
+			defer f.scale(s)()
 		}
 	}
 	if f.Key != nil && len(f.Key.Entries) > 0 {
@@ -100,17 +104,19 @@ const (
 	maxTextScale = 2.5
 )
 
-// scaleText multiplies every font size of the figure by s and returns a
-// function that restores them.
-func (f *Figure) scaleText(s float64) (restore func()) {
+// scale multiplies every font size and line width (and dash) of the
+// figure by s and returns a function that restores them.
+func (f *Figure) scale(s float64) (restore func()) {
 	var sizes []*vg.Length
+	strokes := f.strokes
 	add := func(p *plot.Plot) {
 		if p == nil {
 			return
 		}
 		sizes = append(sizes, &p.Title.TextStyle.Font.Size, &p.Legend.TextStyle.Font.Size)
 		for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-			sizes = append(sizes, &ax.Label.TextStyle.Font.Size, &ax.Tick.Label.Font.Size)
+			sizes = append(sizes, &ax.Label.TextStyle.Font.Size, &ax.Tick.Label.Font.Size, &ax.Tick.Length)
+			strokes = append(strokes, &ax.LineStyle, &ax.Tick.LineStyle)
 		}
 	}
 	for _, r := range f.Rows {
@@ -131,9 +137,26 @@ func (f *Figure) scaleText(s float64) (restore func()) {
 		old[i] = *sz
 		*sz = vg.Length(float64(*sz) * s)
 	}
+	// A style's dashes may be shared (Dashes): they are replaced, never
+	// changed in place.
+	oldStrokes := make([]draw.LineStyle, len(strokes))
+	for i, ls := range strokes {
+		oldStrokes[i] = *ls
+		ls.Width = vg.Length(float64(ls.Width) * s)
+		if ls.Dashes != nil {
+			d := make([]vg.Length, len(ls.Dashes))
+			for k, v := range ls.Dashes {
+				d[k] = vg.Length(float64(v) * s)
+			}
+			ls.Dashes = d
+		}
+	}
 	return func() {
 		for i, sz := range sizes {
 			*sz = old[i]
+		}
+		for i, ls := range strokes {
+			*ls = oldStrokes[i]
 		}
 	}
 }

@@ -205,10 +205,13 @@ func (d *Frontier) Figure() (*Figure, error) {
 		p.Add(fl)
 		key.Add(fmt.Sprintf("Gao fit d(a - b ln d), steps %s-%s", FormatNumber(step(0)), FormatNumber(step(top))), fl)
 		label := fmt.Sprintf("a=%.3g, b=%.3g, R²=%.2f", fit.A, fit.B, fit.R2)
-		if fit.B > 0 {
-			label += fmt.Sprintf(", peak d*=%.3g", math.Exp(fit.A/fit.B-1))
-		} else {
+		switch ds := math.Exp(fit.A/fit.B - 1); {
+		case fit.B <= 0:
 			label += ", no peak (b <= 0)"
+		case ds > 10*dmax:
+			label += ", peak d* beyond 10x the data"
+		default:
+			label += fmt.Sprintf(", peak d*=%.3g", ds)
 		}
 		key.Add(label)
 	}
@@ -226,6 +229,7 @@ func (d *Frontier) Figure() (*Figure, error) {
 	f := single(p)
 	f.Height = 12 * vg.Centimeter // room for the key below the plot
 	f.Key = key
+	f.scaled(&pl.LineStyle, &gl.LineStyle, &fl.LineStyle, &drop.LineStyle)
 	return f, nil
 }
 

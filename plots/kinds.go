@@ -100,7 +100,11 @@ func (d *Lines) Figure() (*Figure, error) {
 		l.Color, l.Width = c, vg.Points(1.5)
 		th := []plot.Thumbnailer{}
 		if s.Lower != nil {
-			b := NewBand(s.X, s.Lower, s.Upper, c)
+			bc := c
+			if s.Emphasis {
+				bc = color.Gray{Y: 0xa0} // a black band would darken the others
+			}
+			b := NewBand(s.X, s.Lower, s.Upper, bc)
 			p.Add(b)
 			th = append(th, b)
 		}
@@ -123,6 +127,10 @@ func (d *Lines) Figure() (*Figure, error) {
 	}
 	p.Add(lines...)
 	p.Add(top...)
+	var strokes []*draw.LineStyle
+	for _, l := range append(lines, top...) {
+		strokes = append(strokes, &l.(*plotter.Line).LineStyle)
+	}
 	key := NewKey()
 	key.Title = d.LegendTitle
 	if sameN > 0 {
@@ -141,6 +149,7 @@ func (d *Lines) Figure() (*Figure, error) {
 		v := NewVLine(m.X, m.Label)
 		p.Add(v)
 		texts = append(texts, &v.TextStyle)
+		strokes = append(strokes, &v.LineStyle)
 	}
 	if d.YMin < d.YMax {
 		p.Y.Min = math.Min(p.Y.Min, d.YMin)
@@ -149,6 +158,7 @@ func (d *Lines) Figure() (*Figure, error) {
 	p.X.Min, p.X.Max = xmin, xmax
 	f := single(p)
 	f.Key, f.texts = key, texts
+	f.scaled(strokes...)
 	return f, nil
 }
 
@@ -181,6 +191,8 @@ func (d *Influence) Figure() (*Figure, error) {
 	p := newPlot(d.Title, "training step", "share of the update")
 	st := NewStack(d.X, d.Shares...)
 	p.Add(st)
+	f := single(p)
+	f.scaled(&st.LineStyle)
 	var texts []*draw.TextStyle
 	for _, m := range d.Markers {
 		v := NewVLine(m.X, m.Label)
@@ -188,6 +200,7 @@ func (d *Influence) Figure() (*Figure, error) {
 		v.TextStyle.Color = color.Black
 		p.Add(v)
 		texts = append(texts, &v.TextStyle)
+		f.scaled(&v.LineStyle)
 	}
 	// The key lists the top layer first, as the areas are stacked.
 	key := NewKey()
@@ -196,7 +209,6 @@ func (d *Influence) Figure() (*Figure, error) {
 	}
 	p.X.Min, p.X.Max = d.X[0], d.X[len(d.X)-1]
 	p.Y.Min, p.Y.Max = 0, 1
-	f := single(p)
 	f.Key, f.texts = key, texts
 	return f, nil
 }
@@ -276,6 +288,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 	cm := palette.Reverse(light) // high values dark
 	p := newPlot(d.Title, d.XLabel, d.YLabel)
 	key := NewKey()
+	var strokes []*draw.LineStyle
 	hm := plotter.NewHeatMap(g, sampleReversed(light, lo, hi, 255))
 	hm.Min, hm.Max = lo, hi
 	hm.NaN = color.Gray{Y: 0xc0}
@@ -291,6 +304,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		p.Add(under, c)
 		l, _ := plotter.NewLine(plotter.XYs{})
 		l.LineStyle = ls
+		strokes = append(strokes, &under.LineStyles[0], &c.LineStyles[0], &l.LineStyle)
 		key.Add(fmt.Sprintf("simulated contour at %.3g", d.Level), l)
 	}
 	if len(d.Critical) > 1 && crosses(d.Critical, d.X, d.Y) {
@@ -302,6 +316,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		l, _ := plotter.NewLine(d.Critical)
 		l.Color, l.Width = Palette[1], vg.Points(2.5)
 		p.Add(under, l)
+		strokes = append(strokes, &under.LineStyle, &l.LineStyle)
 		key.Add(d.CriticalLabel, l)
 	}
 	// The curves may leave the grid: keep the axes on the grid's cells,
@@ -330,6 +345,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 	bar.Title.TextStyle = p.Title.TextStyle
 	bar.BackgroundColor = color.Transparent // the map's legend may reach over it
 	f := &Figure{Rows: [][]*plot.Plot{{p}}, Width: defaultWidth, Height: 11 * vg.Centimeter, Side: bar, SideWidth: 22 * vg.Millimeter, Key: key}
+	f.scaled(strokes...)
 	return f, nil
 }
 

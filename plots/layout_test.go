@@ -145,7 +145,7 @@ func TestKeyPlacement(t *testing.T) {
 			img := vgimg.New(w, h)
 			dc := draw.New(img)
 			s := math.Max(minTextScale, math.Min(maxTextScale, float64(min(w/f.Width, h/f.Height))))
-			restore := f.scaleText(s)
+			restore := f.scale(s)
 			plots := dc
 			l := f.Key.place(&plots, f.Side == nil)
 			restore()
