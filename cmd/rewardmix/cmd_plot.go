@@ -524,7 +524,10 @@ func influenceFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	}
 	d := &plots.Influence{Title: folderName(rd) + ": share of the policy update", Labels: labels, Markers: markers(rd.cfg)}
 	for _, m := range ms {
-		x, mean, _, _, _ := st.series(m, 0)
+		x, mean, _, _, n := st.series(m, 0)
+		if m == ms[0] {
+			d.Title += meanOf(rd, n)
+		}
 		if len(x) == 0 {
 			return nil, inputErrorf("no data for %s in the step range", m)
 		}
@@ -549,11 +552,21 @@ func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if len(x) == 0 {
 		return nil, inputErrorf("no data for kl in the step range")
 	}
-	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier", Gold: gold, Proxy: proxy, Steps: x}
+	_, _, _, _, n := st.series("kl", 0)
+	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier" + meanOf(rd, n), Gold: gold, Proxy: proxy, Steps: x}
 	for _, k := range kl {
 		d.D = append(d.D, math.Sqrt(math.Max(k, 0)))
 	}
 	return d.Figure()
+}
+
+// meanOf is a title's note that a sweep's figure shows the mean of its n
+// runs (empty for a run folder).
+func meanOf(rd *resultDir, n int) string {
+	if !rd.sweep {
+		return ""
+	}
+	return fmt.Sprintf("\n(mean of %d runs)", n)
 }
 
 func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
