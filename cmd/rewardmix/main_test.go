@@ -231,6 +231,8 @@ func TestHelp(t *testing.T) {
 		"show":    nil,
 		"review":  {"-gates"},
 		"plot":    {"-o", "-kind", "-metric", "-by", "-x", "-y", "-level", "-width", "-height", "-title", "-step-range"},
+		"serve":   {"-addr", "-max-sims"},
+		"report":  {"-o"},
 	}
 	if len(flags) != len(commands) {
 		t.Fatalf("test knows %d commands, dispatch has %d", len(flags), len(commands))
