@@ -186,11 +186,12 @@ type trainer struct {
 	logits, logRef    []float64
 	// The expected step's per-prompt logits and exponentials, and its
 	// coefficient sums per signal (then KL): by cell, and by memory.
-	batchLogits, batchExp []float64
-	cellCoef, memCoef     [][][]float64
-	r, adv                [][]float64 // [signal][sample]
-	sampleP               []float64
-	batch                 []batchItem
+	batchProbs, batchLogits, batchExp []float64
+	cellCoef, memCoef                 [][][]float64
+	batch4                            *batch4     // expectedBatch4's arguments
+	r, adv                            [][]float64 // [signal][sample]
+	sampleP                           []float64
+	batch                             []batchItem
 
 	onBatch        func(step int, users, cells []int)
 	traceU, traceC []int
@@ -265,21 +266,29 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		nb = len(w.userSeg)
 	}
 	tr.batch = make([]batchItem, nb)
+	tr.batchProbs = make([]float64, nb*A) // the items' probs, consecutive
 	for i := range tr.batch {
-		tr.batch[i].probs = make([]float64, A)
+		tr.batch[i].probs = tr.batchProbs[i*A : i*A+A : i*A+A]
 	}
 	tr.batchLogits, tr.batchExp = make([]float64, nb*A), make([]float64, nb*A)
+	// The coefficient sums, each in one flat array by signal, cell (or
+	// memory component) and response.
+	C := len(w.cellProb)
+	cellFlat, memFlat := make([]float64, (S+1)*C*A), make([]float64, (S+1)*w.memDim*A)
 	tr.cellCoef, tr.memCoef = make([][][]float64, S+1), make([][][]float64, S+1)
 	for i := range tr.cellCoef {
-		tr.cellCoef[i] = make([][]float64, len(w.cellProb))
+		tr.cellCoef[i] = make([][]float64, C)
 		for c := range tr.cellCoef[i] {
-			tr.cellCoef[i][c] = make([]float64, A)
+			k := (i*C + c) * A
+			tr.cellCoef[i][c] = cellFlat[k : k+A : k+A]
 		}
 		tr.memCoef[i] = make([][]float64, w.memDim)
 		for j := range tr.memCoef[i] {
-			tr.memCoef[i][j] = make([]float64, A)
+			k := (i*w.memDim + j) * A
+			tr.memCoef[i][j] = memFlat[k : k+A : k+A]
 		}
 	}
+	tr.batch4 = newBatch4(w, nb, cellFlat, memFlat)
 	tr.cellProbs = make([][]float64, len(w.cellProb))
 	for c := range tr.cellProbs {
 		tr.cellProbs[c] = make([]float64, A)
@@ -406,10 +415,14 @@ func (tr *trainer) stepExpected(t int) {
 			b := &tr.batch[n]
 			b.user, b.cell, b.mem = tr.draw(t)
 		}
-		tr.batchProbs()
-		for n := range tr.batch {
-			b := &tr.batch[n]
-			b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1, b.probs, tr.batchLogits[n*A:n*A+A])
+		tr.computeBatchProbs()
+		if tr.batch4 != nil && tr.cfg.Train.Aggregation == reward.AggNone {
+			tr.expectedBatch4()
+		} else {
+			for n := range tr.batch {
+				b := &tr.batch[n]
+				b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1, b.probs, tr.batchLogits[n*A:n*A+A])
+			}
 		}
 	}
 	for i, g := range tr.grads {
@@ -432,10 +445,10 @@ func (tr *trainer) promptProbs(probs, logits []float64, user, cell int, m float6
 	}
 }
 
-// batchProbs writes every prompt's pi(.|x) into its probs and its logits
+// computeBatchProbs writes every prompt's pi(.|x) into its probs and its logits
 // into tr.batchLogits: from evaluate's factors where it ran at this step,
 // else by a softmax whose exponentials are taken all at once.
-func (tr *trainer) batchProbs() {
+func (tr *trainer) computeBatchProbs() {
 	A := len(tr.w.responses)
 	if tr.eval.step == tr.curStep {
 		for n := range tr.batch {

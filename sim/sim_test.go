@@ -484,3 +484,25 @@ func TestEvaluateMatchesBruteForce(t *testing.T) {
 func TestJudgeAllProbs(t *testing.T) {
 	run(t, preset(t, "incident")).CheckAllProbsForTest(t)
 }
+
+// TestExpectedBatch4: the four-response fast path of the expected step
+// gives the gradient of the general path, with and without memory.
+func TestExpectedBatch4(t *testing.T) {
+	for _, name := range []string{"baseline", "incident"} {
+		a, err := sim.NewTrainerForTest(preset(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := sim.NewTrainerForTest(preset(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Give the users some memory first, on both.
+		row := make([]float64, a.NumMetrics())
+		for k := 150; k < 160; k++ {
+			a.StepForTest(k, row)
+			b.StepForTest(k, row)
+		}
+		a.CheckExpectedBatch4ForTest(t, b)
+	}
+}

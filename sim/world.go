@@ -28,6 +28,9 @@ type world struct {
 	// The same per [cell*len(segments)+segment], flat by signal then
 	// response, for the training step's inner loop.
 	sigRew0, sigSlope [][]float64
+	cellSyc           [][]float64 // [cell][response]: P(sycophantic), the same for every segment
+	// The arrays behind sigRew0, sigSlope and cellSyc.
+	rew0Flat, slopeFlat, sycFlat []float64
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -184,9 +187,12 @@ func newWorld(c *Config) (*world, error) {
 			}
 		}
 	}
+	nS := len(w.sigs) * A
+	w.rew0Flat, w.slopeFlat, w.sycFlat = make([]float64, C*S*nS), make([]float64, C*S*nS), make([]float64, C*A)
 	for c := 0; c < C; c++ {
 		for s := 0; s < S; s++ {
-			r0, sl := make([]float64, len(w.sigs)*A), make([]float64, len(w.sigs)*A)
+			k := (c*S + s) * nS
+			r0, sl := w.rew0Flat[k:k+nS:k+nS], w.slopeFlat[k:k+nS:k+nS]
 			for i := range w.sigs {
 				for a := 0; a < A; a++ {
 					r0[i*A+a], sl[i*A+a] = w.rew0[c][s][a][i], w.rewSlope[c][s][a][i]
@@ -194,6 +200,11 @@ func newWorld(c *Config) (*world, error) {
 			}
 			w.sigRew0, w.sigSlope = append(w.sigRew0, r0), append(w.sigSlope, sl)
 		}
+		syc := w.sycFlat[c*A : c*A+A : c*A+A]
+		for a, o := range w.outcome[c][0] {
+			syc[a] = o.Sycophantic
+		}
+		w.cellSyc = append(w.cellSyc, syc)
 	}
 	return w, nil
 }

@@ -70,3 +70,8 @@ func exp1(x float64) float64 {
 	k2 := k - k1
 	return p * math.Float64frombits(uint64(k1+1023)<<52) * math.Float64frombits(uint64(k2+1023)<<52)
 }
+
+// Accelerated reports whether the assembly paths run on this CPU (AVX2 and
+// FMA on amd64), for callers with assembly of their own that must make the
+// same choice.
+func Accelerated() bool { return useAVX2 }
