@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package sim
 
 // expected4AVX2 is expected4Go in AVX2 assembly.

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // Offsets of batch4's fields (checked by TestBatch4Offsets).

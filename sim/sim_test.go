@@ -14,6 +14,7 @@ import (
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
 	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 func preset(t testing.TB, name string) *sim.Config {
@@ -504,5 +505,28 @@ func TestExpectedBatch4(t *testing.T) {
 			b.StepForTest(k, row)
 		}
 		a.CheckExpectedBatch4ForTest(t, b)
+	}
+}
+
+// TestSameBitsWithoutAssembly: a whole incident run gives the same bits
+// with the AVX2 assembly (where this CPU has it) and with the pure-Go
+// paths that other CPUs run, so output files do not depend on the machine.
+func TestSameBitsWithoutAssembly(t *testing.T) {
+	if !vmath.Accelerated() {
+		t.Skip("no AVX2 and FMA here: only the Go paths run")
+	}
+	cfg := preset(t, "incident")
+	asm := run(t, cfg)
+	defer vmath.SetAcceleratedForTest(vmath.SetAcceleratedForTest(false))
+	pure := run(t, cfg)
+	for s := range asm.Values {
+		for k, v := range asm.Values[s] {
+			if w := pure.Values[s][k]; math.Float64bits(v) != math.Float64bits(w) {
+				t.Fatalf("step %d %s: assembly %v, Go %v", s, asm.Metrics[k], v, w)
+			}
+		}
+	}
+	if !reflect.DeepEqual(asm.Review, pure.Review) || !reflect.DeepEqual(asm.Deployment, pure.Deployment) {
+		t.Errorf("the release review differs between the assembly and Go paths")
 	}
 }

@@ -72,6 +72,15 @@ func exp1(x float64) float64 {
 }
 
 // Accelerated reports whether the assembly paths run on this CPU (AVX2 and
-// FMA on amd64), for callers with assembly of their own that must make the
-// same choice.
+// FMA on amd64, not built with the purego tag), for callers with assembly
+// of their own that must make the same choice.
 func Accelerated() bool { return useAVX2 }
+
+// SetAcceleratedForTest switches the assembly paths off (or back on, if the
+// CPU has them) and returns the previous setting, so that tests can compare
+// the two paths' results. Not for concurrent use with the functions here.
+func SetAcceleratedForTest(on bool) (was bool) {
+	was = useAVX2
+	useAVX2 = on && hasAssembly()
+	return was
+}

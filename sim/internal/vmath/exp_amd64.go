@@ -1,8 +1,12 @@
+//go:build amd64 && !purego
+
 package vmath
 
 // useAVX2 is whether the CPU and the OS support AVX2 and FMA, so that Exp
 // runs four lanes at a time in expAVX2.
 var useAVX2 = hasAVX2FMA()
+
+func hasAssembly() bool { return hasAVX2FMA() }
 
 // expAVX2 writes exp(x) into dst for len(x) a multiple of 4, as exp1 does.
 //

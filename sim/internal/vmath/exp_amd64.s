@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func expAVX2(dst, x []float64, c *[19]float64)

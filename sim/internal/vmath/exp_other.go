@@ -1,8 +1,10 @@
-//go:build !amd64
+//go:build !amd64 || purego
 
 package vmath
 
-const useAVX2 = false
+var useAVX2 = false
+
+func hasAssembly() bool { return false }
 
 func expAVX2(dst, x []float64, c *[19]float64) { panic("vmath: no AVX2") }
 

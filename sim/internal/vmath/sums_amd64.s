@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
