@@ -109,8 +109,7 @@ func (d *Panels) Figure() (*Figure, error) {
 				f.Key.Add(topLabels[k], l)
 			}
 		}
-		for _, m := range d.Markers {
-			v := NewVLine(m.X, m.Label)
+		for _, v := range markerLines(d.Markers, d.X[0], d.X[len(d.X)-1]) {
 			p.Add(v)
 			f.texts = append(f.texts, &v.TextStyle)
 			f.scaled(&v.LineStyle)

@@ -145,8 +145,7 @@ func (d *Lines) Figure() (*Figure, error) {
 		}
 	}
 	var texts []*draw.TextStyle
-	for _, m := range d.Markers {
-		v := NewVLine(m.X, m.Label)
+	for _, v := range markerLines(d.Markers, xmin, xmax) {
 		p.Add(v)
 		texts = append(texts, &v.TextStyle)
 		strokes = append(strokes, &v.LineStyle)
@@ -194,8 +193,7 @@ func (d *Influence) Figure() (*Figure, error) {
 	f := single(p)
 	f.scaled(&st.LineStyle)
 	var texts []*draw.TextStyle
-	for _, m := range d.Markers {
-		v := NewVLine(m.X, m.Label)
+	for _, v := range markerLines(d.Markers, d.X[0], d.X[len(d.X)-1]) {
 		v.LineStyle.Color = color.Black
 		v.TextStyle.Color = color.Black
 		p.Add(v)

@@ -111,6 +111,29 @@ func testHeatmap() *Heatmap {
 	return d
 }
 
+// testCompare is three runs' curves, two of them identical (a run and
+// its rerun), which must stay visible on top of each other.
+func testCompare() *Lines {
+	x := testSteps(101)
+	d := &Lines{Title: "sycophancy rate compared", XLabel: "training step", YLabel: "sycophancy rate",
+		Markers: []Marker{{X: 50, Label: "update"}, {X: 55, Label: "mix changes"}}, YMin: 0, YMax: 0.5}
+	for _, c := range []struct {
+		name string
+		h    float64
+	}{{"baseline", 0}, {"incident", 0.2}, {"incident rerun", 0.2}} {
+		s := Series{Label: c.name, X: x}
+		for _, t := range x {
+			m := 0.02
+			if t > 50 {
+				m += c.h * (1 - math.Exp(-(t-50)/20))
+			}
+			s.Mean = append(s.Mean, m)
+		}
+		d.Series = append(d.Series, s)
+	}
+	return d
+}
+
 func testFrontier() *Frontier {
 	d := &Frontier{Title: "Goodhart frontier"}
 	// Gold peaks at d = exp(a/b - 1) = 1 and drops 39% of its gain by d = 2.
@@ -157,6 +180,7 @@ func TestGolden(t *testing.T) {
 		"influence": testInfluence(),
 		"heatmap":   testHeatmap(),
 		"frontier":  testFrontier(),
+		"compare":   testCompare(),
 	}
 	for name, k := range kinds {
 		t.Run(name, func(t *testing.T) {

@@ -180,3 +180,16 @@ func TestScaleTextRestores(t *testing.T) {
 		t.Errorf("font sizes %v after drawing, %v before", after, before)
 	}
 }
+
+// TestMarkerRows: the label of a marker close to the previous one goes a
+// row down; distant markers keep the top row.
+func TestMarkerRows(t *testing.T) {
+	vs := markerLines([]Marker{{X: 80, Label: "c"}, {X: 50, Label: "a"}, {X: 52, Label: "b"}, {X: 54, Label: "d"}}, 0, 100)
+	var got []string
+	for _, v := range vs {
+		got = append(got, fmt.Sprintf("%s%d", v.Label, v.Row))
+	}
+	if strings.Join(got, " ") != "a0 b1 d2 c0" {
+		t.Errorf("rows %v, want a0 b1 d2 c0", got)
+	}
+}

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"sort"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -12,6 +14,9 @@ import (
 type VLine struct {
 	X     float64
 	Label string
+	// Row moves the label down by that many lines, clear of a nearby
+	// marker's label.
+	Row int
 	draw.LineStyle
 	draw.TextStyle
 }
@@ -37,6 +42,24 @@ func (v *VLine) Plot(c draw.Canvas, p *plot.Plot) {
 		sty := v.TextStyle
 		sty.XAlign = draw.XLeft
 		sty.YAlign = draw.YTop
-		c.FillText(sty, vg.Point{X: x + vg.Points(3), Y: c.Max.Y - vg.Points(2)}, v.Label)
+		y := c.Max.Y - vg.Points(2) - vg.Length(v.Row)*sty.FontExtents().Height*1.1
+		c.FillText(sty, vg.Point{X: x + vg.Points(3), Y: y}, v.Label)
 	}
+}
+
+// markerLines returns the markers' lines in order of x. A label that would
+// start within a tenth of the x range of the previous label goes a row
+// below it, so that labels of nearby markers do not overlap.
+func markerLines(ms []Marker, xmin, xmax float64) []*VLine {
+	ms = append([]Marker(nil), ms...)
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].X < ms[j].X })
+	var vs []*VLine
+	for i, m := range ms {
+		v := NewVLine(m.X, m.Label)
+		if i > 0 && m.X-ms[i-1].X < (xmax-xmin)/10 && ms[i-1].X >= xmin {
+			v.Row = vs[i-1].Row + 1
+		}
+		vs = append(vs, v)
+	}
+	return vs
 }
