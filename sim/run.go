@@ -187,6 +187,7 @@ type trainer struct {
 	// The expected step's per-prompt logits and exponentials, and its
 	// coefficient sums per signal (then KL): by cell, and by memory.
 	batchProbs, batchLogits, batchExp []float64
+	stepLogits                        []float64 // per cell at memory 0, then per unit of memory
 	cellCoef, memCoef                 [][][]float64
 	batch4                            *batch4     // expectedBatch4's arguments
 	r, adv                            [][]float64 // [signal][sample]
@@ -271,6 +272,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.batch[i].probs = tr.batchProbs[i*A : i*A+A : i*A+A]
 	}
 	tr.batchLogits, tr.batchExp = make([]float64, nb*A), make([]float64, nb*A)
+	tr.stepLogits = make([]float64, (len(w.cellProb)+1)*A)
 	// The coefficient sums, each in one flat array by signal, cell (or
 	// memory component) and response.
 	C := len(w.cellProb)
@@ -457,11 +459,30 @@ func (tr *trainer) computeBatchProbs() {
 		}
 		return
 	}
+	// Logits are affine in memory: the cells' at memory 0, plus m times
+	// the memory block's.
+	C := len(tr.w.cellProb)
+	cellL, memL := tr.stepLogits[:C*A], tr.stepLogits[C*A:]
+	for c := 0; c < C; c++ {
+		tr.pol.Logits(cellL[c*A:c*A+A], tr.context(c, 0))
+	}
+	if tr.w.memDim > 0 {
+		tr.pol.Logits(memL, tr.context(0, 1))
+		for a := range memL {
+			memL[a] -= cellL[a]
+		}
+	}
 	x := tr.batchExp
 	for n := range tr.batch {
 		b := &tr.batch[n]
-		l := tr.batchLogits[n*A : n*A+A]
-		tr.pol.Logits(l, tr.context(b.cell, b.mem))
+		l, cl := tr.batchLogits[n*A:n*A+A], cellL[b.cell*A:b.cell*A+A]
+		if b.mem == 0 {
+			copy(l, cl)
+		} else {
+			for a := range l {
+				l[a] = cl[a] + b.mem*memL[a]
+			}
+		}
 		mx := maxOf(l)
 		for a, v := range l {
 			x[n*A+a] = v - mx

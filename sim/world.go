@@ -246,12 +246,15 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 // sampleCell draws a cell by inverse CDF from u in [0, 1).
 func (w *world) sampleCell(u float64) int {
 	u *= w.cellCDF[len(w.cellCDF)-1]
-	for c, v := range w.cellCDF {
-		if u < v {
-			return c
+	// The first c with u < cdf[c] is the number of cdf values <= u (the
+	// CDF does not decrease), counted without a branch to mispredict.
+	c := 0
+	for _, v := range w.cellCDF[:len(w.cellCDF)-1] {
+		if u >= v {
+			c++
 		}
 	}
-	return len(w.cellCDF) - 1
+	return c
 }
 
 // memoryTarget is where one interaction pulls a user's remembered stance.
