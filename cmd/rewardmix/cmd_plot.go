@@ -569,14 +569,40 @@ func meanOf(rd *resultDir, n int) string {
 	return fmt.Sprintf("\n(mean of %d runs)", n)
 }
 
+// folderLabels names each folder by its last path element, or by as many
+// of its last elements as tell it from the others (out/a/incident and
+// out/b/incident read a/incident and b/incident).
+func folderLabels(paths []string) []string {
+	parts := make([][]string, len(paths))
+	for i, p := range paths {
+		parts[i] = strings.Split(filepath.ToSlash(filepath.Clean(p)), "/")
+	}
+	suffix := func(i, n int) string { return strings.Join(parts[i][max(0, len(parts[i])-n):], "/") }
+	labels := make([]string, len(paths))
+	for i := range paths {
+		for n := 1; n <= len(parts[i]); n++ {
+			labels[i] = suffix(i, n)
+			unique := true
+			for j := range paths {
+				unique = unique && (j == i || suffix(j, n) != labels[i])
+			}
+			if unique {
+				break
+			}
+		}
+	}
+	return labels
+}
+
 func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
 	ylabel, lo, hi := metricAxis(o.metric)
 	d := &plots.Lines{Title: metricName(o.metric) + " compared", XLabel: "training step", YLabel: ylabel, YMin: lo, YMax: hi}
-	names := map[string]int{}
+	var paths []string
 	for _, rd := range rds {
-		names[filepath.Base(filepath.Clean(rd.path))]++
+		paths = append(paths, rd.path)
 	}
-	for _, rd := range rds {
+	labels := folderLabels(paths)
+	for i, rd := range rds {
 		if err := rd.checkMetrics(o.metric); err != nil {
 			return nil, err
 		}
@@ -585,10 +611,7 @@ func compareFigure(o plotOpts, rds []*resultDir) (*plots.Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		label := filepath.Base(filepath.Clean(rd.path))
-		if names[label] > 1 {
-			label = filepath.Clean(rd.path)
-		}
+		label := labels[i]
 		if rd.cfg.Name != "" && rd.cfg.Name != label {
 			label += " (" + rd.cfg.Name + ")"
 		}

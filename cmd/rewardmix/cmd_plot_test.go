@@ -365,3 +365,16 @@ func TestBinGroups(t *testing.T) {
 		t.Error("a failed run was binned")
 	}
 }
+
+func TestFolderLabels(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"out/baseline out/incident", "baseline incident"},
+		{"/x/a/incident /x/b/incident out/fix", "a/incident b/incident fix"},
+		{"/r/a/b/run /s/a/b/run", "r/a/b/run s/a/b/run"},
+		{"run run/", "run run"}, // the same folder twice: nothing tells them apart
+	} {
+		if got := strings.Join(folderLabels(strings.Fields(c.in)), " "); got != c.want {
+			t.Errorf("%s: %q, want %q", c.in, got, c.want)
+		}
+	}
+}
