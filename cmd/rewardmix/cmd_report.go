@@ -23,8 +23,9 @@ const reportSynopsis = `report [flags] PRESET|CONFIG|DIR -o FILE.html
 Writes one self-contained HTML file (figures as inline SVG, the font
 embedded, no network needed) that prints legibly to PDF from a browser. For a
 preset or config file it runs the simulation first; for a run or sweep folder
-it reads the results. A preset's report ends with the workshop handout: the
-incident's story in ten steps, with the numbers of each step's run.`
+it reads the results. A preset's report includes the workshop handout (one
+printed page): the incident's story in ten steps, with the numbers of each
+step's run.`
 
 // maxReportRows caps the sweep table; the rest is in agg.csv.
 const maxReportRows = 60
@@ -101,6 +102,8 @@ type reportStoryStep struct {
 	N                int
 	Title, Text, Ask string
 	H                headline
+	R                *sim.Review
+	D                *sim.Deployment
 }
 
 var figureCaptions = map[string]string{
@@ -226,9 +229,19 @@ func sweepSummary(rd *resultDir) (*sweepTable, error) {
 	return t, nil
 }
 
-// storyHandout runs every story step and renders its text.
+// storyHandout runs every story step (each scenario once) and renders its
+// text.
 func storyHandout(ctx context.Context) ([]reportStoryStep, error) {
+	type ran struct {
+		sc  *scene
+		cfg *sim.Config
+	}
+	done := map[string]ran{}
 	run := func(s scenario) (*scene, *sim.Config, error) {
+		key := s.query().Encode()
+		if r, ok := done[key]; ok {
+			return r.sc, r.cfg, nil
+		}
 		cfg, err := s.config()
 		if err != nil {
 			return nil, nil, err
@@ -237,7 +250,9 @@ func storyHandout(ctx context.Context) ([]reportStoryStep, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &scene{Headline: headlineOf(cfg, &res.Summary, res.Review, res.Deployment), Review: res.Review, Deployment: res.Deployment}, cfg, nil
+		sc := &scene{Headline: headlineOf(cfg, &res.Summary, res.Review, res.Deployment), Review: res.Review, Deployment: res.Deployment}
+		done[key] = ran{sc, cfg}
+		return sc, cfg, nil
 	}
 	inc, _, err := run(mustStoryScenario("preset=incident"))
 	if err != nil {
@@ -257,7 +272,7 @@ func storyHandout(ctx context.Context) ([]reportStoryStep, error) {
 		if err != nil {
 			return nil, fmt.Errorf("story step %d: %w", i+1, err)
 		}
-		out = append(out, reportStoryStep{N: i + 1, Title: st.Title, Text: text, Ask: st.Ask, H: sc.Headline})
+		out = append(out, reportStoryStep{N: i + 1, Title: st.Title, Text: text, Ask: st.Ask, H: sc.Headline, R: sc.Review, D: sc.Deployment})
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,13 +61,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return inputErrorf("--addr %s: %v (another server on that port? try another, or port 0 for a free one)", *addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	port := ln.Addr().(*net.TCPAddr).Port
+	url := fmt.Sprintf("http://%s/", net.JoinHostPort(host, strconv.Itoa(port)))
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(stderr, "warning: listening on %s: anyone who can reach this machine on that network can use the page and run simulations on it (it reads and writes no files)\n", ln.Addr())
 	}
+	if host == "" || (ip != nil && ip.IsUnspecified()) {
+		url = fmt.Sprintf("http://127.0.0.1:%d/ on this machine, http://<this machine's address>:%d/ from others", port, port)
+	}
 	srv := &http.Server{
-		Handler:           newServeMux(newWorkshop(ctx, *sims, 256, 10*time.Second)),
+		Handler:           newServeMux(newWorkshop(ctx, *sims, 128, 10*time.Second)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -74,7 +81,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	fmt.Fprintf(stdout, "rewardmix workshop: http://%s/  (Ctrl-C to stop)\n", ln.Addr())
+	fmt.Fprintf(stdout, "rewardmix workshop: %s  (Ctrl-C to stop)\n", url)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -93,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // newServeMux routes the page, its assets and the JSON API. Every route
 // answers GET (and HEAD) only.
 func newServeMux(w *workshop) http.Handler {
-	static, err := fs.Sub(webFiles, "web")
+	static, err := fs.Sub(webFiles, "web/static")
 	if err != nil {
 		panic("rewardmix: embedded web files: " + err.Error())
 	}
@@ -179,9 +186,9 @@ func presetKnobs() ([]presetKnob, error) {
 	return out, nil
 }
 
-// sliderMax is the top of a weight slider: room to double the weight, and
-// at least 2.
-func sliderMax(w float64) float64 { return max(2, float64(int(2*w+0.999))) }
+// sliderMax is the top of a weight slider: room to triple the weight, and
+// at least 4.
+func sliderMax(w float64) float64 { return max(4, math.Ceil(3*w)) }
 
 // sceneResponse is the answer to /api/scene: the scene, and the story step
 // when one was asked for.
@@ -244,8 +251,12 @@ func serveScene(w *workshop, rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case errors.Is(err, errBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, errBusy):
 		httpError(rw, http.StatusServiceUnavailable, errBusy.Error())
+		return
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The client left, or the server is stopping: no one reads this.
+		httpError(rw, http.StatusServiceUnavailable, "the request was cancelled")
 		return
 	case err != nil:
 		httpError(rw, http.StatusInternalServerError, err.Error())

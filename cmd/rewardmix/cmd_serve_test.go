@@ -331,3 +331,34 @@ func BenchmarkScene(b *testing.B) {
 		}
 	}
 }
+
+// TestServeSharedRun: two clients ask for the same scenario while every
+// slot is taken; the first gives up, and the second still gets its scene
+// once a slot frees (the run belongs to no one request).
+func TestServeSharedRun(t *testing.T) {
+	srv, w := testServer(t, 1, 5*time.Second)
+	const q = "/api/scene?steps=20&update_step=10&users=50&seed=3"
+	w.slots <- struct{}{} // every slot taken
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+q, nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the first client was answered (%d) while every slot was taken", resp.StatusCode)
+	}
+	second := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + q)
+		if err != nil {
+			second <- -1
+			return
+		}
+		resp.Body.Close()
+		second <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond) // the second client is waiting on the shared run
+	<-w.slots                          // a slot frees
+	if code := <-second; code != http.StatusOK {
+		t.Errorf("the second client got %d after the first gave up; want 200", code)
+	}
+}

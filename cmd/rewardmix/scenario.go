@@ -39,7 +39,7 @@ const (
 	maxScenarioBeta   = 10.0
 	minScenarioSteps  = 10
 	maxScenarioSteps  = 1000
-	minScenarioUsers  = 10
+	minScenarioUsers  = 50 // every preset's smallest segment (2%) needs one user
 	maxScenarioUsers  = 2000
 	maxScenarioSeed   = 1<<31 - 1
 	maxParamLen       = 64

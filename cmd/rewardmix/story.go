@@ -32,53 +32,48 @@ var story = []storyStep{
 		Query: "preset=baseline",
 		Focus: "influence",
 		Text: `Two rewards train the model: correctness, and the Model Spec reward, which penalises sycophancy. ` +
-			`The Model Spec reward carries {{pct .H.InfluenceBefore}} of each policy update, and at the end of training ` +
-			`{{pct .H.SycophancyAfter}} of responses are sycophantic.`,
+			`The Model Spec reward carries {{pct .H.InfluenceBefore}} of each policy update, and {{pct .H.SycophancyAfter}} of responses end up sycophantic.`,
 		Ask: "What in this mix keeps sycophancy low?",
 	},
 	{
 		Title: "The update",
 		Query: "preset=incident",
 		Focus: "influence",
-		Text: `At step {{.H.UpdateStep}} a reward from users' thumbs-up and a memory reward join the mix, and the weights are ` +
-			`renormalised to sum to one. The Model Spec reward's effective weight falls from {{num .H.WeightBefore}} to {{num .H.WeightAfter}}, ` +
-			`and its share of the update from {{pct .H.InfluenceBefore}} to {{pct .H.InfluenceUpdate}}. Nothing was removed; each change looked good alone.`,
+		Text: `At step {{.H.UpdateStep}} a thumbs-up reward from users and a memory reward join the mix, and the weights are renormalised to sum to one: ` +
+			`the Model Spec reward's effective weight falls from {{num .H.WeightBefore}} to {{num .H.WeightAfter}}, its share of the update from {{pct .H.InfluenceBefore}} to {{pct .H.InfluenceUpdate}}. ` +
+			`Nothing was removed, and each change looked good alone.`,
 		Ask: "Nothing was taken away from the Model Spec reward. Why did it lose ground?",
 	},
 	{
 		Title: "The drift",
 		Query: "preset=incident",
 		Focus: "segments",
-		Text: `Over the next {{sub .H.AfterStep .H.UpdateStep}} steps sycophancy rises from {{pct .H.SycophancyBefore}} to {{pct .H.SycophancyAfter}} of responses, ` +
-			`while the thumbs-up rate rises from {{pct .H.ThumbsBefore}} to {{pct .H.ThumbsAfter}}: users like it. ` +
-			`For {{.H.Segment}} users ({{pct .H.SegmentShare}} of all), whose remembered stance the memory reward pays the model to agree with, it reaches {{pct .H.SegmentAfter}}.`,
+		Text: `Sycophancy rises from {{pct .H.SycophancyBefore}} to {{pct .H.SycophancyAfter}} of responses while the thumbs-up rate rises from {{pct .H.ThumbsBefore}} to {{pct .H.ThumbsAfter}}: users like it. ` +
+			`For {{.H.Segment}} users ({{pct .H.SegmentShare}} of all), who give feedback most often and whose stance memory lets the model recall, it reaches {{pct .H.SegmentAfter}}.`,
 		Ask: "Which dashboard would have shown this? Which would have hidden it?",
 	},
 	{
 		Title: "The release review",
 		Query: "preset=incident",
 		Focus: "review",
-		Text: `Offline correctness passes ({{pct (gate "offline_correctness")}}), and the behaviour eval, whose prompts never push a wrong stance, sees {{pct (gate "behaviour_sycophancy")}} sycophancy. ` +
-			`The A/B test prefers the candidate in {{pct .H.ABPreference}} of comparisons{{if .H.ABSignificant}}, significantly{{end}}. ` +
-			`{{.R.VibeFlags}} of {{.R.VibeChecks}} expert testers said it felt off, but vibe checks could not block. Decision: {{.H.Decision}}.`,
+		Text: `Offline evals pass, and the A/B test prefers the candidate in {{pct .H.ABPreference}} of comparisons{{if .H.ABSignificant}}, significantly{{end}}. ` +
+			`{{.R.VibeFlags}} of {{.R.VibeChecks}} expert testers said it felt off, but vibe checks could not block: {{.H.Decision}}.`,
 		Ask: "The testers were right. What would have let their judgement count?",
 	},
 	{
 		Title: "Monitoring and rollback",
 		Query: "preset=incident",
 		Focus: "deployment",
-		Text: `After launch the thumbs-up rate goes up ({{signed .D.ThumbsTrend}}), so that dashboard raises no alarm. Complaints do: ` +
-			`the drift is detected {{hours .D.HoursToDetection}} into the rollout, and the rollback is complete at {{hours .D.HoursToRollbackDone}}. ` +
-			`By then {{count .H.TotalServed}} sycophantic responses were served, {{count .H.SegmentServed}} of them to {{.H.Segment}} users.`,
+		Text: `The thumbs-up rate rises after launch ({{signed .D.ThumbsTrend}}), so that dashboard stays quiet; complaints reveal the drift {{hours .D.HoursToDetection}} into the rollout, ` +
+			`and the rollback is complete at {{hours .D.HoursToRollbackDone}}. By then {{count .H.TotalServed}} sycophantic responses were served, {{count .H.SegmentServed}} of them to {{.H.Segment}} users.`,
 		Ask: "What did the monitoring measure, and what should it have measured?",
 	},
 	{
 		Title: "Fix 1: absolute weights",
 		Query: "preset=incident&weights=absolute",
 		Focus: "headline",
-		Text: `With absolute weights, adding a signal no longer shrinks the Model Spec reward: its effective weight stays {{num .H.WeightAfter}}. ` +
-			`But thumbs at weight {{weight "thumbs"}} still outbid it, and sycophancy ends at {{pct .H.SycophancyAfter}} ({{pct .Incident.SycophancyAfter}} in the incident). ` +
-			`Dilution is gone; competition is not.`,
+		Text: `With absolute weights, adding signals no longer shrinks the Model Spec reward's weight (it stays {{num .H.WeightAfter}}), but thumbs at weight {{weight "thumbs"}} still outbid it: ` +
+			`sycophancy ends at {{pct .H.SycophancyAfter}} ({{pct .Incident.SycophancyAfter}} in the incident). Dilution is gone; competition is not.`,
 		Ask: "Move the thumbs slider down. Where does the Model Spec reward win again?",
 	},
 	{
@@ -93,27 +88,26 @@ var story = []storyStep{
 		Title: "Fix 2: normalise, then sum",
 		Query: "preset=incident&aggregation=normalize_then_sum",
 		Focus: "segments",
-		Text: `Normalising each signal's advantages before summing them (GDPO-style) keeps a sparse, noisy signal from owning the update. ` +
-			`Here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident: ` +
-			`{{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}it helps.{{else}}little changes, because this trainer uses exact expected rewards, and their thumbs carry no sampling noise to dominate.{{end}} ` +
-			`It does nothing about the memory reward: {{.H.Segment}} users still meet {{pct .H.SegmentAfter}}.`,
+		Text: `Normalising each signal's advantages before summing them (GDPO-style) keeps a sparse, noisy signal from owning the update: ` +
+			`here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident, {{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}a real help{{else}}little change{{end}}. ` +
+			`{{.H.Segment}} users still meet {{pct .H.SegmentAfter}}.`,
 		Ask: "Which mechanism does this fix address, and which does it leave?",
 	},
 	{
 		Title: "Fix 3: a sycophancy eval that blocks",
 		Query: "preset=incident-gated",
 		Focus: "review",
-		Text: `The same training, judged by the process adopted afterwards: a targeted sycophancy eval with a remembered stance measures ` +
-			`{{pct (gate "sycophancy_memory")}}, above its threshold of {{pct (threshold "sycophancy_memory")}}, and behaviour issues now block a launch. ` +
-			`Decision: {{.H.Decision}}. Nothing reaches users.`,
+		Text: `Judged by the process adopted afterwards, the same training fails a targeted sycophancy eval with a remembered stance ` +
+			`({{pct (gate "sycophancy_memory")}} against a threshold of {{pct (threshold "sycophancy_memory")}}), and behaviour issues now block. ` +
+			`Decision: {{.H.Decision}}; nothing reaches users.`,
 		Ask: "What does it cost to have an eval for every behaviour we care about?",
 	},
 	{
 		Title: "Fix 4: an opt-in alpha",
 		Query: "preset=incident-alpha",
 		Focus: "deployment",
-		Text: `The launch still goes ahead, but first to volunteers who are asked to report what feels off. ` +
-			`{{if .D.CaughtInAlpha}}The drift is caught in the alpha{{else}}The drift is not caught in the alpha{{end}}, and {{count .H.SegmentServed}} sycophantic responses reach {{.H.Segment}} users, ` +
+		Text: `The launch goes ahead, but first to volunteers asked to report what feels off: ` +
+			`{{if .D.CaughtInAlpha}}the drift is caught in the alpha{{else}}the alpha misses the drift{{end}}, and {{count .H.SegmentServed}} sycophantic responses reach {{.H.Segment}} users, ` +
 			`against {{count .Incident.SegmentServed}} in the incident.`,
 		Ask: "Which of these fixes would you ship first?",
 	},
@@ -177,14 +171,16 @@ func storyScenario(st storyStep) (scenario, error) {
 	return parseScenario(q)
 }
 
-// pct formats a rate as a percentage with the precision it needs.
+// pct formats a rate as a percentage with the precision it needs: two
+// decimals below 1%, one below 10% and near 100% (99.6% must not read as
+// 100%), none otherwise.
 func pct(x float64) string {
-	switch p := 100 * x; {
+	switch p, a := 100*x, math.Abs(100*x); {
 	case p == 0:
 		return "0%"
-	case math.Abs(p) < 1:
+	case a < 1:
 		return fmt.Sprintf("%.2f%%", p)
-	case math.Abs(p) < 10:
+	case a < 10 || (a > 99.5 && a < 100):
 		return fmt.Sprintf("%.1f%%", p)
 	default:
 		return fmt.Sprintf("%.0f%%", p)

@@ -3,11 +3,15 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/reward"
+	"github.com/rewardmix/rewardmix/sim"
 )
 
 // TestStoryClaims renders every story step from its own run and checks the
-// claims its words make (the numbers are filled in from the run; the words
-// around them must stay true of it).
+// claims its words make: the numbers are filled in from the run, and the
+// words around them must stay true of it.
 func TestStoryClaims(t *testing.T) {
 	steps, err := storyHandout(t.Context())
 	if err != nil {
@@ -18,32 +22,62 @@ func TestStoryClaims(t *testing.T) {
 	}
 	byTitle := map[string]reportStoryStep{}
 	for _, st := range steps {
-		if st.Text == "" || strings.Contains(st.Text, "<no value>") {
+		if st.Text == "" || strings.Contains(st.Text, "<no value>") || strings.Contains(st.Text, "-1 hours") {
 			t.Errorf("step %q: text %q", st.Title, st.Text)
+		}
+		if n := strings.Count(st.Text, ". ") + 1; n > 2 {
+			t.Errorf("step %q: %d sentences; the room gets one or two plain ones", st.Title, n)
 		}
 		byTitle[st.Title] = st
 	}
 	inc := byTitle["The update"].H
-	claims := []struct {
+	type claim struct {
 		step, claim string
-		holds       func(h headline) bool
-	}{
-		{"The mix before the update", "sycophancy stays low without thumbs", func(h headline) bool { return h.SycophancyAfter < 0.05 }},
-		{"The update", "the spec weight falls", func(h headline) bool { return h.WeightAfter < h.WeightBefore }},
-		{"The update", "its share of the update falls", func(h headline) bool { return h.InfluenceUpdate < h.InfluenceBefore }},
-		{"The drift", "sycophancy rises", func(h headline) bool { return h.SycophancyAfter > 3*h.SycophancyBefore }},
-		{"The drift", "users like it (thumbs rise)", func(h headline) bool { return h.ThumbsAfter > h.ThumbsBefore }},
-		{"The drift", "the vulnerable segment gets more", func(h headline) bool { return h.SegmentAfter > 1.5*h.SycophancyAfter }},
-		{"The release review", "the launch goes ahead", func(h headline) bool { return h.Decision == "launch" }},
-		{"Monitoring and rollback", "responses were served", func(h headline) bool { return h.TotalServed > 0 && h.SegmentServed > 0 }},
-		{"Fix 1: absolute weights", "the spec weight stays", func(h headline) bool { return h.WeightAfter == h.WeightBefore }},
-		{"Fix 1: absolute weights", "thumbs still outbid it", func(h headline) bool { return h.SycophancyAfter > 3*h.SycophancyBefore }},
-		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(h headline) bool { return h.SycophancyAfter < 0.05 && h.SegmentAfter < 0.05 }},
-		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(h headline) bool { return h.ThumbsAfter > h.ThumbsBefore }},
-		{"Fix 2: normalise, then sum", "vulnerable users still meet it", func(h headline) bool { return h.SegmentAfter > 0.2 }},
-		{"Fix 3: a sycophancy eval that blocks", "the launch is blocked", func(h headline) bool { return h.Decision == "block" && h.TotalServed == 0 }},
-		{"Fix 4: an opt-in alpha", "the launch goes ahead", func(h headline) bool { return h.Decision == "launch" }},
-		{"Fix 4: an opt-in alpha", "fewer responses reach the segment", func(h headline) bool { return h.SegmentServed < inc.SegmentServed/10 }},
+		holds       func(st reportStoryStep) bool
+	}
+	gate := func(st reportStoryStep, name string) (passed, blocking bool, above bool) {
+		g, err := findGate(st.R, name)
+		if err != nil {
+			t.Fatalf("%s: %v", st.Title, err)
+		}
+		return g.Passed, g.Blocking, g.Value > g.Threshold
+	}
+	claims := []claim{
+		{"The mix before the update", "sycophancy ends low without thumbs", func(st reportStoryStep) bool { return st.H.SycophancyAfter < 0.05 }},
+		{"The update", "the spec weight falls", func(st reportStoryStep) bool { return st.H.WeightAfter < st.H.WeightBefore }},
+		{"The update", "its share of the update falls", func(st reportStoryStep) bool { return st.H.InfluenceUpdate < st.H.InfluenceBefore }},
+		{"The drift", "sycophancy rises", func(st reportStoryStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
+		{"The drift", "users like it (thumbs rise)", func(st reportStoryStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
+		{"The drift", "the smallest segment gets more", func(st reportStoryStep) bool { return st.H.SegmentAfter > 1.5*st.H.SycophancyAfter }},
+		{"The release review", "offline evals pass", func(st reportStoryStep) bool {
+			a, _, _ := gate(st, "offline_correctness")
+			b, _, _ := gate(st, "behaviour_sycophancy")
+			return a && b
+		}},
+		{"The release review", "testers said it felt off, but could not block", func(st reportStoryStep) bool {
+			passed, blocking, _ := gate(st, "vibe_checks")
+			return !passed && !blocking && st.R.VibeFlags > 0
+		}},
+		{"The release review", "the launch goes ahead", func(st reportStoryStep) bool { return st.H.Decision == "launch" }},
+		{"Monitoring and rollback", "thumbs-up rises after launch", func(st reportStoryStep) bool { return st.D.ThumbsTrend > 0 }},
+		{"Monitoring and rollback", "the drift is detected and rolled back", func(st reportStoryStep) bool {
+			return st.D.HoursToDetection >= 0 && st.D.HoursToRollbackDone > st.D.HoursToDetection
+		}},
+		{"Monitoring and rollback", "responses were served", func(st reportStoryStep) bool { return st.H.TotalServed > 0 && st.H.SegmentServed > 0 }},
+		{"Fix 1: absolute weights", "the spec weight stays", func(st reportStoryStep) bool { return st.H.WeightAfter == st.H.WeightBefore }},
+		{"Fix 1: absolute weights", "thumbs still outbid it", func(st reportStoryStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
+		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(st reportStoryStep) bool { return st.H.SycophancyAfter < 0.05 && st.H.SegmentAfter < 0.05 }},
+		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(st reportStoryStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
+		{"Fix 2: normalise, then sum", "the segment still meets it", func(st reportStoryStep) bool { return st.H.SegmentAfter > 0.2 }},
+		{"Fix 3: a sycophancy eval that blocks", "it fails the eval, which blocks", func(st reportStoryStep) bool {
+			passed, blocking, above := gate(st, "sycophancy_memory")
+			return !passed && blocking && above
+		}},
+		{"Fix 3: a sycophancy eval that blocks", "the launch is blocked", func(st reportStoryStep) bool { return st.H.Decision == "block" && st.H.TotalServed == 0 }},
+		{"Fix 4: an opt-in alpha", "the launch goes ahead and the alpha catches it", func(st reportStoryStep) bool {
+			return st.H.Decision == "launch" && st.D != nil && st.D.CaughtInAlpha
+		}},
+		{"Fix 4: an opt-in alpha", "far fewer responses reach the segment", func(st reportStoryStep) bool { return st.H.SegmentServed < inc.SegmentServed/10 }},
 	}
 	for _, c := range claims {
 		st, ok := byTitle[c.step]
@@ -51,14 +85,70 @@ func TestStoryClaims(t *testing.T) {
 			t.Errorf("no story step %q", c.step)
 			continue
 		}
-		if !c.holds(st.H) {
+		if !c.holds(st) {
 			t.Errorf("%s: the claim %q does not hold: %+v", c.step, c.claim, st.H)
 		}
 	}
-	if txt := byTitle["The release review"].Text; !strings.Contains(txt, "expert testers said it felt off") || strings.HasPrefix(txt, "0 of") {
-		t.Errorf("review step: %q", txt)
+}
+
+// TestStoryWords checks the words of the story that describe the presets
+// rather than a run: which signals train before and after the update, how
+// weights combine, and who the targeted segment is and why.
+func TestStoryWords(t *testing.T) {
+	base, err := configs.Preset("baseline")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if txt := byTitle["Fix 4: an opt-in alpha"].Text; !strings.Contains(txt, "caught in the alpha") {
-		t.Errorf("alpha step: %q", txt)
+	kinds := map[string]bool{}
+	for _, s := range base.Signals {
+		kinds[s.Kind] = true
 	}
+	if len(base.Signals) != 2 || !kinds[reward.KindCorrectness] || !kinds[reward.KindSpec] {
+		t.Errorf(`"Two rewards train the model: correctness, and the Model Spec reward": baseline has %v`, base.Signals)
+	}
+	inc, err := configs.Preset("incident")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := map[string]bool{}
+	for _, s := range inc.Signals {
+		if s.StartStep == inc.Train.UpdateStep {
+			joined[s.Kind] = true
+		}
+	}
+	if len(joined) != 2 || !joined[reward.KindThumbs] || !joined[reward.KindMemory] || inc.Train.Weights != reward.WeightsSumToOne {
+		t.Errorf(`"a thumbs-up reward and a memory reward join, renormalised to sum to one": incident joins %v, weights %s`, joined, inc.Train.Weights)
+	}
+	// "who give feedback most often and whose stance memory lets the model
+	// recall": the smallest segment has the highest feedback rate, and
+	// without the memory store it is treated like everyone else.
+	s, _, _ := scenarioOf("incident")
+	sc, _, err := simulateScene(t.Context(), mustConfig(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := sc.Headline.Segment
+	for n, g := range inc.Segments {
+		if n != seg && g.FeedbackRate >= inc.Segments[seg].FeedbackRate {
+			t.Errorf("segment %s gives feedback as often as %s (%g >= %g)", n, seg, g.FeedbackRate, inc.Segments[seg].FeedbackRate)
+		}
+	}
+	s.Memory = false
+	off, _, err := simulateScene(t.Context(), mustConfig(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := off.Headline; h.SegmentAfter > 1.2*h.SycophancyAfter || sc.Headline.SegmentAfter < 1.5*h.SegmentAfter {
+		t.Errorf("without memory the %s segment should drop to the population: with %.3f, without %.3f (population %.3f)",
+			seg, sc.Headline.SegmentAfter, h.SegmentAfter, h.SycophancyAfter)
+	}
+}
+
+func mustConfig(t *testing.T, s scenario) *sim.Config {
+	t.Helper()
+	cfg, err := s.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -7,8 +7,10 @@ let presets = [];
 let preset = null;        // the preset whose knobs are shown
 let storyIndex = -1;      // -1: explore mode
 let inflight = false, pending = false;
-let changedAt = 0;        // time of the latest knob change not yet drawn
-window.rmLatencies = [];  // ms from a knob change to its figures drawn (read by the browser test)
+let seq = 0;              // number of the latest scene asked for; older answers are not drawn
+let fixed = null;         // steps, users and seed of the shown scenario (no knob for them)
+let changedAt = 0;        // time of the first knob change not yet drawn
+window.rmLatencies = [];  // ms from a knob change to its figures painted (read by the browser test)
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -21,13 +23,16 @@ async function getJSON(url) {
 const betaFromPos = (i) => Number(Math.pow(10, -3 + i / 100).toPrecision(3));
 const posFromBeta = (b) => Math.round((Math.log10(b) + 3) * 100);
 
+// pct matches the server's: 99.6% must not read as 100%.
 function pct(x) {
   const p = 100 * x, a = Math.abs(p);
   if (p === 0) return "0%";
   if (a < 1) return p.toFixed(2) + "%";
-  if (a < 10) return p.toFixed(1) + "%";
+  if (a < 10 || (a > 99.5 && a < 100)) return p.toFixed(1) + "%";
   return p.toFixed(0) + "%";
 }
+
+const points = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " points";
 
 function count(x) {
   const a = Math.abs(x);
@@ -69,12 +74,12 @@ function buildControls(p) {
   }
   option($("weight_mode"), p.weight_modes, p.scenario.weight_mode);
   option($("aggregation"), p.aggregations, p.scenario.aggregation);
-  $("update_step").max = p.scenario.steps - 1;
   setControls(p.scenario);
 }
 
 // setControls shows a scenario's values on the knobs.
 function setControls(s) {
+  fixed = { steps: s.steps, users: s.users, seed: s.seed };
   for (const [name, w] of Object.entries(s.weights)) {
     const inp = $("w-" + name);
     if (inp) {
@@ -109,14 +114,14 @@ function params() {
   q.set("memory", $("memory").checked ? "on" : "off");
   q.set("update_step", $("update_step").value);
   q.set("beta", String(betaFromPos(Number($("beta").value))));
-  q.set("steps", String(preset.scenario.steps));
-  q.set("users", String(preset.scenario.users));
-  q.set("seed", String(preset.scenario.seed));
+  q.set("steps", String(fixed.steps));
+  q.set("users", String(fixed.users));
+  q.set("seed", String(fixed.seed));
   return q;
 }
 
 function changed() {
-  changedAt = performance.now();
+  if (!changedAt) changedAt = performance.now();
   if (storyIndex >= 0) $("story-ask").textContent = "You have moved a knob: the figures show your settings, the text above the story's. Back or Next returns to the story.";
   showValues();
   request("/api/scene?" + params());
@@ -130,13 +135,12 @@ function request(url) {
   if (inflight) { pending = true; return; }
   inflight = true;
   pending = false;
-  const u = next;
+  const u = next, my = ++seq;
   $("status").textContent = "running…";
   getJSON(u).then((j) => {
-    if (!pending) render(j);
+    if (!pending && my === seq) render(j);
   }).catch((e) => {
-    $("status").textContent = "error: " + e.message;
-    $("status").className = "error";
+    if (my === seq) showError(e);
   }).finally(() => {
     inflight = false;
     if (pending) request(next);
@@ -165,11 +169,28 @@ function render(j) {
   $("status").textContent = `${j.name}: ${ms}`;
   $("status").className = "";
   if (j.story) renderStory(j.story);
-  document.body.dataset.version = String(Number(document.body.dataset.version) + 1);
   if (changedAt) {
-    window.rmLatencies.push(performance.now() - changedAt);
+    // Measured once the new figures are painted: the frame after next.
+    const t0 = changedAt;
     changedAt = 0;
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      window.rmLatencies.push(performance.now() - t0);
+      bump();
+    }));
+  } else {
+    bump();
   }
+}
+
+// bump tells observers (the address bar, the browser test) that a scene
+// has been drawn.
+function bump() {
+  document.body.dataset.version = String(Number(document.body.dataset.version) + 1);
+}
+
+function showError(e) {
+  $("status").textContent = "error: " + e.message;
+  $("status").className = "error";
 }
 
 function renderReview(r) {
@@ -180,7 +201,7 @@ function renderReview(r) {
     const tr = document.createElement("tr");
     let v = pct(g.value), t = `${g.op} ${pct(g.threshold)}`;
     if (g.name === "vibe_checks") { v = `${g.value} of ${r.vibe_checks}`; t = `${g.op} ${g.threshold}`; }
-    if (g.name === "ab_thumbs_delta") v = (g.value >= 0 ? "+" : "") + (100 * g.value).toFixed(1) + " points";
+    if (g.name === "ab_thumbs_delta") { v = points(g.value); t = `${g.op} ${points(g.threshold)}`; }
     for (const c of [g.name.replaceAll("_", " "), v, t, g.passed ? "pass" : "FAIL", g.blocking ? "blocking" : "advisory"]) {
       const td = document.createElement("td");
       td.textContent = c;
@@ -196,9 +217,11 @@ function renderDeployment(d, h) {
   const p = $("deployment-text");
   if (!d) { p.textContent = h.decision === "block" ? "The launch was blocked: no user saw the candidate." : "Not launched."; return; }
   const alpha = d.caught_in_alpha ? " The drift was caught in the opt-in alpha, before the wide rollout." : "";
-  p.textContent = `Thumbs-up trend after launch: ${(d.thumbs_trend >= 0 ? "+" : "") + (100 * d.thumbs_trend).toFixed(1)} points (no alarm from it). ` +
-    `Detected ${d.hours_to_detection.toFixed(0)} h into the rollout; mitigation at ${d.hours_to_mitigation.toFixed(0)} h; ` +
-    `rollback complete at ${d.hours_to_rollback_done.toFixed(0)} h.${alpha} Sycophantic responses served: ${count(d.sycophantic_served_total)}, ` +
+  const found = d.hours_to_detection >= 0
+    ? `Detected ${d.hours_to_detection.toFixed(0)} h into the rollout; mitigation at ${d.hours_to_mitigation.toFixed(0)} h; rollback complete at ${d.hours_to_rollback_done.toFixed(0)} h.`
+    : "Not detected within the deployment's horizon: no rollback.";
+  p.textContent = `Thumbs-up trend after launch: ${points(d.thumbs_trend)}${d.thumbs_trend > 0 ? " (no alarm from it)" : ""}. ` +
+    `${found}${alpha} Sycophantic responses served: ${count(d.sycophantic_served_total)}, ` +
     `${count(h.segment_served)} of them to ${h.segment} users.`;
 }
 
@@ -221,15 +244,17 @@ function renderStory(s) {
 
 async function story(i) {
   storyIndex = i;
+  const my = ++seq;
   $("status").textContent = "running…";
+  $("story-prev").disabled = i === 0;
   try {
     const j = await getJSON("/api/scene?story=" + i);
+    if (my !== seq) return; // a later step or knob change was asked for
     if (j.scenario.preset !== preset.name) buildControls(presets.find((p) => p.name === j.scenario.preset));
     setControls(j.scenario);
     render(j);
   } catch (e) {
-    $("status").textContent = "error: " + e.message;
-    $("status").className = "error";
+    if (my === seq) showError(e);
   }
 }
 
@@ -241,6 +266,7 @@ function mode(storyMode) {
   else {
     storyIndex = -1;
     document.querySelectorAll(".focus").forEach((e) => e.classList.remove("focus"));
+    history.replaceState(null, "", "#" + params());
   }
 }
 
@@ -260,16 +286,20 @@ async function main() {
   $("story-next").addEventListener("click", () => story(storyIndex + 1));
 
   // A bookmarked page (#preset=...&w.thumbs=...) comes back as it was.
+  // The knobs snap to their steps, so the scenario drawn is the snapped one.
   const start = new URLSearchParams(location.hash.slice(1));
-  const p = presets.find((x) => x.name === (start.get("preset") || "incident")) || presets[0];
-  buildControls(p);
+  const incident = presets.find((x) => x.name === "incident") || presets[0];
+  buildControls(presets.find((x) => x.name === start.get("preset")) || incident);
   if (start.has("preset")) {
-    const j = await getJSON("/api/scene?" + start);
-    setControls(j.scenario);
-    render(j);
-  } else {
-    request("/api/scene?" + params());
+    try {
+      const j = await getJSON("/api/scene?" + start);
+      setControls(j.scenario);
+    } catch (e) {
+      showError(new Error("the bookmarked settings were refused (" + e.message + "); showing the preset"));
+      buildControls(incident);
+    }
   }
+  request("/api/scene?" + params());
 }
 
 // Keep the address bar on the shown scenario, for bookmarks.
