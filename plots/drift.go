@@ -110,6 +110,9 @@ func (d *Panels) Figure() (*Figure, error) {
 			}
 		}
 		for _, v := range markerLines(d.Markers, d.X[0], d.X[len(d.X)-1]) {
+			if i > 0 {
+				v.Label = "" // named once, in the top panel
+			}
 			p.Add(v)
 			f.texts = append(f.texts, &v.TextStyle)
 			f.scaled(&v.LineStyle)

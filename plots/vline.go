@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"image/color"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -43,9 +44,18 @@ func (v *VLine) Plot(c draw.Canvas, p *plot.Plot) {
 		sty.XAlign = draw.XLeft
 		sty.YAlign = draw.YTop
 		y := c.Max.Y - vg.Points(2) - vg.Length(v.Row)*sty.FontExtents().Height*1.1
-		c.FillText(sty, vg.Point{X: x + vg.Points(3), Y: y}, v.Label)
+		pt := vg.Point{X: x + vg.Points(3), Y: y}
+		// A light box behind the label keeps it readable over a curve.
+		r := sty.Rectangle(v.Label).Add(pt)
+		pad := vg.Points(1)
+		r.Min.X, r.Min.Y, r.Max.X, r.Max.Y = r.Min.X-pad, r.Min.Y-pad, r.Max.X+pad, r.Max.Y+pad
+		c.FillPolygon(labelBox, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
+		c.FillText(sty, pt, v.Label)
 	}
 }
+
+// labelBox is the translucent white behind a marker's label.
+var labelBox = color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xc8}
 
 // markerLines returns the markers' lines in order of x. A label that would
 // start within a tenth of the x range of the previous label goes a row
