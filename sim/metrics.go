@@ -86,8 +86,6 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	zero(e.moment)
 	for c := range w.cellProb {
 		tr.pol.Logits(e.cellLogits[c], tr.context(c, 0))
-		copy(tr.cellProbs[c], e.cellLogits[c])
-		policy.Softmax(tr.cellProbs[c])
 	}
 	if w.memDim > 0 {
 		tr.pol.Logits(e.memLogits, tr.context(0, 1))
@@ -103,6 +101,15 @@ func (tr *trainer) evaluate(row []float64, t int) {
 			e.cellExp[c][a] = v - e.cellMax[c]
 		}
 		vmath.Exp(e.cellExp[c], e.cellExp[c])
+		// pi at memory 0: the softmax of the cell's logits.
+		sum := 0.0
+		for _, q := range e.cellExp[c] {
+			sum += q
+		}
+		inv := 1 / sum
+		for a, q := range e.cellExp[c] {
+			tr.cellProbs[c][a] = q * inv
+		}
 	}
 	kl := 0.0
 	if memOn {
@@ -217,14 +224,13 @@ func (tr *trainer) evaluateMemory() float64 {
 		}
 	}
 	dMax := maxOf(e.memLogits)
-	for u, s := range w.userSeg {
-		m := tr.mem[u]
-		e.mem[s] += m
-		for a, d := range e.memLogits {
-			e.userExp[u*A+a] = m * (d - dMax) // <= 0, as m >= 0; 0 at the argmax
-		}
+	for a, d := range e.memLogits {
+		e.memShift[a] = d - dMax // <= 0, and 0 at the argmax; so is m times it, as m >= 0
 	}
-	vmath.Exp(e.userExp, e.userExp)
+	vmath.ExpOuter(e.userExp, tr.mem, e.memShift)
+	for u, s := range w.userSeg {
+		e.mem[s] += tr.mem[u]
+	}
 	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
 	end := 0
 	for s, n := range w.segUsers { // a segment's users are consecutive
@@ -328,6 +334,7 @@ type evalWork struct {
 	direct         []float64 // per response: addDirect's workspace
 	cellLogits     [][]float64
 	memLogits      []float64
+	memShift       []float64   // memLogits less their maximum
 	cellMax        []float64   // max logit per cell at memory 0
 	cellExp        [][]float64 // exp(logit - cellMax) per cell and response
 	userExp        []float64   // per user and response: the memory factor exp(m (d_a - max d))
@@ -353,6 +360,7 @@ func newEvalWork(w *world) evalWork {
 		mem:       make([]float64, nSeg),
 		direct:    make([]float64, A),
 		memLogits: make([]float64, A),
+		memShift:  make([]float64, A),
 		cellMax:   make([]float64, C),
 		userExp:   make([]float64, len(w.userSeg)*A),
 		step:      -1,

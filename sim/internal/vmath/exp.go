@@ -28,6 +28,28 @@ func Exp(dst, x []float64) {
 	}
 }
 
+// ExpOuter writes exp(m[i] d[j]) into dst[i*len(d)+j], as Exp would of
+// the products, with the products never stored (the memory factors of a
+// softmax whose logits are affine in each row's m). It panics if dst is
+// shorter than len(m)*len(d).
+func ExpOuter(dst, m, d []float64) {
+	n := len(d)
+	if len(dst) < len(m)*n {
+		panic("vmath: ExpOuter: dst too short")
+	}
+	if useAVX2 && n == 4 {
+		if len(m) > 0 {
+			expOuterAVX2(dst[:4*len(m)], m, (*[4]float64)(d), &expConst)
+		}
+		return
+	}
+	for i, mi := range m {
+		for j, dj := range d {
+			dst[i*n+j] = exp1(mi * dj)
+		}
+	}
+}
+
 // expConst holds the constants of exp1, in the order the assembly reads
 // them: log2(e); ln 2 split into a head and a tail (Cody and Waite); the
 // clamp that keeps 2^n representable in two factors; then the Taylor

@@ -13,6 +13,11 @@ func hasAssembly() bool { return hasAVX2FMA() }
 //go:noescape
 func expAVX2(dst, x []float64, c *[19]float64)
 
+// expOuterAVX2 is ExpOuter for four columns.
+//
+//go:noescape
+func expOuterAVX2(dst, m []float64, d *[4]float64, c *[19]float64)
+
 // cpuid and xgetbv are the instructions of the same names.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)

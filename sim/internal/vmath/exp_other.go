@@ -11,3 +11,5 @@ func expAVX2(dst, x []float64, c *[19]float64) { panic("vmath: no AVX2") }
 func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
 	panic("vmath: no AVX2")
 }
+
+func expOuterAVX2(dst, m []float64, d *[4]float64, c *[19]float64) { panic("vmath: no AVX2") }

@@ -207,3 +207,52 @@ func BenchmarkExp(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/exp")
 	})
 }
+
+// TestExpOuter: ExpOuter gives Exp of the products, bit for bit, through
+// the assembly (four columns) and the Go path (three).
+func TestExpOuter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := make([]float64, 101)
+	for i := range m {
+		m[i] = rng.Float64() * 3
+	}
+	m[7], m[8] = 0, math.NaN()
+	for _, n := range []int{4, 3} {
+		d := make([]float64, n)
+		for j := range d {
+			d[j] = -40 * rng.Float64()
+		}
+		d[1] = 0
+		got := make([]float64, len(m)*n)
+		ExpOuter(got, m, d)
+		x := make([]float64, len(m)*n)
+		for i, mi := range m {
+			for j, dj := range d {
+				x[i*n+j] = mi * dj
+			}
+		}
+		want := make([]float64, len(x))
+		Exp(want, x)
+		for i := range want {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%d columns: element %d: ExpOuter %v, Exp of the product %v", n, i, got[i], want[i])
+			}
+		}
+		if got[7*n+2] != math.Exp(0) || !math.IsNaN(got[8*n]) {
+			t.Errorf("%d columns: exp(0 d) = %v, exp(NaN d) = %v", n, got[7*n+2], got[8*n])
+		}
+	}
+	if useAVX2 { // the same through the Go path
+		was := SetAcceleratedForTest(false)
+		d := []float64{-1, 0, -2.5, -30}
+		a, b := make([]float64, 4*len(m)), make([]float64, 4*len(m))
+		ExpOuter(b, m, d)
+		SetAcceleratedForTest(was)
+		ExpOuter(a, m, d)
+		for i := range a {
+			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+				t.Fatalf("element %d: assembly %v, Go %v", i, a[i], b[i])
+			}
+		}
+	}
+}
