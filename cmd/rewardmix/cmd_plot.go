@@ -139,14 +139,20 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// standardFigures draws a folder's standard set as PNGs, in memory: drift,
-// segments, influence and frontier, and a heatmap for a sweep of two or
-// more axes; kinds in skip are left out.
-func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string][]byte, error) {
+// standardKinds is a folder's standard set: drift, segments, influence and
+// frontier, and a heatmap for a sweep of two or more numeric axes.
+func standardKinds(rd *resultDir) []string {
 	kinds := []string{"drift", "segments", "influence", "frontier"}
-	if len(rd.axes) >= 2 {
+	if len(rd.numericAxes()) >= 2 {
 		kinds = append(kinds, "heatmap")
 	}
+	return kinds
+}
+
+// standardFigures draws a folder's standard set as PNGs, in memory; kinds
+// in skip are left out.
+func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string][]byte, error) {
+	kinds := standardKinds(rd)
 	// One read of steps.csv for all the figures that pool every run.
 	pooled := []string{"sycophancy_rate", "kl", "gold_utility", "proxy_reward", "influence/kl"}
 	for _, s := range sortedNames(rd.cfg.Segments) {
@@ -642,14 +648,18 @@ func heatmapFigure(o plotOpts, rd *resultDir, stderr io.Writer) (*plots.Figure, 
 	if err := rd.checkMetrics(o.metric); err != nil {
 		return nil, err
 	}
-	if o.x == "" {
-		o.x = rd.axes[0]
-	}
-	if o.y == "" {
-		o.y = rd.axes[1]
-		if o.y == o.x {
-			o.y = rd.axes[0]
+	// By default the first two numeric axes (a sweep may also run over
+	// modes such as train.weights).
+	num := rd.numericAxes()
+	for _, a := range num {
+		if o.x == "" && a != o.y {
+			o.x = a
+		} else if o.y == "" && a != o.x {
+			o.y = a
 		}
+	}
+	if o.x == "" || o.y == "" {
+		return nil, inputErrorf("%s: a heatmap needs two numeric swept axes; the numeric ones are: %s (of %s)", rd.path, strings.Join(num, ", "), strings.Join(rd.axes, ", "))
 	}
 	if o.x == o.y {
 		return nil, inputErrorf("--x and --y are both %s", o.x)

@@ -157,13 +157,10 @@ func folderReport(rep *report, dir string) error {
 	}
 	rep.Title, rep.Source, rep.Description = folderName(rd), dir, rd.cfg.Description
 	rep.Config = string(configs.Encode(rd.cfg))
-	kinds := []string{"drift", "segments", "influence", "frontier"}
+	kinds := standardKinds(rd)
 	o := plotOpts{steps: allSteps, metric: "sycophancy_rate"}
 	if rd.sweep {
 		rep.Kind = "sweep"
-		if len(rd.axes) >= 2 {
-			kinds = append(kinds, "heatmap")
-		}
 		if len(rd.axes) > 0 {
 			o.by = rd.axes[0]
 		}

@@ -35,3 +35,64 @@ func TestPlotBadDataIsInputError(t *testing.T) {
 		t.Errorf("a failed plot left %s", out)
 	}
 }
+
+// TestPlotModeAxis: a sweep over a mode (a string axis) and one number has
+// a standard set without a heatmap (it used to fail the whole set, and so
+// the sweep's own figures), the heatmap defaults to the numeric axes, and
+// asking for one over too few numeric axes is bad input.
+func TestPlotModeAxis(t *testing.T) {
+	dir := t.TempDir()
+	sw := writeFile(t, dir, "modes.toml", sweepHead+`
+[sweep]
+seeds = [1]
+
+[[sweep.axis]]
+key = "train.weights"
+values = ["absolute", "sum_to_one"]
+
+[[sweep.axis]]
+key = "signals.thumbs.weight"
+values = [0.5, 2.0]
+
+[[sweep.axis]]
+key = "signals.spec.weight"
+values = [1.0, 2.0]
+`)
+	out := filepath.Join(dir, "out")
+	mustRun(t, "sweep", sw, "-o", out, "--quiet")
+	if _, err := os.Stat(filepath.Join(out, "heatmap.png")); err != nil {
+		t.Errorf("a sweep with two numeric axes (and a mode) drew no heatmap: %v", err)
+	}
+	fig := filepath.Join(dir, "h.png")
+	mustRun(t, "plot", out, "--kind", "heatmap", "-o", fig) // defaults: the two numeric axes
+	r := rewardmix(t, "plot", out, "--kind", "heatmap", "--x", "train.weights", "-o", filepath.Join(dir, "bad.png"))
+	if r.code != exitInput || !strings.Contains(r.stderr, "numeric") {
+		t.Errorf("heatmap over a mode axis: exit %d, %q", r.code, r.stderr)
+	}
+
+	sw1 := writeFile(t, dir, "mode1.toml", sweepHead+`
+[sweep]
+seeds = [1]
+
+[[sweep.axis]]
+key = "train.weights"
+values = ["absolute", "sum_to_one"]
+
+[[sweep.axis]]
+key = "signals.thumbs.weight"
+values = [0.5, 2.0]
+`)
+	out1 := filepath.Join(dir, "out1")
+	mustRun(t, "sweep", sw1, "-o", out1, "--quiet")
+	if _, err := os.Stat(filepath.Join(out1, "drift.png")); err != nil {
+		t.Errorf("a sweep over a mode and one number drew no standard set: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out1, "heatmap.png")); err == nil {
+		t.Error("a sweep with one numeric axis drew a heatmap")
+	}
+	mustRun(t, "plot", out1, "-o", filepath.Join(dir, "set"))
+	mustRun(t, "report", out1, "-o", filepath.Join(dir, "r.html"))
+	if r := rewardmix(t, "plot", out1, "--kind", "heatmap", "-o", filepath.Join(dir, "h1.png")); r.code != exitInput || !strings.Contains(r.stderr, "two numeric swept axes") {
+		t.Errorf("heatmap with one numeric axis: exit %d, %q", r.code, r.stderr)
+	}
+}

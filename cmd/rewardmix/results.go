@@ -219,6 +219,25 @@ func (r *resultDir) checkMetrics(ms ...string) error {
 	return nil
 }
 
+// numericAxes returns the swept keys whose every value (over all runs) is
+// a number: the axes a heatmap can be drawn over.
+func (r *resultDir) numericAxes() []string {
+	var out []string
+	for i, a := range r.axes {
+		numeric := true
+		for _, run := range r.runs {
+			if _, err := strconv.ParseFloat(run.params[i], 64); err != nil {
+				numeric = false
+				break
+			}
+		}
+		if numeric {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // axisIndex returns the index of the swept key, or an input error naming
 // the swept keys.
 func (r *resultDir) axisIndex(key string) (int, error) {
