@@ -170,6 +170,9 @@ type Influence struct {
 	Labels  []string
 	Shares  [][]float64
 	Markers []Marker
+	// Colors, when set, fill the layers (one per share), so that a signal
+	// keeps its colour across figures; otherwise the Palette in turn.
+	Colors []color.Color
 }
 
 // Figure builds the stacked-area plot.
@@ -189,6 +192,12 @@ func (d *Influence) Figure() (*Figure, error) {
 	}
 	p := newPlot(d.Title, "training step", "share of the update")
 	st := NewStack(d.X, d.Shares...)
+	if d.Colors != nil {
+		if len(d.Colors) != len(d.Shares) {
+			return nil, dataErr("influence has %d colours for %d shares", len(d.Colors), len(d.Shares))
+		}
+		st.Colors = d.Colors
+	}
 	p.Add(st)
 	f := single(p)
 	f.scaled(&st.LineStyle)

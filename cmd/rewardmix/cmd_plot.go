@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/reward"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -528,7 +530,8 @@ func influenceFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &plots.Influence{Title: folderName(rd) + ": share of the policy update", Labels: labels, Markers: markers(rd.cfg)}
+	d := &plots.Influence{Title: folderName(rd) + ": share of the policy update", Labels: labels, Markers: markers(rd.cfg),
+		Colors: influenceColors(rd.cfg, sigs)}
 	for _, m := range ms {
 		x, mean, _, _, n := st.series(m, 0)
 		if m == ms[0] {
@@ -541,6 +544,32 @@ func influenceFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 		d.Shares = append(d.Shares, mean)
 	}
 	return d.Figure()
+}
+
+// influenceColors gives each signal the colour of its kind, and the KL
+// penalty its own, so that a figure of baseline and one of incident (or
+// the steps of the workshop's story) colour the same signal alike. A kind
+// met again takes the first colour no one has.
+func influenceColors(cfg *sim.Config, sigs []string) []color.Color {
+	byKind := map[string]int{reward.KindSpec: 0, reward.KindCorrectness: 1, reward.KindMemory: 2, reward.KindThumbs: 3, reward.KindTable: 5}
+	const kl = 4
+	used := map[int]bool{kl: true}
+	var out []color.Color
+	for _, s := range sigs {
+		i, ok := byKind[cfg.Signals[s].Kind]
+		if !ok || used[i] {
+			i = len(out) % len(plots.Palette) // more signals than colours: cycle
+			for j := range plots.Palette {
+				if !used[j] {
+					i = j
+					break
+				}
+			}
+		}
+		used[i] = true
+		out = append(out, plots.Palette[i])
+	}
+	return append(out, plots.Palette[kl])
 }
 
 func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
