@@ -46,7 +46,9 @@ func TestPlotBadDataIsInputError(t *testing.T) {
 // asking for one over too few numeric axes is bad input.
 func TestPlotModeAxis(t *testing.T) {
 	dir := t.TempDir()
-	sw := writeFile(t, dir, "modes.toml", sweepHead+`
+	// The weighting mode and the thumbs weight, and more axes.
+	modes := func(more string) string {
+		return sweepHead + `
 [sweep]
 seeds = [1]
 
@@ -57,11 +59,13 @@ values = ["absolute", "sum_to_one"]
 [[sweep.axis]]
 key = "signals.thumbs.weight"
 values = [0.5, 2.0]
-
+` + more
+	}
+	sw := writeFile(t, dir, "modes.toml", modes(`
 [[sweep.axis]]
 key = "signals.spec.weight"
 values = [1.0, 2.0]
-`)
+`))
 	out := filepath.Join(dir, "out")
 	mustRun(t, "sweep", sw, "-o", out, "--quiet")
 	if _, err := os.Stat(filepath.Join(out, "heatmap.png")); err != nil {
@@ -74,18 +78,7 @@ values = [1.0, 2.0]
 		t.Errorf("heatmap over a mode axis: exit %d, %q", r.code, r.stderr)
 	}
 
-	sw1 := writeFile(t, dir, "mode1.toml", sweepHead+`
-[sweep]
-seeds = [1]
-
-[[sweep.axis]]
-key = "train.weights"
-values = ["absolute", "sum_to_one"]
-
-[[sweep.axis]]
-key = "signals.thumbs.weight"
-values = [0.5, 2.0]
-`)
+	sw1 := writeFile(t, dir, "mode1.toml", modes(""))
 	out1 := filepath.Join(dir, "out1")
 	mustRun(t, "sweep", sw1, "-o", out1, "--quiet")
 	if _, err := os.Stat(filepath.Join(out1, "drift.png")); err != nil {
