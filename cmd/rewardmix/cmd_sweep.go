@@ -103,6 +103,18 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// A sweep started afresh writes steps.csv (to a temporary file) as the
+	// runs arrive, in order, so that finalize need not copy every step
+	// series out of the log again; a resumed one builds it from the log.
+	var steps *atomicFile
+	if done == 0 {
+		if steps, err = createAtomic(filepath.Join(dir, "steps.csv")); err != nil {
+			log.Close()
+			return err
+		}
+		defer steps.abort() // after commit it does nothing
+		steps.WriteString(stepsHeader)
+	}
 	prog := newProgress(stderr, len(indices), done, *quiet)
 	failed, interrupted := 0, false
 	// Each run is encoded into its log record on the worker that ran it;
@@ -111,6 +123,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// run's whole step series).
 	type encoded struct {
 		rec, storage []byte
+		steps        int // where the step series begins in rec
 		row          *runRow
 		err          error
 		index        int
@@ -124,14 +137,17 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if b, ok := buffers.Get().(*[]byte); ok {
 				buf = *b
 			}
-			rec, storage, eerr := encodeRun(buf, row, metrics, values)
-			return encoded{rec: rec, storage: storage, row: row, err: eerr, index: todo[k]}
+			rec, at, storage, eerr := encodeRun(buf, row, metrics, values)
+			return encoded{rec: rec, steps: at, storage: storage, row: row, err: eerr, index: todo[k]}
 		},
 		func(k int, e encoded) error {
 			if e.err != nil {
 				return e.err
 			}
 			err := log.appendEncoded(e.rec)
+			if err == nil && steps != nil {
+				_, err = steps.Write(e.rec[e.steps:])
+			}
 			buffers.Put(&e.storage)
 			if err != nil {
 				return err
@@ -165,7 +181,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
 	}
-	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds))
+	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds), steps)
 	if err != nil {
 		return err
 	}

@@ -67,21 +67,23 @@ const headRoom = 64
 // encodeRun encodes a run's record as encodeRecord does, with the step
 // series formatted in place after the JSON row, so that the series, the
 // bulk of a record, is written into memory once. It builds the record in
-// buf (reused storage, returned grown) and returns the record's bytes.
-func encodeRun(buf []byte, row *runRow, metrics []string, values [][]float64) (rec, storage []byte, err error) {
+// buf (reused storage, returned grown) and returns the record's bytes and
+// where in them the step series begins.
+func encodeRun(buf []byte, row *runRow, metrics []string, values [][]float64) (rec []byte, steps int, storage []byte, err error) {
 	js, err := json.Marshal(row)
 	if err != nil {
-		return nil, buf, err
+		return nil, 0, buf, err
 	}
 	buf = append(buf[:0], make([]byte, headRoom)...)
 	buf = append(buf, js...)
 	buf = append(buf, '\n')
+	at := len(buf)
 	buf = appendStepsCSV(buf, row.ID, metrics, values)
 	payload := buf[headRoom:]
 	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", row.Index, len(payload), crc32.Checksum(payload, crcTable))
 	start := headRoom - len(head)
 	copy(buf[start:], head)
-	return buf[start:], buf, nil
+	return buf[start:], at - start, buf, nil
 }
 
 // logReader reads the records of a run log in order.

@@ -30,12 +30,16 @@ func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []byte
-		got, storage, err = encodeRun(storage, row, m, v)
+		var at int
+		got, at, storage, err = encodeRun(storage, row, m, v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("run %d: encodeRun\n%q\nencodeRecord\n%q", row.Index, got, want)
+		}
+		if steps := appendStepsCSV(nil, row.ID, m, v); !bytes.Equal(got[at:], steps) {
+			t.Errorf("run %d: the step series at %d is %q, want %q", row.Index, at, got[at:], steps)
 		}
 		log.Write(got)
 	}

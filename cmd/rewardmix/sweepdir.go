@@ -164,13 +164,19 @@ func writeFileAtomic(path string, data []byte) error {
 // The files depend only on the log's records, so a sweep run on any number
 // of workers, shards or resumes gives the same bytes.
 func finalize(dir string, axes []string, seedsPerPoint int) error {
-	_, _, err := finalizeCount(dir, axes, seedsPerPoint)
+	_, _, err := finalizeCount(dir, axes, seedsPerPoint, nil)
 	return err
 }
 
+// stepsHeader is the first line of a sweep's steps.csv.
+const stepsHeader = "run_id,step,metric,value\n"
+
 // finalizeCount is finalize, returning the number of ok and of failed
-// runs in the log.
-func finalizeCount(dir string, axes []string, seedsPerPoint int) (ok, failed int, err error) {
+// runs in the log. If steps is not nil it already holds steps.csv's
+// contents, every record's series in log order after stepsHeader (the
+// sweep wrote them as it appended the records), and is committed as
+// steps.csv; the log's series are then not read.
+func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFile) (ok, failed int, err error) {
 	logPath := filepath.Join(dir, runLogName)
 	// Pass 1: the union of metric names, in order of first appearance,
 	// from the rows alone.
@@ -210,9 +216,13 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int) (ok, failed int
 	if err != nil {
 		return 0, 0, err
 	}
-	stepsF, err := open("steps.csv")
-	if err != nil {
+	stepsF := steps
+	if stepsF != nil {
+		files = append(files, stepsF)
+	} else if stepsF, err = open("steps.csv"); err != nil {
 		return 0, 0, err
+	} else {
+		stepsF.WriteString(stepsHeader)
 	}
 	aggF, err := open("agg.csv")
 	if err != nil {
@@ -221,13 +231,11 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int) (ok, failed int
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
 	aggW.Write(append(append([]string{}, axes...), "metric", "n", "mean", "sd", "ci_low", "ci_high"))
-	stepsF.WriteString("run_id,step,metric,value\n")
 	agg := newAggregator(metrics)
 	point := -1
 	var pointParams []string
 	cells := make([]string, len(metrics))
-	if _, err := scanLog(logPath, func(rec *logRecord) error {
-		r := &rec.row
+	addRow := func(r *runRow) {
 		if p := r.Index / seedsPerPoint; p != point {
 			if point >= 0 {
 				agg.write(aggW, pointParams)
@@ -248,9 +256,17 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int) (ok, failed int
 		} else {
 			failed++
 		}
-		_, err := stepsF.Write(rec.steps)
-		return err
-	}); err != nil {
+	}
+	if steps != nil {
+		err = scanRows(logPath, func(r *runRow) error { addRow(r); return nil })
+	} else {
+		_, err = scanLog(logPath, func(rec *logRecord) error {
+			addRow(&rec.row)
+			_, err := stepsF.Write(rec.steps)
+			return err
+		})
+	}
+	if err != nil {
 		return 0, 0, err
 	}
 	if point >= 0 {
