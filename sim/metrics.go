@@ -214,7 +214,6 @@ func (tr *trainer) evaluateMemory() float64 {
 	blk := len(e.et) // per segment: cells in groups of four, by response
 	zero(e.massF)
 	zero(e.momentF)
-	zero(e.mem)
 	for i := range e.prod {
 		e.prod[i], e.prodExp[i] = 1, 0
 	}
@@ -228,8 +227,13 @@ func (tr *trainer) evaluateMemory() float64 {
 		e.memShift[a] = d - dMax // <= 0, and 0 at the argmax; so is m times it, as m >= 0
 	}
 	vmath.ExpOuter(e.userExp, tr.mem, e.memShift)
-	for u, s := range w.userSeg {
-		e.mem[s] += tr.mem[u]
+	first := 0
+	for s, n := range w.segUsers { // a segment's users are consecutive
+		sum := 0.0
+		for _, m := range tr.mem[first : first+n] {
+			sum += m
+		}
+		e.mem[s], first = sum, first+n
 	}
 	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
 	end := 0
