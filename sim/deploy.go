@@ -69,9 +69,11 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 				if pc == 0 {
 					continue
 				}
+				t := syc[k][s][c] // a local, not an add through memory per response
 				for a, pa := range all[(u*C+c)*A : (u*C+c)*A+A] {
-					syc[k][s][c] += pa * w.outcome[c][s][a].Sycophantic / float64(w.segUsers[s])
+					t += pa * w.outcome[c][s][a].Sycophantic / float64(w.segUsers[s])
 				}
+				syc[k][s][c] = t
 			}
 		}
 	}

@@ -323,14 +323,15 @@ func (j *judge) thumbsUp(p *policy.Policy, withMem bool) float64 {
 // preference is P(user u prefers the candidate's answer to the
 // incumbent's in cell c): sigmoid of the difference of the two answers'
 // thumbs logits (Bradley-Terry on the user's own thumbs model), averaged
-// over both policies' answers.
-func (j *judge) preference(u, c int) float64 {
+// over both policies' answers. withMem holds the candidate's pi for every
+// user with memory, as allProbs returns it (nil without memory).
+func (j *judge) preference(u, c int, withMem []float64) float64 {
 	w := j.w
 	s := w.userSeg[u]
 	pc := j.candCell[c]
 	if m := j.userMem(u); m != 0 {
-		j.probs(j.pc, j.cand, c, m, 0)
-		pc = j.pc
+		A, C := len(w.responses), len(w.cellProb)
+		pc = withMem[(u*C+c)*A : (u*C+c)*A+A]
 	}
 	pref, A := j.upPref[c][s], len(pc)
 	p := 0.0
@@ -366,10 +367,14 @@ func binomial(rng *rand.Rand, n int, p float64) int {
 // number won and the exact mean preference of the comparisons drawn.
 func (j *judge) abTest(rng *rand.Rand, n int) (won int, exact float64) {
 	w := j.w
+	var withMem []float64
+	if j.mem != nil {
+		withMem = j.allProbs(j.cand, 0, true) // every user's, at once
+	}
 	for i := 0; i < n; i++ {
 		u := rng.IntN(len(w.userSeg))
 		c := w.sampleCell(rng.Float64())
-		p := j.preference(u, c)
+		p := j.preference(u, c, withMem)
 		exact += p
 		if rng.Float64() < p {
 			won++
