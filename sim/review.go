@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -143,8 +144,12 @@ func (j *judge) probs(dst []float64, p *policy.Policy, cell int, m, shift float6
 func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float64 {
 	w := j.w
 	A, C := len(w.responses), len(w.cellProb)
-	if j.users == nil {
-		j.users = make([]float64, len(w.userSeg)*C*A)
+	if n := len(w.userSeg) * C * A; j.users == nil {
+		if b, ok := usersBuffers.Get().(*[]float64); ok && cap(*b) >= n {
+			j.users = (*b)[:n]
+		} else {
+			j.users = make([]float64, n)
+		}
 	}
 	// The logits are the cell's at memory 0 plus m times the memory
 	// block's (policy.Logits is affine in the memory).
@@ -507,12 +512,26 @@ func review(j *judge, cfg *Config) Review {
 // random streams, seeded from cfg.Seed.
 func release(w *world, cand, inc *policy.Policy, mem []float64, cfg *Config) (*Review, *Deployment) {
 	j := newJudge(w, cand, inc, mem)
+	defer j.release()
 	r := review(j, cfg)
 	if !r.Launched() {
 		return &r, nil
 	}
 	d := deploy(w, j, cfg, r.AB.ExactThumbsCa-r.AB.ExactThumbsIn)
 	return &r, &d
+}
+
+// usersBuffers holds allProbs' buffers between runs (a sweep reviews one
+// candidate per run, each needing users x cells x responses floats).
+var usersBuffers sync.Pool
+
+// release returns the judge's buffer to usersBuffers; the judge is not
+// used after it.
+func (j *judge) release() {
+	if j.users != nil {
+		usersBuffers.Put(&j.users)
+		j.users = nil
+	}
 }
 
 // Outcome returns the run's release outcome as named numbers, for tables

@@ -130,11 +130,13 @@ func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	tr.onBatch = opt.OnBatch
 	T := cfg.Train.Steps
 	res := &Result{Metrics: tr.metricNames(), Values: make([][]float64, T+1)}
+	M := len(res.Metrics)
+	values := make([]float64, (T+1)*M) // one block for every row
 	for t := 0; t <= T; t++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		row := make([]float64, len(res.Metrics))
+		row := values[t*M : t*M+M : t*M+M]
 		tr.evaluate(row, t)
 		if t == cfg.Train.UpdateStep-1 {
 			res.Incumbent = tr.pol.Clone()
