@@ -528,8 +528,8 @@ var usersBuffers sync.Pool
 // release returns the judge's buffer to usersBuffers; the judge is not
 // used after it.
 func (j *judge) release() {
-	if j.users != nil {
-		usersBuffers.Put(&j.users)
+	if b := j.users; b != nil {
+		usersBuffers.Put(&b)
 		j.users = nil
 	}
 }
