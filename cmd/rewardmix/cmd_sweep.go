@@ -163,8 +163,37 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil
 		})
 	prog.finish()
-	if cerr := log.Close(); runErr == nil {
-		runErr = cerr
+	// The syncs of the log and of steps.csv, most of a finished sweep's
+	// tail, run while finalize reads the log; its files are committed only
+	// once both are done.
+	logClosed, stepsSynced := make(chan error, 1), make(chan error, 1)
+	go func() { logClosed <- log.Close() }()
+	if steps != nil && runErr == nil {
+		go func() {
+			err := steps.Flush()
+			if err == nil {
+				err = steps.f.Sync()
+			}
+			stepsSynced <- err
+		}()
+	} else {
+		stepsSynced <- nil
+	}
+	var syncOnce sync.Once
+	var syncErr error
+	synced := func() error {
+		syncOnce.Do(func() {
+			err1, err2 := <-logClosed, <-stepsSynced
+			syncErr = err1
+			if err1 == nil {
+				syncErr = err2
+			}
+		})
+		return syncErr
+	}
+	defer synced() // on every return, before steps.abort
+	if runErr != nil {
+		synced() // the run's own error is the one reported
 	}
 	switch {
 	case errors.Is(runErr, errFailFast):
@@ -181,7 +210,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
 	}
-	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds), steps)
+	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds), steps, synced)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func writeFileAtomic(path string, data []byte) error {
 // The files depend only on the log's records, so a sweep run on any number
 // of workers, shards or resumes gives the same bytes.
 func finalize(dir string, axes []string, seedsPerPoint int) error {
-	_, _, err := finalizeCount(dir, axes, seedsPerPoint, nil)
+	_, _, err := finalizeCount(dir, axes, seedsPerPoint, nil, nil)
 	return err
 }
 
@@ -175,8 +175,10 @@ const stepsHeader = "run_id,step,metric,value\n"
 // runs in the log. If steps is not nil it already holds steps.csv's
 // contents, every record's series in log order after stepsHeader (the
 // sweep wrote them as it appended the records), and is committed as
-// steps.csv; the log's series are then not read.
-func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFile) (ok, failed int, err error) {
+// steps.csv; the log's series are then not read. If ready is not nil,
+// the files are committed only if it returns nil (it waits for the
+// caller's syncs).
+func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFile, ready func() error) (ok, failed int, err error) {
 	logPath := filepath.Join(dir, runLogName)
 	// Pass 1: the union of metric names, in order of first appearance,
 	// from the rows alone.
@@ -275,6 +277,11 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFi
 	for _, w := range []*csv.Writer{runsW, aggW} {
 		if w.Flush(); w.Error() != nil {
 			return 0, 0, w.Error()
+		}
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return 0, 0, err
 		}
 	}
 	for len(files) > 0 {
