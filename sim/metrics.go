@@ -252,26 +252,13 @@ func (tr *trainer) evaluateMemory() float64 {
 			// sums in Go for its other cells, that one directly.
 			m, F := tr.mem[u], e.userExp[u*A:u*A+A]
 			for c := 0; c < C; c++ {
-				g, lane := c/4, c%4
-				z := e.et[g*A*4+lane] * F[0]
-				for a := 1; a < A; a++ {
-					z = math.FMA(e.et[(g*A+a)*4+lane], F[a], z)
-				}
+				z := vmath.ColumnSum(e.et, F, c)
 				if !(z > vmath.MinSum) {
 					base := (s*C + c) * A
 					lseD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m, dMax)
 					continue
 				}
-				inv := 1 / z
-				minv := m * inv
-				p := math.Float64bits(prod[c] * z)
-				prodExp[c] += int64(p>>52) - 1023
-				prod[c] = math.Float64frombits(p&(1<<52-1) | 1023<<52)
-				for a, fa := range F {
-					k := (g*A+a)*4 + lane
-					massF[k] = math.FMA(fa, inv, massF[k])
-					momentF[k] = math.FMA(fa, minv, momentF[k])
-				}
+				vmath.AddColumn(F, m, z, c, massF, momentF, prod, prodExp)
 			}
 			u++
 		}

@@ -38,37 +38,50 @@ func NormalizedSums(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []f
 	return sumsGo(f, m, e, mass, moment, prod, exp, zbuf)
 }
 
-// sumsGo is NormalizedSums lane by lane, as sumsAVX2 does it four lanes at
-// a time.
+// sumsGo is NormalizedSums column by column, as sumsAVX2 does it four
+// columns at a time.
 func sumsGo(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
-	G := len(prod) / 4
-	A := len(e) / (4 * G)
+	A := len(e) / len(prod)
 	for u, mu := range m {
 		fu := f[u*A : u*A+A]
-		for j := range zbuf {
-			g, lane := j/4, j%4
-			z := e[g*A*4+lane] * fu[0]
-			for a := 1; a < A; a++ {
-				z = math.FMA(e[(g*A+a)*4+lane], fu[a], z)
-			}
+		for c := range zbuf {
+			z := ColumnSum(e, fu, c)
 			if !(z > MinSum) {
 				return u
 			}
-			zbuf[j] = z
+			zbuf[c] = z
 		}
-		for j, z := range zbuf {
-			g, lane := j/4, j%4
-			inv := 1 / z
-			minv := mu * inv
-			p := math.Float64bits(prod[j] * z)
-			exp[j] += int64(p>>52) - 1023
-			prod[j] = math.Float64frombits(p&(1<<52-1) | 1023<<52)
-			for a, fa := range fu {
-				k := (g*A+a)*4 + lane
-				mass[k] = math.FMA(fa, inv, mass[k])
-				moment[k] = math.FMA(fa, minv, moment[k])
-			}
+		for c, z := range zbuf {
+			AddColumn(fu, mu, z, c, mass, moment, prod, exp)
 		}
 	}
 	return len(m)
+}
+
+// ColumnSum returns z_uc = sum_a e_ca f_a for one row f and column c, in
+// NormalizedSums' order of operations.
+func ColumnSum(e, f []float64, c int) float64 {
+	A := len(f)
+	g, lane := c/4, c%4
+	z := e[g*A*4+lane] * f[0]
+	for a := 1; a < A; a++ {
+		z = math.FMA(e[(g*A+a)*4+lane], f[a], z)
+	}
+	return z
+}
+
+// AddColumn adds one row's terms for column c, whose normaliser is z, to
+// mass, moment and prod 2^exp, as NormalizedSums does.
+func AddColumn(f []float64, m, z float64, c int, mass, moment, prod []float64, exp []int64) {
+	g, lane := c/4, c%4
+	inv := 1 / z
+	minv := m * inv
+	p := math.Float64bits(prod[c] * z)
+	exp[c] += int64(p>>52) - 1023
+	prod[c] = math.Float64frombits(p&(1<<52-1) | 1023<<52)
+	for a, fa := range f {
+		k := (g*len(f)+a)*4 + lane
+		mass[k] = math.FMA(fa, inv, mass[k])
+		moment[k] = math.FMA(fa, minv, moment[k])
+	}
 }
