@@ -28,7 +28,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_prompts, write_f64  # noqa: E402
+from world import Unsupported, World, ascend, load, read_prompts, write_outputs  # noqa: E402
 
 
 def draw_prompts(w, rng):
@@ -286,11 +286,7 @@ def main():
         print(f"perrun.py: {a.config}: {e}", file=sys.stderr)
         sys.exit(2)
     if a.out:
-        os.makedirs(a.out, exist_ok=True)
-        write_f64(os.path.join(a.out, "metrics.f64"), values)
-        write_f64(os.path.join(a.out, "theta.f64"), theta)
-        with open(os.path.join(a.out, "metrics.txt"), "w") as f:
-            f.write("\n".join(w.metrics) + "\n")
+        write_outputs(a.out, values, theta, w.metrics)
     print(json.dumps({"runs": 1, "steps": w.steps, "batch": w.batch, "seconds": times}))
 
 

@@ -14,6 +14,7 @@ back in Go's order. Reward tables are (signals, responses, cell*NS + segment),
 gathered per prompt along the last axis.
 """
 
+import os
 import tomllib
 
 import numpy as np
@@ -274,6 +275,16 @@ def read_prompts(path, steps, batch):
 
 def write_f64(path, a):
     np.ascontiguousarray(a, dtype="<f8").tofile(path)
+
+
+def write_outputs(out, values, theta, metrics):
+    """Writes a peer's results into folder out, as cmd/benchpeer reads them:
+    metrics.f64, theta.f64 (little-endian float64) and metrics.txt."""
+    os.makedirs(out, exist_ok=True)
+    write_f64(os.path.join(out, "metrics.f64"), values)
+    write_f64(os.path.join(out, "theta.f64"), theta)
+    with open(os.path.join(out, "metrics.txt"), "w") as f:
+        f.write("\n".join(metrics) + "\n")
 
 
 def ascend(theta, grad, t, w, adam_m, adam_v):
