@@ -229,29 +229,25 @@ func sweepSummary(rd *resultDir) (*sweepTable, error) {
 // storyHandout runs every story step (each scenario once) and renders its
 // text.
 func storyHandout(ctx context.Context) ([]reportStoryStep, error) {
-	type ran struct {
-		sc  *scene
-		cfg *sim.Config
-	}
-	done := map[string]ran{}
-	run := func(s scenario) (*scene, *sim.Config, error) {
+	done := map[string]*scene{}
+	run := func(s scenario) (*scene, error) {
 		key := s.query().Encode()
-		if r, ok := done[key]; ok {
-			return r.sc, r.cfg, nil
+		if sc, ok := done[key]; ok {
+			return sc, nil
 		}
 		cfg, err := s.config()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		res, err := sim.Run(ctx, cfg)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sc := &scene{Headline: headlineOf(cfg, &res.Summary, res.Review, res.Deployment), Review: res.Review, Deployment: res.Deployment}
-		done[key] = ran{sc, cfg}
-		return sc, cfg, nil
+		done[key] = sc
+		return sc, nil
 	}
-	inc, _, err := run(mustStoryScenario("preset=incident"))
+	inc, err := run(mustStoryScenario("preset=incident"))
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +257,11 @@ func storyHandout(ctx context.Context) ([]reportStoryStep, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc, cfg, err := run(s)
+		sc, err := run(s)
 		if err != nil {
 			return nil, fmt.Errorf("story step %d: %w", i+1, err)
 		}
-		text, err := storyText(st, sc, cfg, inc.Headline)
+		text, err := storyText(st, sc, s.Weights, inc.Headline)
 		if err != nil {
 			return nil, fmt.Errorf("story step %d: %w", i+1, err)
 		}

@@ -230,27 +230,22 @@ func serveScene(w *workshop, rw http.ResponseWriter, r *http.Request) {
 	} else {
 		s, err = parseScenario(q)
 	}
+	var sc *scene
+	var took time.Duration
 	if err == nil {
-		_, err = s.config() // the config's own checks, before taking a slot
+		sc, took, err = w.scene(r.Context(), s)
 	}
-	var br *badRequest
-	if errors.As(err, &br) {
-		httpError(rw, http.StatusBadRequest, br.msg)
-		return
-	}
-	if err != nil {
-		httpError(rw, http.StatusInternalServerError, err.Error())
-		return
-	}
-	sc, took, err := w.scene(r.Context(), s)
 	if err == nil && stop != nil {
 		var inc *scene
 		if inc, _, err = w.scene(r.Context(), mustStoryScenario("preset=incident")); err == nil {
-			cfg, _ := s.config()
-			stop.Text, err = storyText(story[stop.Index], sc, cfg, inc.Headline)
+			stop.Text, err = storyText(story[stop.Index], sc, s.Weights, inc.Headline)
 		}
 	}
+	var br *badRequest
 	switch {
+	case errors.As(err, &br): // the parameters, or the config they make
+		httpError(rw, http.StatusBadRequest, br.msg)
+		return
 	case errors.Is(err, errBusy):
 		httpError(rw, http.StatusServiceUnavailable, errBusy.Error())
 		return

@@ -122,8 +122,9 @@ type storyData struct {
 	Incident headline
 }
 
-// storyText renders a step's text for its scene and the incident's.
-func storyText(st storyStep, sc *scene, cfg *sim.Config, incident headline) (string, error) {
+// storyText renders a step's text for its scene, the signal weights of its
+// scenario, and the incident's headline.
+func storyText(st storyStep, sc *scene, weights map[string]float64, incident headline) (string, error) {
 	funcs := template.FuncMap{
 		"pct":    func(x float64) string { return pct(x) },
 		"num":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
@@ -132,7 +133,7 @@ func storyText(st storyStep, sc *scene, cfg *sim.Config, incident headline) (str
 		"count":  countWords,
 		"sub":    func(a, b int) int { return a - b },
 		"half":   func(x float64) float64 { return x / 2 },
-		"weight": func(s string) float64 { return cfg.Signals[s].Weight },
+		"weight": func(s string) float64 { return weights[s] },
 		"gate": func(n string) (float64, error) {
 			g, err := findGate(sc.Review, n)
 			return g.Value, err
