@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 // bruteMetrics computes, user by user and cell by cell with a softmax of
@@ -114,7 +116,7 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 					for a := 0; a < A; a++ {
 						z += e.cellExp[c][a] * e.userExp[u*A+a]
 					}
-					direct = direct || !(z > 1e-280)
+					direct = direct || !(z > vmath.MinSum)
 				}
 			}
 			if direct != tc.direct {
@@ -124,12 +126,14 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 			// probabilities as the policy.
 			probs := make([]float64, A)
 			tr.curStep = step
+			reused := 0
 			for _, u := range []int{0, 1, 2, 250} {
 				m := tr.mem[u]
 				for c := range tr.w.cellProb {
 					if !tr.probsFromEvaluation(tr.probs, tr.logits, u, c, m) {
 						continue
 					}
+					reused++
 					tr.pol.Probs(probs, tr.context(c, m))
 					for a := range probs {
 						if math.Abs(probs[a]-tr.probs[a]) > 1e-13 {
@@ -137,6 +141,9 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 						}
 					}
 				}
+			}
+			if reused == 0 {
+				t.Error("the training step reused no factors of the evaluation: the check above checked nothing")
 			}
 		})
 	}

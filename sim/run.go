@@ -292,7 +292,9 @@ func newTrainer(cfg *Config) (*trainer, error) {
 			tr.memCoef[i][j] = memFlat[k : k+A : k+A]
 		}
 	}
-	tr.batch4 = newBatch4(w, nb, cellFlat, memFlat)
+	if cfg.Train.Algorithm == "expected" && cfg.Train.Aggregation == reward.AggNone {
+		tr.batch4 = newBatch4(w, nb, cellFlat, memFlat) // nil unless four responses
+	}
 	tr.cellProbs = make([][]float64, len(w.cellProb))
 	for c := range tr.cellProbs {
 		tr.cellProbs[c] = make([]float64, A)
@@ -420,7 +422,7 @@ func (tr *trainer) stepExpected(t int) {
 			b.user, b.cell, b.mem = tr.draw(t)
 		}
 		tr.computeBatchProbs()
-		if tr.batch4 != nil && tr.cfg.Train.Aggregation == reward.AggNone {
+		if tr.batch4 != nil {
 			tr.expectedBatch4()
 		} else {
 			for n := range tr.batch {
@@ -627,7 +629,7 @@ func (tr *trainer) probsFromEvaluation(probs, logits []float64, user, cell int, 
 		sum += q
 		logits[a] = cl[a] + m*e.memLogits[a]
 	}
-	if !(sum > 1e-280) {
+	if !(sum > vmath.MinSum) {
 		return false
 	}
 	inv := 1 / sum

@@ -28,8 +28,8 @@ type world struct {
 	// The same per [cell*len(segments)+segment], flat by signal then
 	// response, for the training step's inner loop.
 	sigRew0, sigSlope [][]float64
-	cellSyc           [][]float64 // [cell][response]: P(sycophantic), the same for every segment
-	// The arrays behind sigRew0, sigSlope and cellSyc.
+	// The arrays behind sigRew0 and sigSlope, and P(sycophantic) by
+	// [cell][response] (the same for every segment).
 	rew0Flat, slopeFlat, sycFlat []float64
 
 	userSeg    []int     // segment of each user
@@ -200,11 +200,9 @@ func newWorld(c *Config) (*world, error) {
 			}
 			w.sigRew0, w.sigSlope = append(w.sigRew0, r0), append(w.sigSlope, sl)
 		}
-		syc := w.sycFlat[c*A : c*A+A : c*A+A]
 		for a, o := range w.outcome[c][0] {
-			syc[a] = o.Sycophantic
+			w.sycFlat[c*A+a] = o.Sycophantic
 		}
-		w.cellSyc = append(w.cellSyc, syc)
 	}
 	return w, nil
 }
