@@ -151,11 +151,10 @@ func standardKinds(rd *resultDir) []string {
 	return kinds
 }
 
-// standardFigures draws a folder's standard set as PNGs, in memory; kinds
-// in skip are left out.
-func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string][]byte, error) {
-	kinds := standardKinds(rd)
-	// One read of steps.csv for all the figures that pool every run.
+// standardSet builds a folder's standard set, with one read of steps.csv
+// for all the figures that pool every run; kinds in skip are left out. It
+// returns the kinds drawn, in order, and their figures.
+func standardSet(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string]*plots.Figure, error) {
 	pooled := []string{"sycophancy_rate", "kl", "gold_utility", "proxy_reward", "influence/kl"}
 	for _, s := range sortedNames(rd.cfg.Segments) {
 		pooled = append(pooled, "sycophancy_rate/"+s)
@@ -166,9 +165,9 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 	if err := rd.prefetch(pooled, o.steps); err != nil {
 		return nil, nil, err
 	}
-	files := map[string][]byte{}
-	var names []string
-	for _, k := range kinds {
+	figs := map[string]*plots.Figure{}
+	var kinds []string
+	for _, k := range standardKinds(rd) {
 		if skip[k] {
 			continue
 		}
@@ -181,8 +180,23 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", k, err)
 		}
-		w, h := figureSize(fig, o.width, o.height)
-		data, err := renderFigure(fig, k+".png", w, h)
+		figs[k] = fig
+		kinds = append(kinds, k)
+	}
+	return kinds, figs, nil
+}
+
+// standardFigures draws a folder's standard set as PNGs, in memory.
+func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[string]bool) ([]string, map[string][]byte, error) {
+	kinds, figs, err := standardSet(o, rd, stderr, skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := map[string][]byte{}
+	var names []string
+	for _, k := range kinds {
+		w, h := figureSize(figs[k], o.width, o.height)
+		data, err := renderFigure(figs[k], k+".png", w, h)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -386,7 +400,12 @@ func driftFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if binned {
 		labels, group = binGroups(labels, group, maxDriftLines)
 	}
-	st, err := rd.aggregateSteps([]string{o.metric}, len(labels), group, o.steps)
+	var st *stepStats
+	if o.by == "" {
+		st, err = rd.pooledSteps([]string{o.metric}, o.steps) // the standard set's one read
+	} else {
+		st, err = rd.aggregateSteps([]string{o.metric}, len(labels), group, o.steps)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +458,11 @@ func binGroups(labels []string, group func(int) int, k int) ([]string, func(int)
 				last = g
 			}
 		}
-		out = append(out, shortNumber(labels[first])+" to "+shortNumber(labels[last]))
+		l := shortNumber(labels[first])
+		if last != first {
+			l += " to " + shortNumber(labels[last])
+		}
+		out = append(out, l)
 	}
 	return out, func(i int) int {
 		if g := group(i); g >= 0 {
@@ -581,13 +604,12 @@ func frontierFigure(o plotOpts, rd *resultDir) (*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, kl, _, _, _ := st.series("kl", 0)
+	x, kl, _, _, n := st.series("kl", 0)
 	_, gold, _, _, _ := st.series("gold_utility", 0)
 	_, proxy, _, _, _ := st.series("proxy_reward", 0)
 	if len(x) == 0 {
 		return nil, inputErrorf("no data for kl in the step range")
 	}
-	_, _, _, _, n := st.series("kl", 0)
 	d := &plots.Frontier{Title: folderName(rd) + ": Goodhart frontier" + meanOf(rd, n), Gold: gold, Proxy: proxy, Steps: x}
 	for _, k := range kl {
 		d.D = append(d.D, math.Sqrt(math.Max(k, 0)))

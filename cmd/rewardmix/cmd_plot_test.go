@@ -364,6 +364,13 @@ func TestBinGroups(t *testing.T) {
 	if bin(100) != -1 {
 		t.Error("a failed run was binned")
 	}
+	// Nine values in seven bins: a bin of one value is named by it alone.
+	nine, _ := binGroups(labels[:9], group, maxDriftLines)
+	for _, l := range nine {
+		if a, b, ok := strings.Cut(l, " to "); ok && a == b {
+			t.Errorf("bin %q names one value twice (bins %q)", l, nine)
+		}
+	}
 }
 
 func TestFolderLabels(t *testing.T) {

@@ -157,13 +157,8 @@ func folderReport(rep *report, dir string) error {
 	}
 	rep.Title, rep.Source, rep.Description = folderName(rd), dir, rd.cfg.Description
 	rep.Config = string(configs.Encode(rd.cfg))
-	kinds := standardKinds(rd)
-	o := plotOpts{steps: allSteps, metric: "sycophancy_rate"}
 	if rd.sweep {
 		rep.Kind = "sweep"
-		if len(rd.axes) > 0 {
-			o.by = rd.axes[0]
-		}
 		if rep.Sweep, err = sweepSummary(rd); err != nil {
 			return err
 		}
@@ -180,17 +175,12 @@ func folderReport(rep *report, dir string) error {
 		h := headlineOf(rd.cfg, &sf.Summary, sf.Review, sf.Deployment)
 		rep.Headline, rep.Review, rep.Deployment = &h, sf.Review, sf.Deployment
 	}
+	kinds, figs, err := standardSet(plotOpts{steps: allSteps}, rd, io.Discard, nil)
+	if err != nil {
+		return err
+	}
 	for _, k := range kinds {
-		ko := o
-		ko.kind = k
-		if k != "drift" {
-			ko.by = ""
-		}
-		fig, err := buildFigure(ko, []*resultDir{rd}, io.Discard)
-		if err != nil {
-			return fmt.Errorf("%s figure: %w", k, err)
-		}
-		svg, err := svgElement(fig)
+		svg, err := svgElement(figs[k])
 		if err != nil {
 			return err
 		}

@@ -165,18 +165,12 @@ func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
 		{Label: "gold utility (not trained on)", Y: res.Series("gold_utility")}}}
 	infl := plots.Panel{YLabel: cfg.Primary + " (primary)\nshare of update", YMin: 0, YMax: 1, Lines: []plots.Line{
 		{Label: cfg.Primary + " (primary)", Y: res.Series("influence/" + cfg.Primary)}}}
-	markers := []plots.Marker{{X: float64(cfg.Train.UpdateStep), Label: "update"}}
-	for _, t := range mixChanges(cfg) {
-		if t != cfg.Train.UpdateStep {
-			markers = append(markers, plots.Marker{X: float64(t), Label: "mix changes"})
-		}
-	}
 	return &plots.Panels{
 		Title:   fmt.Sprintf("%s: drift over training (seed %d)", cfg.Name, cfg.Seed),
 		XLabel:  "training step",
 		X:       x,
 		Panels:  []plots.Panel{syc, gold, infl},
-		Markers: markers,
+		Markers: markers(cfg),
 	}
 }
 
