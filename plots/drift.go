@@ -83,10 +83,8 @@ func (d *Panels) Figure() (*Figure, error) {
 				return nil, err
 			}
 			f.scaled(&l.LineStyle)
+			styleLine(l, ln.Emphasis, &colour)
 			if ln.Emphasis {
-				l.Color = color.Black
-				l.Width = vg.Points(2)
-				l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 				top = append(top, l)
 				if !keyed {
 					ln.Label = ""
@@ -94,10 +92,6 @@ func (d *Panels) Figure() (*Figure, error) {
 				topLabels = append(topLabels, ln.Label)
 				continue
 			}
-			l.Color = Palette[colour%len(Palette)]
-			l.Width = vg.Points(1.5)
-			l.Dashes = Dashes[colour%len(Dashes)]
-			colour++
 			p.Add(l)
 			if ln.Label != "" && keyed {
 				f.Key.Add(ln.Label, l)
@@ -113,9 +107,7 @@ func (d *Panels) Figure() (*Figure, error) {
 			if i > 0 {
 				v.Label = "" // named once, in the top panel
 			}
-			p.Add(v)
-			f.texts = append(f.texts, &v.TextStyle)
-			f.scaled(&v.LineStyle)
+			f.addMarker(p, v)
 		}
 		if pn.YMin < pn.YMax {
 			p.Y.Min = math.Min(p.Y.Min, pn.YMin)

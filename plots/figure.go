@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -59,17 +60,46 @@ type Figure struct {
 // scaled registers plotters' styles for Draw to scale.
 func (f *Figure) scaled(strokes ...*draw.LineStyle) { f.strokes = append(f.strokes, strokes...) }
 
+// addMarker adds a marker line to p, its label and stroke scaled with the
+// figure.
+func (f *Figure) addMarker(p *plot.Plot, v *VLine) {
+	p.Add(v)
+	f.texts = append(f.texts, &v.TextStyle)
+	f.scaled(&v.LineStyle)
+}
+
+// styleLine gives a series line its look: an emphasised one (the
+// population, a total) black, heavier and dashed; the others the next
+// Palette colour and Dashes pattern, counted by colour.
+func styleLine(l *plotter.Line, emphasis bool, colour *int) {
+	if emphasis {
+		l.Color, l.Width = color.Black, vg.Points(2)
+		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		return
+	}
+	l.Color, l.Width = Palette[*colour%len(Palette)], vg.Points(1.5)
+	l.Dashes = Dashes[*colour%len(Dashes)]
+	*colour++
+}
+
+// textScale is the factor its text and lines take when the figure is
+// drawn at w x h: the smaller of the two ratios to its default size,
+// clamped to [minTextScale, maxTextScale]; 1 without a default size.
+func (f *Figure) textScale(w, h vg.Length) float64 {
+	if f.Width <= 0 || f.Height <= 0 {
+		return 1
+	}
+	s := min(float64(w/f.Width), float64(h/f.Height))
+	return math.Max(minTextScale, math.Min(maxTextScale, s))
+}
+
 // Draw draws the figure onto dc, aligning the plots' axes. Drawn smaller
 // or larger than its default size, its text and lines are scaled with it
 // (down to 3/4 for a paper column, up to 2.5 times for a projector), so
 // that it keeps the proportions it was designed with.
 func (f *Figure) Draw(dc draw.Canvas) {
-	if f.Width > 0 && f.Height > 0 {
-		s := min(float64((dc.Max.X-dc.Min.X)/f.Width), float64((dc.Max.Y-dc.Min.Y)/f.Height))
-		s = math.Max(minTextScale, math.Min(maxTextScale, s))
-		if s != 1 {
-			defer f.scale(s)()
-		}
+	if s := f.textScale(dc.Max.X-dc.Min.X, dc.Max.Y-dc.Min.Y); s != 1 {
+		defer f.scale(s)()
 	}
 	if f.Key != nil && len(f.Key.Entries) > 0 {
 		kc := f.Key.place(&dc, f.Side == nil)
@@ -113,7 +143,7 @@ func (f *Figure) scale(s float64) (restore func()) {
 		if p == nil {
 			return
 		}
-		sizes = append(sizes, &p.Title.TextStyle.Font.Size, &p.Legend.TextStyle.Font.Size)
+		sizes = append(sizes, &p.Title.TextStyle.Font.Size) // no plot has a legend: the Key replaces it
 		for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 			sizes = append(sizes, &ax.Label.TextStyle.Font.Size, &ax.Tick.Label.Font.Size, &ax.Tick.Length)
 			strokes = append(strokes, &ax.LineStyle, &ax.Tick.LineStyle)
@@ -185,7 +215,7 @@ type KeyEntry struct {
 
 // NewKey returns an empty key in the house style.
 func NewKey() *Key {
-	sty := plot.New().Legend.TextStyle
+	sty := plot.NewLegend().TextStyle
 	sty.Font.Size = vg.Points(9)
 	return &Key{Style: sty, ThumbnailWidth: vg.Points(22)}
 }

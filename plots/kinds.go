@@ -89,18 +89,14 @@ func (d *Lines) Figure() (*Figure, error) {
 			return nil, err
 		}
 		xmin, xmax = math.Min(xmin, s.X[0]), math.Max(xmax, s.X[len(s.X)-1])
-		c := color.Color(color.Black)
-		if !s.Emphasis {
-			c = Palette[colour%len(Palette)]
-		}
 		l, err := plotter.NewLine(xys(s.X, s.Mean))
 		if err != nil {
 			return nil, err
 		}
-		l.Color, l.Width = c, vg.Points(1.5)
+		styleLine(l, s.Emphasis, &colour)
 		th := []plot.Thumbnailer{}
 		if s.Lower != nil {
-			bc := c
+			bc := l.Color
 			if s.Emphasis {
 				bc = color.Gray{Y: 0xa0} // a black band would darken the others
 			}
@@ -114,14 +110,10 @@ func (d *Lines) Figure() (*Figure, error) {
 			label = fmt.Sprintf("%s (n=%d)", label, s.N)
 		}
 		if s.Emphasis {
-			l.Width = vg.Points(2)
-			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 			top = append(top, l)
 			topEntries = append(topEntries, KeyEntry{label, th})
 			continue
 		}
-		l.Dashes = Dashes[colour%len(Dashes)]
-		colour++
 		lines = append(lines, l)
 		entries = append(entries, KeyEntry{label, th})
 	}
@@ -144,20 +136,17 @@ func (d *Lines) Figure() (*Figure, error) {
 			key.Entries = append(key.Entries, e)
 		}
 	}
-	var texts []*draw.TextStyle
+	f := single(p)
+	f.scaled(strokes...)
 	for _, v := range markerLines(d.Markers, xmin, xmax) {
-		p.Add(v)
-		texts = append(texts, &v.TextStyle)
-		strokes = append(strokes, &v.LineStyle)
+		f.addMarker(p, v)
 	}
 	if d.YMin < d.YMax {
 		p.Y.Min = math.Min(p.Y.Min, d.YMin)
 		p.Y.Max = math.Max(p.Y.Max, d.YMax)
 	}
 	p.X.Min, p.X.Max = xmin, xmax
-	f := single(p)
-	f.Key, f.texts = key, texts
-	f.scaled(strokes...)
+	f.Key = key
 	return f, nil
 }
 
@@ -201,13 +190,10 @@ func (d *Influence) Figure() (*Figure, error) {
 	p.Add(st)
 	f := single(p)
 	f.scaled(&st.LineStyle)
-	var texts []*draw.TextStyle
 	for _, v := range markerLines(d.Markers, d.X[0], d.X[len(d.X)-1]) {
 		v.LineStyle.Color = color.Black
 		v.TextStyle.Color = color.Black
-		p.Add(v)
-		texts = append(texts, &v.TextStyle)
-		f.scaled(&v.LineStyle)
+		f.addMarker(p, v)
 	}
 	// The key lists the top layer first, as the areas are stacked.
 	key := NewKey()
@@ -216,7 +202,7 @@ func (d *Influence) Figure() (*Figure, error) {
 	}
 	p.X.Min, p.X.Max = d.X[0], d.X[len(d.X)-1]
 	p.Y.Min, p.Y.Max = 0, 1
-	f.Key, f.texts = key, texts
+	f.Key = key
 	return f, nil
 }
 
@@ -350,7 +336,7 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		bar.Title.Text = " "
 	}
 	bar.Title.TextStyle = p.Title.TextStyle
-	bar.BackgroundColor = color.Transparent // the map's legend may reach over it
+	bar.BackgroundColor = color.Transparent // the figure's background shows through
 	f := &Figure{Rows: [][]*plot.Plot{{p}}, Width: defaultWidth, Height: 11 * vg.Centimeter, Side: bar, SideWidth: 22 * vg.Millimeter, Key: key}
 	f.scaled(strokes...)
 	return f, nil

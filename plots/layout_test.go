@@ -144,8 +144,7 @@ func TestKeyPlacement(t *testing.T) {
 			h := max(f.Height*w/f.Width, f.Height*6/10)
 			img := vgimg.New(w, h)
 			dc := draw.New(img)
-			s := math.Max(minTextScale, math.Min(maxTextScale, float64(min(w/f.Width, h/f.Height))))
-			restore := f.scale(s)
+			restore := f.scale(f.textScale(w, h))
 			plots := dc
 			l := f.Key.place(&plots, f.Side == nil)
 			restore()
