@@ -50,19 +50,32 @@ func encodeRecord(rec *logRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(js) + 1 + len(rec.steps)
-	crc := crc32.Update(crc32.Update(crc32.Checksum(js, crcTable), crcTable, []byte{'\n'}), crcTable, rec.steps)
-	head := fmt.Sprintf("R %d %d %08x\n", rec.row.Index, n, crc)
-	out := make([]byte, 0, len(head)+n)
-	out = append(out, head...)
-	out = append(out, js...)
-	out = append(out, '\n')
-	return append(out, rec.steps...), nil
+	buf := make([]byte, headRoom, headRoom+len(js)+1+len(rec.steps))
+	buf = append(append(append(buf, js...), '\n'), rec.steps...)
+	return frameRecord(buf, rec.row.Index), nil
 }
 
 // headRoom is room enough for the longest record header ("R", two 20-digit
 // numbers, 8 hex digits, spaces and newline: 53 bytes).
 const headRoom = 64
+
+// frameRecord writes the header of the record whose payload (the JSON row,
+// a newline, the step lines) is buf[headRoom:] just in front of it, and
+// returns the record: "R index length crc32c\n" then the payload.
+func frameRecord(buf []byte, index int) []byte {
+	payload := buf[headRoom:]
+	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", index, len(payload), crc32.Checksum(payload, crcTable))
+	start := headRoom - len(head)
+	copy(buf[start:], head)
+	return buf[start:]
+}
+
+// parseHead reads a record header; ok is false for anything that is not
+// one (a torn or corrupt tail), including a length beyond 16 GiB.
+func parseHead(head []byte) (idx, n int, crc uint32, ok bool) {
+	_, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc)
+	return idx, n, crc, err == nil && n >= 0 && n <= 1<<34
+}
 
 // encodeRun encodes a run's record as encodeRecord does, with the step
 // series formatted in place after the JSON row, so that the series, the
@@ -79,11 +92,8 @@ func encodeRun(buf []byte, row *runRow, metrics []string, values [][]float64) (r
 	buf = append(buf, '\n')
 	at := len(buf)
 	buf = appendStepsCSV(buf, row.ID, metrics, values)
-	payload := buf[headRoom:]
-	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", row.Index, len(payload), crc32.Checksum(payload, crcTable))
-	start := headRoom - len(head)
-	copy(buf[start:], head)
-	return buf[start:], at - start, buf, nil
+	rec = frameRecord(buf, row.Index)
+	return rec, at - (len(buf) - len(rec)), buf, nil
 }
 
 // logReader reads the records of a run log in order.
@@ -105,9 +115,8 @@ func (lr *logReader) next() *logRecord {
 	if err != nil {
 		return nil
 	}
-	var idx, n int
-	var crc uint32
-	if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 || n > 1<<34 {
+	idx, n, crc, ok := parseHead(head)
+	if !ok {
 		return nil
 	}
 	// Grow the reused buffer as bytes arrive rather than to n up front: a
@@ -222,8 +231,9 @@ func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
 
 // scanRows calls fn with the run row of each record of the log at path,
 // in order, without reading the step series (it seeks over them) or
-// checking checksums: for a log whose records scanLog has checked or will
-// check. A missing file is an empty log.
+// checking checksums: for a log whose records scanLog has checked, or that
+// this process has just written. Headers are read as scanLog reads them.
+// A missing file is an empty log.
 func scanRows(path string, fn func(row *runRow) error) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -240,9 +250,8 @@ func scanRows(path string, fn func(row *runRow) error) error {
 		if err != nil {
 			return nil
 		}
-		var idx, n int
-		var crc uint32
-		if _, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc); err != nil || n < 0 {
+		idx, n, _, ok := parseHead(head)
+		if !ok {
 			return nil
 		}
 		js, err := br.ReadBytes('\n')
@@ -250,7 +259,7 @@ func scanRows(path string, fn func(row *runRow) error) error {
 			return nil
 		}
 		var row runRow
-		if err := json.Unmarshal(js, &row); err != nil {
+		if err := json.Unmarshal(js, &row); err != nil || row.Index != idx {
 			return nil
 		}
 		if err := fn(&row); err != nil {
