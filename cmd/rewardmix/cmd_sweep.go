@@ -210,7 +210,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("%w: %s holds the finished runs; continue with: rewardmix sweep %s -o %s%s --resume", errInterrupted, dir, pos[0], *out, shardArg)
 	}
-	_, totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds), steps, synced)
+	totalFailed, err := finalizeCount(dir, axisKeys(s), len(s.Seeds), steps, synced)
 	if err != nil {
 		return err
 	}
@@ -394,11 +394,15 @@ func drawSweepFigures(dir string) error {
 	if err != nil {
 		return err
 	}
+	anyOK := false
+	for _, r := range rd.runs {
+		anyOK = anyOK || r.ok
+	}
+	if !anyOK {
+		return nil
+	}
 	names, figs, err := standardFigures(plotOpts{steps: allSteps}, rd, io.Discard, nil)
 	if err != nil {
-		if ok, _, _ := countRuns(dir); ok == 0 {
-			return nil
-		}
 		return err
 	}
 	for _, n := range names {
@@ -421,17 +425,4 @@ func clearSweepDir(dir string) error {
 		}
 	}
 	return nil
-}
-
-// countRuns counts the ok and the failed runs in a folder's run log.
-func countRuns(dir string) (ok, failed int, err error) {
-	_, err = scanLog(filepath.Join(dir, runLogName), func(rec *logRecord) error {
-		if rec.row.Status == "ok" {
-			ok++
-		} else {
-			failed++
-		}
-		return nil
-	})
-	return ok, failed, err
 }

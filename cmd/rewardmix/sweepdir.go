@@ -164,21 +164,21 @@ func writeFileAtomic(path string, data []byte) error {
 // The files depend only on the log's records, so a sweep run on any number
 // of workers, shards or resumes gives the same bytes.
 func finalize(dir string, axes []string, seedsPerPoint int) error {
-	_, _, err := finalizeCount(dir, axes, seedsPerPoint, nil, nil)
+	_, err := finalizeCount(dir, axes, seedsPerPoint, nil, nil)
 	return err
 }
 
 // stepsHeader is the first line of a sweep's steps.csv.
 const stepsHeader = "run_id,step,metric,value\n"
 
-// finalizeCount is finalize, returning the number of ok and of failed
-// runs in the log. If steps is not nil it already holds steps.csv's
+// finalizeCount is finalize, returning the number of failed runs in the
+// log. If steps is not nil it already holds steps.csv's
 // contents, every record's series in log order after stepsHeader (the
 // sweep wrote them as it appended the records), and is committed as
 // steps.csv; the log's series are then not read. If ready is not nil,
 // the files are committed only if it returns nil (it waits for the
 // caller's syncs).
-func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFile, ready func() error) (ok, failed int, err error) {
+func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFile, ready func() error) (failed int, err error) {
 	logPath := filepath.Join(dir, runLogName)
 	// Pass 1: the union of metric names, in order of first appearance,
 	// from the rows alone.
@@ -193,7 +193,7 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFi
 		}
 		return nil
 	}); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	col := map[string]int{}
 	for i, m := range metrics {
@@ -216,19 +216,19 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFi
 	}
 	runsF, err := open("runs.csv")
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	stepsF := steps
 	if stepsF != nil {
 		files = append(files, stepsF)
 	} else if stepsF, err = open("steps.csv"); err != nil {
-		return 0, 0, err
+		return 0, err
 	} else {
 		stepsF.WriteString(stepsHeader)
 	}
 	aggF, err := open("agg.csv")
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
@@ -253,7 +253,6 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFi
 		}
 		runsW.Write(append(append(append([]string{r.ID, strconv.FormatUint(r.Seed, 10)}, r.Params...), cells...), r.Status, r.Error))
 		if r.Status == "ok" {
-			ok++
 			agg.add(r.Metrics, r.Final)
 		} else {
 			failed++
@@ -269,28 +268,28 @@ func finalizeCount(dir string, axes []string, seedsPerPoint int, steps *atomicFi
 		})
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if point >= 0 {
 		agg.write(aggW, pointParams)
 	}
 	for _, w := range []*csv.Writer{runsW, aggW} {
 		if w.Flush(); w.Error() != nil {
-			return 0, 0, w.Error()
+			return 0, w.Error()
 		}
 	}
 	if ready != nil {
 		if err := ready(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
 	for len(files) > 0 {
 		if err := files[0].commit(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		files = files[1:]
 	}
-	return ok, failed, nil
+	return failed, nil
 }
 
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
