@@ -371,6 +371,31 @@ func newEvalWork(w *world) evalWork {
 	return e
 }
 
+// softmaxRows turns x, rows of A logits each, into rows of probabilities:
+// each row shifted by its maximum, the exponentials taken all at once, each
+// row divided by its sum.
+func softmaxRows(x []float64, A int) {
+	for k := 0; k < len(x); k += A {
+		l := x[k : k+A]
+		mx := maxOf(l)
+		for a := range l {
+			l[a] -= mx
+		}
+	}
+	vmath.Exp(x, x)
+	for k := 0; k < len(x); k += A {
+		l := x[k : k+A]
+		sum := 0.0
+		for _, v := range l {
+			sum += v
+		}
+		inv := 1 / sum
+		for a := range l {
+			l[a] *= inv
+		}
+	}
+}
+
 // maxOf returns the largest element of x, which holds no NaN (math.Max's
 // care for NaN and signed zeros costs more here than the rest of the loop).
 func maxOf(x []float64) float64 {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
-	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
 // Gate is one release check: what it measured, the threshold it is held
@@ -175,24 +174,9 @@ func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float6
 			for a := range l {
 				l[a] = cl[a] + m*j.memL[a]
 			}
-			mx := maxOf(l)
-			for a := range l {
-				l[a] -= mx
-			}
 		}
 	}
-	vmath.Exp(j.users, j.users)
-	for k := 0; k < len(j.users); k += A {
-		l := j.users[k : k+A]
-		sum := 0.0
-		for _, v := range l {
-			sum += v
-		}
-		inv := 1 / sum
-		for a := range l {
-			l[a] *= inv
-		}
-	}
+	softmaxRows(j.users, A)
 	return j.users
 }
 

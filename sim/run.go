@@ -188,13 +188,13 @@ type trainer struct {
 	logits, logRef    []float64
 	// The expected step's per-prompt logits and exponentials, and its
 	// coefficient sums per signal (then KL): by cell, and by memory.
-	batchProbs, batchLogits, batchExp []float64
-	stepLogits                        []float64 // per cell at memory 0, then per unit of memory
-	cellCoef, memCoef                 [][][]float64
-	batch4                            *batch4     // expectedBatch4's arguments
-	r, adv                            [][]float64 // [signal][sample]
-	sampleP                           []float64
-	batch                             []batchItem
+	batchProbs, batchLogits []float64
+	stepLogits              []float64 // per cell at memory 0, then per unit of memory
+	cellCoef, memCoef       [][][]float64
+	batch4                  *batch4     // expectedBatch4's arguments
+	r, adv                  [][]float64 // [signal][sample]
+	sampleP                 []float64
+	batch                   []batchItem
 
 	onBatch        func(step int, users, cells []int)
 	traceU, traceC []int
@@ -273,7 +273,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	for i := range tr.batch {
 		tr.batch[i].probs = tr.batchProbs[i*A : i*A+A : i*A+A]
 	}
-	tr.batchLogits, tr.batchExp = make([]float64, nb*A), make([]float64, nb*A)
+	tr.batchLogits = make([]float64, nb*A)
 	tr.stepLogits = make([]float64, (len(w.cellProb)+1)*A)
 	// The coefficient sums, each in one flat array by signal, cell (or
 	// memory component) and response.
@@ -476,7 +476,6 @@ func (tr *trainer) computeBatchProbs() {
 			memL[a] -= cellL[a]
 		}
 	}
-	x := tr.batchExp
 	for n := range tr.batch {
 		b := &tr.batch[n]
 		l, cl := tr.batchLogits[n*A:n*A+A], cellL[b.cell*A:b.cell*A+A]
@@ -487,24 +486,9 @@ func (tr *trainer) computeBatchProbs() {
 				l[a] = cl[a] + b.mem*memL[a]
 			}
 		}
-		mx := maxOf(l)
-		for a, v := range l {
-			x[n*A+a] = v - mx
-		}
 	}
-	vmath.Exp(x, x)
-	for n := range tr.batch {
-		p := tr.batch[n].probs
-		sum := 0.0
-		for a, v := range x[n*A : n*A+A] {
-			p[a] = v
-			sum += v
-		}
-		inv := 1 / sum
-		for a := range p {
-			p[a] *= inv
-		}
-	}
+	copy(tr.batchProbs, tr.batchLogits) // the items' probs are consecutive in it
+	softmaxRows(tr.batchProbs, A)
 }
 
 // expectedPrompt adds weight times the exact gradient, over responses, of
