@@ -32,11 +32,11 @@ func (tr *trainer) BatchObjectiveForTest(theta []float64, t int) float64 {
 	J := 0.0
 	for _, b := range tr.batch {
 		tr.pol.Probs(probs, tr.context(b.cell, b.mem))
-		seg := tr.w.userSeg[b.user]
+		r0, slope := tr.w.signalRewards(b.cell, tr.w.userSeg[b.user])
 		for a, p := range probs {
 			R := 0.0
 			for i, wi := range tr.weights {
-				R += wi * (tr.w.rew0[b.cell][seg][a][i] + b.mem*tr.w.rewSlope[b.cell][seg][a][i])
+				R += wi * (r0[i*A+a] + b.mem*slope[i*A+a])
 			}
 			J += p * R
 		}

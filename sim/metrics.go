@@ -141,6 +141,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		var sSyc, sFb, sUp float64
 		for c, pc := range w.cellProb {
 			base := (s*C + c) * A
+			r0, slope := w.signalRewards(c, s)
 			for a := 0; a < A; a++ {
 				P, M := pc*e.mass[base+a], pc*e.moment[base+a]
 				if P == 0 {
@@ -157,7 +158,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 				sUp += P * o.FeedbackRate * o.ThumbsUp
 				share[a] += P
 				for i := range w.sigs {
-					rew[i] += P*w.rew0[c][s][a][i] + M*w.rewSlope[c][s][a][i]
+					rew[i] += P*r0[i*A+a] + M*slope[i*A+a]
 				}
 			}
 		}

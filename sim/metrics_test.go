@@ -34,7 +34,8 @@ func bruteMetrics(tr *trainer) (sycSeg, share, rew []float64, kl float64) {
 				sycSeg[s] += P * w.outcome[c][s][a].Sycophantic
 				share[a] += P
 				for i := range w.sigs {
-					rew[i] += P * (w.rew0[c][s][a][i] + m*w.rewSlope[c][s][a][i])
+					r0, slope := w.signalRewards(c, s)
+					rew[i] += P * (r0[i*A+a] + m*slope[i*A+a])
 				}
 				kl += P * (l - lse - tr.logRef[a])
 			}

@@ -499,8 +499,8 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logi
 	w := tr.w
 	A := len(w.responses)
 	probs, logits = probs[:A], logits[:A]
-	k := cell*len(w.segments) + w.userSeg[user]
-	r0, slope, out := w.sigRew0[k], w.sigSlope[k], w.outcome[cell][0]
+	r0, slope := w.signalRewards(cell, w.userSeg[user])
+	out := w.outcome[cell][0]
 	syc := 0.0
 	for a, p := range probs {
 		syc += p * out[a].Sycophantic

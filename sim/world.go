@@ -22,13 +22,9 @@ type world struct {
 	// outcome[cell][segment][response] with Memory left at 0.
 	outcome [][][]reward.Outcome
 	harm    [][]float64 // [cell][segment]: long-term cost of a sycophantic response
-	// Expected reward of each signal per [cell][segment][response][signal] at
-	// memory 0, and its slope in the remembered stance (rewards are affine in it).
-	rew0, rewSlope [][][][]float64
-	// The same per [cell*len(segments)+segment], flat by signal then
-	// response, for the training step's inner loop.
-	sigRew0, sigSlope [][]float64
-	// The arrays behind sigRew0 and sigSlope, and P(sycophantic) by
+	// Expected reward of each signal at memory 0, and its slope in the
+	// remembered stance (rewards are affine in it), by [cell][segment]
+	// [signal][response] (see signalRewards); P(sycophantic) by
 	// [cell][response] (the same for every segment).
 	rew0Flat, slopeFlat, sycFlat []float64
 
@@ -168,43 +164,33 @@ func newWorld(c *Config) (*world, error) {
 		w.specs = append(w.specs, spec)
 		w.sigs = append(w.sigs, sig)
 	}
-	w.rew0 = make([][][][]float64, C)
-	w.rewSlope = make([][][][]float64, C)
-	for c := 0; c < C; c++ {
-		w.rew0[c] = make([][][]float64, S)
-		w.rewSlope[c] = make([][][]float64, S)
-		for s := 0; s < S; s++ {
-			w.rew0[c][s] = make([][]float64, A)
-			w.rewSlope[c][s] = make([][]float64, A)
-			for a := 0; a < A; a++ {
-				o0, o1 := w.outcome[c][s][a], w.outcome[c][s][a]
-				o1.Memory = 1
-				for _, sig := range w.sigs {
-					e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
-					w.rew0[c][s][a] = append(w.rew0[c][s][a], e0)
-					w.rewSlope[c][s][a] = append(w.rewSlope[c][s][a], e1-e0)
-				}
-			}
-		}
-	}
 	nS := len(w.sigs) * A
 	w.rew0Flat, w.slopeFlat, w.sycFlat = make([]float64, C*S*nS), make([]float64, C*S*nS), make([]float64, C*A)
 	for c := 0; c < C; c++ {
 		for s := 0; s < S; s++ {
-			k := (c*S + s) * nS
-			r0, sl := w.rew0Flat[k:k+nS:k+nS], w.slopeFlat[k:k+nS:k+nS]
-			for i := range w.sigs {
-				for a := 0; a < A; a++ {
-					r0[i*A+a], sl[i*A+a] = w.rew0[c][s][a][i], w.rewSlope[c][s][a][i]
+			r0, sl := w.signalRewards(c, s)
+			for a := 0; a < A; a++ {
+				o0, o1 := w.outcome[c][s][a], w.outcome[c][s][a]
+				o1.Memory = 1
+				for i, sig := range w.sigs {
+					e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
+					r0[i*A+a], sl[i*A+a] = e0, e1-e0
 				}
 			}
-			w.sigRew0, w.sigSlope = append(w.sigRew0, r0), append(w.sigSlope, sl)
 		}
 		for a, o := range w.outcome[c][0] {
 			w.sycFlat[c*A+a] = o.Sycophantic
 		}
 	}
 	return w, nil
+}
+
+// signalRewards returns the expected rewards at memory 0 and their slopes
+// in memory for a cell and segment, by signal then response.
+func (w *world) signalRewards(cell, seg int) (r0, slope []float64) {
+	nS := len(w.sigs) * len(w.responses)
+	k := (cell*len(w.segments) + seg) * nS
+	return w.rew0Flat[k : k+nS : k+nS], w.slopeFlat[k : k+nS : k+nS]
 }
 
 // outcomeOf derives what a response style does in a cell for a user segment.
