@@ -186,11 +186,13 @@ type trainer struct {
 	// workspaces
 	probs, coef, memv []float64
 	logits, logRef    []float64
-	// The expected step's per-prompt logits and exponentials, and its
-	// coefficient sums per signal (then KL): by cell, and by memory.
+	// The expected step's per-prompt probabilities and logits, and its
+	// coefficient sums per signal (then KL): by cell, and by memory, all
+	// in coefFlat (cleared after each step).
 	batchProbs, batchLogits []float64
 	stepLogits              []float64 // per cell at memory 0, then per unit of memory
 	cellCoef, memCoef       [][][]float64
+	coefFlat                []float64
 	batch4                  *batch4     // expectedBatch4's arguments
 	r, adv                  [][]float64 // [signal][sample]
 	sampleP                 []float64
@@ -278,7 +280,8 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	// The coefficient sums, each in one flat array by signal, cell (or
 	// memory component) and response.
 	C := len(w.cellProb)
-	cellFlat, memFlat := make([]float64, (S+1)*C*A), make([]float64, (S+1)*w.memDim*A)
+	tr.coefFlat = make([]float64, (S+1)*(C+w.memDim)*A)
+	cellFlat, memFlat := tr.coefFlat[:(S+1)*C*A], tr.coefFlat[(S+1)*C*A:]
 	tr.cellCoef, tr.memCoef = make([][][]float64, S+1), make([][][]float64, S+1)
 	for i := range tr.cellCoef {
 		tr.cellCoef[i] = make([][]float64, C)
@@ -433,13 +436,8 @@ func (tr *trainer) stepExpected(t int) {
 	}
 	for i, g := range tr.grads {
 		tr.pol.AddScoreSums(g, tr.cellCoef[i], tr.memCoef[i])
-		for _, row := range tr.cellCoef[i] {
-			zero(row)
-		}
-		for _, row := range tr.memCoef[i] {
-			zero(row)
-		}
 	}
+	zero(tr.coefFlat)
 }
 
 // promptProbs writes pi(.|x) and the logits of one prompt.
@@ -519,16 +517,8 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logi
 		}
 		reward.Advantages(tr.adv, tr.r, tr.weights, probs, tr.cfg.Train.Aggregation)
 		for i, wi := range tr.weights {
-			if wi == 0 {
-				continue
-			}
-			cs, adv := tr.cellCoef[i][cell][:A], tr.adv[i][:A]
-			for a, p := range probs {
-				c := weight * p * adv[a]
-				cs[a] += c
-				if mem {
-					tr.memCoef[i][0][a] += m * c
-				}
+			if wi != 0 {
+				tr.addCoef(i, cell, mem, m, weight, probs, tr.adv[i][:A])
 			}
 		}
 	}
@@ -540,21 +530,30 @@ func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logi
 		v[a] = logits[a] - tr.logRef[a]
 		kl += p * v[a]
 	}
-	S := len(tr.weights)
-	cs := tr.cellCoef[S][cell][:A]
+	for a := range v {
+		v[a] -= kl
+	}
+	tr.addCoef(len(tr.weights), cell, mem, m, weight, probs, v)
+	return syc
+}
+
+// addCoef adds weight pi_a x_a to the coefficient sums of signal i (the
+// KL penalty after the signals) in cell and, if mem, m times it to its
+// memory sums.
+func (tr *trainer) addCoef(i, cell int, mem bool, m, weight float64, probs, x []float64) {
+	cs := tr.cellCoef[i][cell][:len(probs)]
 	if !mem {
 		for a, p := range probs {
-			cs[a] += weight * p * (v[a] - kl)
+			cs[a] += weight * p * x[a]
 		}
-		return syc
+		return
 	}
-	ms := tr.memCoef[S][0][:A]
+	ms := tr.memCoef[i][0][:len(probs)]
 	for a, p := range probs {
-		c := weight * p * (v[a] - kl)
+		c := weight * p * x[a]
 		cs[a] += c
 		ms[a] += m * c
 	}
-	return syc
 }
 
 // addRewardCoefNone is expectedPrompt's reward part for aggregation none,
@@ -575,19 +574,10 @@ func (tr *trainer) addRewardCoefNone(cell int, m, weight float64, probs, r0, slo
 			r[a] = v
 			mean += p * v
 		}
-		cs := tr.cellCoef[i][cell][:A]
-		if !mem {
-			for a, p := range probs {
-				cs[a] += weight * p * (wi * (r[a] - mean))
-			}
-			continue
+		for a := range r {
+			r[a] = wi * (r[a] - mean)
 		}
-		ms := tr.memCoef[i][0][:A]
-		for a, p := range probs {
-			c := weight * p * (wi * (r[a] - mean))
-			cs[a] += c
-			ms[a] += m * c
-		}
+		tr.addCoef(i, cell, mem, m, weight, probs, r)
 	}
 }
 
