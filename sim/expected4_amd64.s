@@ -1,25 +1,7 @@
 //go:build amd64 && !purego
 
+#include "go_asm.h"
 #include "textflag.h"
-
-// Offsets of batch4's fields (checked by TestBatch4Offsets).
-#define PROBS 0
-#define LOGITS 8
-#define MEMS 16
-#define KIDX 24
-#define CELL 32
-#define N 40
-#define REW0 48
-#define SLOPE 56
-#define CELLSYC 64
-#define WEIGHTS 72
-#define NSIG 80
-#define CELLCOEF 88
-#define NCELL 96
-#define MEMCOEF 104
-#define REF 112
-#define MEMOK 120
-#define SYC 128
 
 // HSUM leaves (y0 + y2) + (y1 + y3) of Y in the low lane of X (Y's lower
 // half), using T (an XMM register), as sum4.
@@ -39,18 +21,18 @@ TEXT ·expected4AVX2(SB), NOSPLIT, $0-8
 	XORQ SI, SI
 
 prompt:
-	CMPQ SI, N(R8)
+	CMPQ SI, batch4_n(R8)
 	JGE  done
 	MOVQ SI, BX
 	SHLQ $5, BX
-	MOVQ PROBS(R8), AX
+	MOVQ batch4_probs(R8), AX
 	VMOVUPD (AX)(BX*1), Y0
-	MOVQ LOGITS(R8), AX
+	MOVQ batch4_logits(R8), AX
 	VMOVUPD (AX)(BX*1), Y1
-	MOVQ MEMS(R8), AX
+	MOVQ batch4_mems(R8), AX
 	VBROADCASTSD (AX)(SI*8), Y2
 	XORQ DX, DX
-	CMPQ MEMOK(R8), $0
+	CMPQ batch4_memOK(R8), $0
 	JE   nomem
 	VXORPD X3, X3, X3
 	VUCOMISD X3, X2
@@ -60,34 +42,34 @@ prompt:
 withmem:
 	MOVQ $1, DX
 nomem:
-	MOVQ CELL(R8), AX
+	MOVQ batch4_cell(R8), AX
 	MOVQ (AX)(SI*8), CX      // cell
-	MOVQ KIDX(R8), AX
+	MOVQ batch4_k(R8), AX
 	MOVQ (AX)(SI*8), R9      // k
 	// P(sycophantic)
-	MOVQ CELLSYC(R8), AX
+	MOVQ batch4_cellSyc(R8), AX
 	MOVQ CX, BX
 	SHLQ $5, BX
 	VMULPD (AX)(BX*1), Y0, Y4
 	HSUM(Y4, X4, X5)
-	MOVQ SYC(R8), AX
+	MOVQ batch4_syc(R8), AX
 	VMOVSD X4, (AX)(SI*8)
 	// This prompt's rows.
-	MOVQ NSIG(R8), R10
+	MOVQ batch4_S(R8), R10
 	MOVQ R9, AX
 	IMULQ R10, AX
 	SHLQ $5, AX
-	MOVQ REW0(R8), R11
+	MOVQ batch4_rew0(R8), R11
 	ADDQ AX, R11
-	MOVQ SLOPE(R8), R12
+	MOVQ batch4_slope(R8), R12
 	ADDQ AX, R12
-	MOVQ CELLCOEF(R8), R13
+	MOVQ batch4_cellCoef(R8), R13
 	SHLQ $5, CX
 	ADDQ CX, R13
-	MOVQ NCELL(R8), CX
+	MOVQ batch4_C(R8), CX
 	SHLQ $5, CX
-	MOVQ MEMCOEF(R8), DI
-	MOVQ WEIGHTS(R8), BX
+	MOVQ batch4_memCoef(R8), DI
+	MOVQ batch4_weights(R8), BX
 
 signal:
 	TESTQ R10, R10
@@ -125,7 +107,7 @@ next:
 	JMP  signal
 
 kl:
-	MOVQ REF(R8), AX
+	MOVQ batch4_ref(R8), AX
 	VSUBPD (AX), Y1, Y3      // v = l - log ref
 	VMULPD Y3, Y0, Y4
 	HSUM(Y4, X4, X6)         // kl = sum pi v

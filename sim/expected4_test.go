@@ -5,25 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"unsafe"
 
 	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
-
-// TestBatch4Offsets: the field offsets that expected4_amd64.s reads.
-func TestBatch4Offsets(t *testing.T) {
-	var b batch4
-	got := []uintptr{unsafe.Offsetof(b.probs), unsafe.Offsetof(b.logits), unsafe.Offsetof(b.mems),
-		unsafe.Offsetof(b.k), unsafe.Offsetof(b.cell), unsafe.Offsetof(b.n), unsafe.Offsetof(b.rew0),
-		unsafe.Offsetof(b.slope), unsafe.Offsetof(b.cellSyc), unsafe.Offsetof(b.weights), unsafe.Offsetof(b.S),
-		unsafe.Offsetof(b.cellCoef), unsafe.Offsetof(b.C), unsafe.Offsetof(b.memCoef), unsafe.Offsetof(b.ref),
-		unsafe.Offsetof(b.memOK), unsafe.Offsetof(b.syc)}
-	for i, off := range got {
-		if off != uintptr(8*i) {
-			t.Errorf("field %d at offset %d, the assembly reads %d", i, off, 8*i)
-		}
-	}
-}
 
 // randomBatch4 is a batch of n prompts over K reward rows, C cells and S
 // signals (one of weight zero), with some memories zero.
@@ -37,19 +21,19 @@ func randomBatch4(n, K, C, S int, memOK bool, seed uint64) *batch4 {
 		return x
 	}
 	b := &batch4{n: n, S: S, C: C,
-		probsS: make([]float64, 4*n), logitsS: fill(4*n, rng.NormFloat64),
-		memsS: fill(n, rng.Float64), kS: make([]int, n), cellS: make([]int, n), sycS: make([]float64, n),
-		rew0S: fill(K*S*4, rng.NormFloat64), slopeS: fill(K*S*4, rng.NormFloat64), cellSycS: fill(C*4, rng.Float64),
-		weightsS: fill(S, rng.Float64), refS: fill(4, func() float64 { return -rng.Float64() }),
-		cellCoefS: fill((S+1)*C*4, rng.NormFloat64), memCoefS: fill((S+1)*4, rng.NormFloat64),
+		probs: make([]float64, 4*n), logits: fill(4*n, rng.NormFloat64),
+		mems: fill(n, rng.Float64), k: make([]int, n), cell: make([]int, n), syc: make([]float64, n),
+		rew0: fill(K*S*4, rng.NormFloat64), slope: fill(K*S*4, rng.NormFloat64), cellSyc: fill(C*4, rng.Float64),
+		weights: fill(S, rng.Float64), ref: fill(4, func() float64 { return -rng.Float64() }),
+		cellCoef: fill((S+1)*C*4, rng.NormFloat64), memCoef: fill((S+1)*4, rng.NormFloat64),
 	}
-	b.weightsS[S/2] = 0
+	b.weights[S/2] = 0
 	for i := 0; i < n; i++ {
-		b.kS[i], b.cellS[i] = rng.IntN(K), rng.IntN(C)
+		b.k[i], b.cell[i] = rng.IntN(K), rng.IntN(C)
 		if i%5 == 0 {
-			b.memsS[i] = 0
+			b.mems[i] = 0
 		}
-		p := b.probsS[4*i : 4*i+4]
+		p := b.probs[4*i : 4*i+4]
 		sum := 0.0
 		for a := range p {
 			p[a] = rng.Float64()
@@ -62,9 +46,6 @@ func randomBatch4(n, K, C, S int, memOK bool, seed uint64) *batch4 {
 	if memOK {
 		b.memOK = 1
 	}
-	b.probs, b.logits, b.mems, b.k, b.cell, b.syc = &b.probsS[0], &b.logitsS[0], &b.memsS[0], &b.kS[0], &b.cellS[0], &b.sycS[0]
-	b.rew0, b.slope, b.cellSyc, b.weights, b.ref = &b.rew0S[0], &b.slopeS[0], &b.cellSycS[0], &b.weightsS[0], &b.refS[0]
-	b.cellCoef, b.memCoef = &b.cellCoefS[0], &b.memCoefS[0]
 	return b
 }
 
@@ -89,14 +70,14 @@ func TestExpected4AssemblyMatchesGo(t *testing.T) {
 		g := randomBatch4(tc.n, tc.K, tc.C, tc.S, tc.memOK, uint64(tc.n))
 		expected4AVX2(a)
 		expected4Go(g)
-		if !slices.Equal(bits(a.cellCoefS), bits(g.cellCoefS)) || !slices.Equal(bits(a.memCoefS), bits(g.memCoefS)) ||
-			!slices.Equal(bits(a.sycS), bits(g.sycS)) {
+		if !slices.Equal(bits(a.cellCoef), bits(g.cellCoef)) || !slices.Equal(bits(a.memCoef), bits(g.memCoef)) ||
+			!slices.Equal(bits(a.syc), bits(g.syc)) {
 			t.Errorf("%+v: assembly and Go differ", tc)
 		}
 		if tc.memOK {
 			continue
 		}
-		if h := randomBatch4(tc.n, tc.K, tc.C, tc.S, tc.memOK, uint64(tc.n)); !slices.Equal(h.memCoefS, g.memCoefS) {
+		if h := randomBatch4(tc.n, tc.K, tc.C, tc.S, tc.memOK, uint64(tc.n)); !slices.Equal(h.memCoef, g.memCoef) {
 			t.Errorf("%+v: memory sums written without a memory block", tc)
 		}
 	}
