@@ -228,20 +228,16 @@ func (tr *trainer) evaluateMemory() float64 {
 		e.memShift[a] = d - dMax // <= 0, and 0 at the argmax; so is m times it, as m >= 0
 	}
 	vmath.ExpOuter(e.userExp, tr.mem, e.memShift)
-	first := 0
-	for s, n := range w.segUsers { // a segment's users are consecutive
-		sum := 0.0
-		for _, m := range tr.mem[first : first+n] {
-			sum += m
-		}
-		e.mem[s], first = sum, first+n
-	}
 	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
-	end := 0
+	end, nc := 0, len(e.zbuf)
 	for s, n := range w.segUsers { // a segment's users are consecutive
 		u := end
 		end += n
-		nc := len(e.zbuf)
+		sum := 0.0
+		for _, m := range tr.mem[u:end] {
+			sum += m
+		}
+		e.mem[s] = sum
 		massF, momentF := e.massF[s*blk:(s+1)*blk], e.momentF[s*blk:(s+1)*blk]
 		prod, prodExp := e.prod[s*nc:(s+1)*nc], e.prodExp[s*nc:(s+1)*nc]
 		for u < end {
