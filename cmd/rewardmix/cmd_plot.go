@@ -105,8 +105,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		w, h := figureSize(fig, o.width, o.height)
-		data, err := renderFigure(fig, path, w, h)
+		data, err := renderFigure(fig, path, o.width, o.height)
 		if err != nil {
 			return err
 		}
@@ -195,8 +194,7 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 	files := map[string][]byte{}
 	var names []string
 	for _, k := range kinds {
-		w, h := figureSize(figs[k], o.width, o.height)
-		data, err := renderFigure(figs[k], k+".png", w, h)
+		data, err := renderFigure(figs[k], k+".png", o.width, o.height)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -204,16 +202,6 @@ func standardFigures(o plotOpts, rd *resultDir, stderr io.Writer, skip map[strin
 		names = append(names, k+".png")
 	}
 	return names, files, nil
-}
-
-// figureSize returns the size to draw fig at for --width w and --height h
-// (zero: not given): a height that is not given follows a given width, but
-// stays tall enough for the key below the plots.
-func figureSize(fig *plots.Figure, w, h vg.Length) (vg.Length, vg.Length) {
-	if w != 0 && h == 0 {
-		h = max(fig.Height*w/fig.Width, fig.Height*6/10)
-	}
-	return w, h
 }
 
 // writeFigure writes data to path through a temporary file, so that path

@@ -60,8 +60,13 @@ func marshalJSON(v any) ([]byte, error) {
 }
 
 // renderFigure draws fig into the format named by path's extension (.png,
-// .svg or .pdf), at w x h (the figure's default size when zero).
+// .svg or .pdf), at w x h: the figure's default size where zero, except
+// that a height not given follows a given width, staying tall enough for
+// the key below the plots.
 func renderFigure(fig *plots.Figure, path string, w, h vg.Length) ([]byte, error) {
+	if w != 0 && h == 0 {
+		h = max(fig.Height*w/fig.Width, fig.Height*6/10)
+	}
 	if w == 0 {
 		w = fig.Width
 	}
