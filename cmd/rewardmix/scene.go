@@ -27,9 +27,7 @@ type scene struct {
 // headline holds the numbers shown as large text.
 type headline struct {
 	Primary    string `json:"primary"`
-	BeforeStep int    `json:"before_step"`
 	UpdateStep int    `json:"update_step"`
-	AfterStep  int    `json:"after_step"`
 	// The primary signal's share of the update and effective weight just
 	// before the update, at it, and at the end.
 	InfluenceBefore float64 `json:"influence_before"`
@@ -47,8 +45,6 @@ type headline struct {
 	SegmentAfter     float64 `json:"segment_after"`
 	ThumbsBefore     float64 `json:"thumbs_before"`
 	ThumbsAfter      float64 `json:"thumbs_after"`
-	GoldBefore       float64 `json:"gold_before"`
-	GoldAfter        float64 `json:"gold_after"`
 	// The review (empty Decision when there was none): the A/B preference
 	// for the candidate, whether it was significant, and the decision.
 	Decision      string  `json:"decision"`
@@ -64,8 +60,8 @@ type headline struct {
 // deployment.
 func headlineOf(cfg *sim.Config, s *sim.Summary, rev *sim.Review, dep *sim.Deployment) headline {
 	h := headline{
-		Primary:    s.Primary,
-		BeforeStep: s.BeforeStep, UpdateStep: s.UpdateStep, AfterStep: s.AfterStep,
+		Primary:          s.Primary,
+		UpdateStep:       s.UpdateStep,
 		InfluenceBefore:  s.Before["influence/"+s.Primary],
 		InfluenceUpdate:  s.AtUpdate["influence/"+s.Primary],
 		InfluenceAfter:   s.After["influence/"+s.Primary],
@@ -75,8 +71,6 @@ func headlineOf(cfg *sim.Config, s *sim.Summary, rev *sim.Review, dep *sim.Deplo
 		SycophancyAfter:  s.After["sycophancy_rate"],
 		ThumbsBefore:     s.Before["thumbs_up_rate"],
 		ThumbsAfter:      s.After["thumbs_up_rate"],
-		GoldBefore:       s.Before["gold_utility"],
-		GoldAfter:        s.After["gold_utility"],
 	}
 	h.SegmentShare = math.Inf(1)
 	for _, seg := range s.Segments { // sorted, so ties go to the first name
