@@ -32,7 +32,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_prompts, write_outputs  # noqa: E402
+from world import Unsupported, World, ascend, load, read_prompts, softmax_into, write_outputs  # noqa: E402
 
 
 def shared_part(cfg):
@@ -205,12 +205,7 @@ def train(w, W, users, cells, direct=False):
         logits += prior
         if w.memory:
             logits += theta_t[:, :, C, None] * m
-        mx = np.maximum.reduce(logits)
-        np.subtract(logits, mx, out=e)
-        np.exp(e, out=e)
-        s = np.add.reduce(e)
-        np.multiply(e, 1 / s, out=probs)
-        lse = mx + np.log(s)
+        lse = softmax_into(logits, e, probs)
         k = c * NS + seg
         np.take(w.rew0_t, k, axis=2, out=r)  # (S, A, R, B) rewards
         if mem_on and w.has_slope:

@@ -273,6 +273,18 @@ def read_prompts(path, steps, batch):
     return data[:, 0, :].astype(np.int64), data[:, 1, :].astype(np.int64)
 
 
+def softmax_into(logits, e, probs):
+    """Writes the softmax over axis 0 of logits into probs, through the
+    scratch array e (in place, as the hot loops need), and returns the
+    log-sum-exp."""
+    mx = np.maximum.reduce(logits)
+    np.subtract(logits, mx, out=e)
+    np.exp(e, out=e)
+    s = np.add.reduce(e)
+    np.multiply(e, 1 / s, out=probs)
+    return mx + np.log(s)
+
+
 def write_f64(path, a):
     np.ascontiguousarray(a, dtype="<f8").tofile(path)
 
