@@ -166,10 +166,14 @@ func isNamedTable(path string) bool {
 }
 
 // entryDefault returns the starting value of a new entry of a named table,
-// or an invalid Value for the zero value.
+// from its raw TOML (a signal's kind picks its default), or an invalid Value
+// for a map that is not a named table (a signal's table).
 func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
-	switch path {
-	case "signals":
+	if !isNamedTable(path) {
+		return reflect.Value{}, nil
+	}
+	kind := ""
+	if path == "signals" {
 		m, ok := raw.(map[string]any)
 		if !ok {
 			return reflect.Value{}, typeErr(kp, raw, "a table")
@@ -178,18 +182,32 @@ func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
 		if !ok {
 			return reflect.Value{}, &sim.FieldError{Key: kp, Msg: "missing key kind (one of " + strings.Join(reward.Kinds, ", ") + ")"}
 		}
-		kind, ok := k.(string)
-		if !ok {
+		if kind, ok = k.(string); !ok {
 			return reflect.Value{}, typeErr(kp+".kind", k, "a string")
 		}
 		if reward.Keys(kind) == nil {
 			return reflect.Value{}, &sim.FieldError{Key: kp + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, strings.Join(reward.Kinds, ", "))}
 		}
-		return reflect.ValueOf(reward.Default(kind)), nil
-	case "segments":
-		return reflect.ValueOf(sim.Segment{HarmMultiplier: 1}), nil
 	}
-	return reflect.Value{}, nil
+	return newEntry(path, kind), nil
+}
+
+// newEntry returns the default of a new entry of the named table (of the
+// given kind, for signals). The defaults themselves live beside the types
+// they default: sim.DefaultContext, sim.DefaultSegment, sim.DefaultResponse
+// and reward.Default.
+func newEntry(table, kind string) reflect.Value {
+	switch table {
+	case "contexts":
+		return reflect.ValueOf(sim.DefaultContext())
+	case "segments":
+		return reflect.ValueOf(sim.DefaultSegment())
+	case "responses":
+		return reflect.ValueOf(sim.DefaultResponse())
+	case "signals":
+		return reflect.ValueOf(reward.Default(kind))
+	}
+	panic("configs: no named table " + table)
 }
 
 // checkKindKeys rejects keys that belong to another kind of signal.

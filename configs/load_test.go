@@ -569,6 +569,11 @@ func TestLoadWithoutExtendsStartsFromDefault(t *testing.T) {
 			},
 		},
 		{
+			"baseline's signals restated by kind alone are baseline's",
+			"[signals.correctness]\nkind = \"correctness\"\n[signals.spec]\nkind = \"spec\"\n",
+			func(c *sim.Config) {},
+		},
+		{
 			"contexts replaced whole",
 			"[contexts.all]\nshare = 1.0\nwrong = 0.3\n",
 			func(c *sim.Config) { c.Contexts = map[string]sim.Context{"all": {Share: 1, Wrong: 0.3}} },

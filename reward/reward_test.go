@@ -3,6 +3,9 @@ package reward
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +76,26 @@ func TestExpectedClosedForms(t *testing.T) {
 	sig, _ := New("c", Default(KindCorrectness), nil, 0)
 	if got := sig.Expected(&unverifiable); got != 0 {
 		t.Errorf("correctness on an unverifiable prompt = %v, want 0", got)
+	}
+}
+
+// TestDefaultSetsOnlyItsKeys: a kind's default is of that kind, weight 1,
+// always active, and sets no field its kind does not accept (a config
+// writes only Keys(kind), so such a value could be neither seen nor changed).
+func TestDefaultSetsOnlyItsKeys(t *testing.T) {
+	typ := reflect.TypeFor[Spec]()
+	for _, kind := range Kinds {
+		d := Default(kind)
+		if d.Kind != kind || d.Weight != 1 || d.StartStep != 0 || d.EndStep != 0 {
+			t.Errorf("Default(%q) = %+v, want kind %q, weight 1, always active", kind, d, kind)
+		}
+		v := reflect.ValueOf(d)
+		for i := range typ.NumField() {
+			k := strings.Split(typ.Field(i).Tag.Get("toml"), ",")[0]
+			if !v.Field(i).IsZero() && !slices.Contains(Keys(kind), k) {
+				t.Errorf("Default(%q) sets %s = %v, which a %s signal does not accept (Keys: %v)", kind, k, v.Field(i), kind, Keys(kind))
+			}
+		}
 	}
 }
 

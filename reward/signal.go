@@ -88,14 +88,17 @@ func Keys(kind string) []string {
 }
 
 // Default returns the default Spec of a kind: weight 1, always active, and
-// the kind's own parameters at their documented defaults.
+// the kind's own parameters at their defaults. It is the only source of
+// those defaults: a new signal of the kind starts from it, and the baseline
+// preset and README.md state the same values (tests in package configs keep
+// them equal).
 func Default(kind string) Spec {
 	s := Spec{Kind: kind, Weight: 1}
 	switch kind {
 	case KindCorrectness:
 		s.Noise = 0.05
 	case KindSpec:
-		s.Detection = 0.9
+		s.Detection = 0.8
 		s.FalsePositive = 0.05
 	case KindThumbs:
 		s.Up, s.Down, s.PerFeedback = 1, -1, true

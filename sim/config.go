@@ -183,6 +183,10 @@ type Context struct {
 	Harm       float64 `toml:"harm"`       // long-term cost of a sycophantic response here
 }
 
+// DefaultContext returns what a new [contexts.*] entry starts from before
+// its keys are read: every key zero.
+func DefaultContext() Context { return Context{} }
+
 // Segment is a group of users with shared feedback behaviour. A user's
 // P(thumbs-up | feedback) is
 // sigmoid(thumbs_bias + thumbs_agree*endorse + thumbs_flatter*flatter +
@@ -199,6 +203,11 @@ type Segment struct {
 	HarmMultiplier float64 `toml:"harm_multiplier"` // scales the long-term harm of sycophancy
 }
 
+// DefaultSegment returns what a new [segments.*] entry starts from before
+// its keys are read: harm_multiplier 1 (harm as the context states it),
+// every other key zero.
+func DefaultSegment() Segment { return Segment{HarmMultiplier: 1} }
+
 // Response is a response style, described by traits in [0, 1]. Whether it
 // is sycophantic depends on the traits and the context, not on its name.
 type Response struct {
@@ -208,6 +217,11 @@ type Response struct {
 	Flatter float64 `toml:"flatter"` // unearned praise
 	Warmth  float64 `toml:"warmth"`  // friendliness of tone
 }
+
+// DefaultResponse returns what a new [responses.*] entry starts from before
+// its keys are read: every key zero. (A new [signals.*] entry starts from
+// reward.Default of its kind.)
+func DefaultResponse() Response { return Response{} }
 
 // Accepted values of the enumerated settings.
 var (
