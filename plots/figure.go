@@ -51,6 +51,9 @@ type Figure struct {
 	// Key is the figure's legend, drawn outside the data areas so that it
 	// covers no data (nil: none).
 	Key *Key
+	// Notes say what the figure could not show (an analytic line that
+	// has no closed form here, say), for the caller to pass on.
+	Notes []string
 	// texts and strokes are the text and line styles of plotters (marker
 	// labels, data lines) that Draw scales with the plots' own.
 	texts   []*draw.TextStyle

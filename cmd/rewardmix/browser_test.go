@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,7 +181,16 @@ func TestWorkshopInBrowser(t *testing.T) {
 	t.Logf("slider change to figures drawn (incident, %d changes, each a new run): median %.0f ms, min %.0f, max %.0f%s",
 		changes, (lat[changes/2-1]+lat[changes/2])/2, lat[0], lat[changes-1], raceNote)
 
-	// Story mode, from the first step to the last.
+	// Story mode, from the first step to the last, as /api/story lists them.
+	var story []struct{ Title string }
+	resp, err := http.Get(url + "api/story")
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&story)
+		resp.Body.Close()
+	}
+	if err != nil || len(story) < 2 {
+		t.Fatalf("/api/story: %v (%d steps)", err, len(story))
+	}
 	if err := waitNext(ctx, chromedp.Click(chromedp.ID("mode-story"))); err != nil {
 		t.Fatal(err)
 	}

@@ -39,16 +39,8 @@ func TestReportPreset(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	for _, st := range story {
-		if !strings.Contains(html, htmlText(st.Title)) {
-			t.Errorf("the handout lacks step %q", st.Title)
-		}
-	}
 	selfContained(t, html)
 }
-
-// htmlText is what html/template makes of plain text.
-func htmlText(s string) string { return strings.ReplaceAll(s, "'", "&#39;") }
 
 // TestReportFolders: run and sweep folders give reports from their files.
 func TestReportFolders(t *testing.T) {

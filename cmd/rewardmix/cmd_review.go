@@ -12,6 +12,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 const reviewSynopsis = `review [flags] <run folder>
@@ -40,7 +41,7 @@ func runReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return &inputError{err}
 	}
-	cfg, err := configs.Load(path, data, readRelative)
+	cfg, err := configs.Load(path, data, results.ReadRelative)
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/rewardmix/rewardmix/configs"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/rewardmix/rewardmix/plots"
 	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 const runSynopsis = `run [flags] <preset | config.toml>
@@ -54,134 +57,73 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if dir == "" {
 		dir = filepath.Join("out", name)
 	}
-	// Refuse a foreign folder before the run, not after it; writeDirAtomic
+	// Refuse a foreign folder before the run, not after it; WriteRunDir
 	// checks again.
-	if err := checkOutDir(filepath.Clean(dir)); err != nil {
+	if err := results.CheckRunDir(filepath.Clean(dir)); err != nil {
 		return err
 	}
 	res, err := sim.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	files, err := runFiles(cfg, res, !*noPlots)
+	files, err := results.RunFiles(res)
 	if err != nil {
 		return err
 	}
-	var figures func(tmp string) (map[string][]byte, error)
-	var extra []string
 	if !*noPlots {
-		// The rest of the standard set, drawn from the files just written.
-		figures = func(tmp string) (map[string][]byte, error) {
-			rd, err := openResults(tmp)
-			if err != nil {
-				return nil, err
-			}
-			rd.label = cfg.Name // as drift.png: the same config draws the same bytes wherever it is written
-			o := plotOpts{steps: allSteps}
-			names, figs, err := standardFigures(o, rd, io.Discard, map[string]bool{"drift": true})
-			extra = names
-			return figs, err
+		if err := runFigures(files, res); err != nil {
+			return err
 		}
 	}
-	if err := writeDirAtomic(dir, files, figures); err != nil {
+	if err := results.WriteRunDir(dir, files); err != nil {
 		return err
 	}
 	printSummary(stdout, cfg, res)
-	names := append([]string(nil), extra...)
+	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	fmt.Fprintf(stdout, "\nwrote %s/{%s}\n", dir, strings.Join(names, ","))
 	return nil
 }
 
-// runFiles renders the data files of a run folder, and drift.png when
-// figures are wanted (the rest of the standard set is drawn from the files).
-func runFiles(cfg *sim.Config, res *sim.Result, figures bool) (map[string][]byte, error) {
-	summary, err := marshalJSON(summaryFile{res.Summary, res.Review, res.Deployment})
+// runFigures adds a run folder's figures to its files as PNGs: the run's
+// drift panels, and the rest of the standard set.
+func runFigures(files map[string][]byte, res *sim.Result) error {
+	src := results.FromResult(res)
+	drift, err := plots.RunDrift(src)
 	if err != nil {
+		return err
+	}
+	kinds, figs, err := plots.StandardSet(src, plots.Options{}, plots.KindDrift)
+	if err != nil {
+		return err
+	}
+	kinds, figs = append(kinds, plots.KindDrift), append(figs, drift)
+	for i, k := range kinds {
+		if files[string(k)+".png"], err = render(figs[i], "png", 0, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render draws a figure in a format at a size (zero: the figure's own).
+func render(fig *plots.Figure, format string, w, h vg.Length) ([]byte, error) {
+	var b bytes.Buffer
+	if err := plots.Render(&b, fig, format, w, h); err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{
-		"steps.csv":    stepsCSV(res),
-		"summary.json": summary,
-		"config.toml":  configs.Encode(cfg),
-	}
-	if figures {
-		fig, err := driftPanels(cfg, res).Figure()
-		if err != nil {
-			return nil, err
-		}
-		if files["drift.png"], err = renderFigure(fig, "drift.png", 0, 0); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
-}
-
-// summaryFile is the content of summary.json: the metrics summary, the
-// release review and the deployment (each absent when it did not happen).
-type summaryFile struct {
-	sim.Summary
-	Review     *sim.Review     `json:"review,omitempty"`
-	Deployment *sim.Deployment `json:"deployment,omitempty"`
-}
-
-// mixChanges returns the steps at which a signal starts or stops, or memory
-// starts.
-func mixChanges(cfg *sim.Config) []int {
-	seen := map[int]bool{}
-	var steps []int
-	memStart := 0
-	if cfg.Memory.Enabled {
-		memStart = cfg.Memory.StartStep
-	}
-	for _, s := range cfg.Signals {
-		for _, t := range []int{s.StartStep, s.EndStep, memStart} {
-			if t > 0 && t <= cfg.Train.Steps && !seen[t] {
-				seen[t] = true
-				steps = append(steps, t)
-			}
-		}
-	}
-	sort.Ints(steps)
-	return steps
-}
-
-// driftPanels lays out the run's drift figure: sycophancy overall and per
-// segment, gold utility, and the primary signal's influence.
-func driftPanels(cfg *sim.Config, res *sim.Result) *plots.Panels {
-	x := make([]float64, len(res.Values))
-	for t := range x {
-		x[t] = float64(t)
-	}
-	syc := plots.Panel{YLabel: "sycophancy rate", YMin: 0, YMax: 0.5,
-		Lines: []plots.Line{{Label: "all users", Y: res.Series("sycophancy_rate"), Emphasis: true}}}
-	for _, s := range res.Summary.Segments {
-		syc.Lines = append(syc.Lines, plots.Line{Label: s, Y: res.Series("sycophancy_rate/" + s)})
-	}
-	gold := plots.Panel{YLabel: "gold utility\n(not trained on)", Lines: []plots.Line{
-		{Label: "gold utility (not trained on)", Y: res.Series("gold_utility")}}}
-	infl := plots.Panel{YLabel: cfg.Primary + " (primary)\nshare of update", YMin: 0, YMax: 1, Lines: []plots.Line{
-		{Label: cfg.Primary + " (primary)", Y: res.Series("influence/" + cfg.Primary)}}}
-	return &plots.Panels{
-		Title:   fmt.Sprintf("%s: drift over training (seed %d)", cfg.Name, cfg.Seed),
-		XLabel:  "training step",
-		X:       x,
-		Panels:  []plots.Panel{syc, gold, infl},
-		Markers: markers(cfg),
-	}
+	return b.Bytes(), nil
 }
 
 // printSummary writes the terminal summary of a run.
 func printSummary(w io.Writer, cfg *sim.Config, res *sim.Result) {
 	s := &res.Summary
 	change := "the mix does not change there"
-	for _, t := range mixChanges(cfg) {
-		if t == s.UpdateStep {
-			change = "the mix changes there"
-		}
+	if slices.Contains(cfg.MixChanges(), s.UpdateStep) {
+		change = "the mix changes there"
 	}
 	fmt.Fprintf(w, "%s: %s, %d steps, seed %d; update step %d (%s)\n", s.Name, s.Algorithm, s.Steps, s.Seed, s.UpdateStep, change)
 	fmt.Fprintf(w, "%-34s %10s %10s %10s\n", "", fmt.Sprintf("step %d", s.BeforeStep), fmt.Sprintf("step %d", s.UpdateStep), fmt.Sprintf("step %d", s.AfterStep))

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
-	"github.com/rewardmix/rewardmix/reward"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -336,50 +335,6 @@ func TestRunExtendsRelative(t *testing.T) {
 	want := "rewardmix check: " + filepath.Join(dir, "cfg/sub/base.toml") + ":3:1: train.bogus: unknown key"
 	if r.code != exitInput || !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
-	}
-}
-
-func TestStepsCSV(t *testing.T) {
-	res := &sim.Result{
-		Metrics: []string{"a", "b/c"},
-		Values: [][]float64{
-			{0.1, math.Copysign(0, -1)},
-			{1e-300, 1.0000000000000002},
-			{12345678, -2.5},
-		},
-	}
-	want := "step,metric,value\n" +
-		"0,a,0.1\n0,b/c,-0\n" +
-		"1,a,1e-300\n1,b/c,1.0000000000000002\n" +
-		"2,a,1.2345678e+07\n2,b/c,-2.5\n"
-	if got := string(stepsCSV(res)); got != want {
-		t.Errorf("stepsCSV =\n%s\nwant\n%s", got, want)
-	}
-	// Every value reads back exactly.
-	vals := checkStepsCSV(t, stepsCSV(res), 2, res.Metrics)
-	for step, row := range res.Values {
-		for k, v := range row {
-			if got := vals[step][res.Metrics[k]]; got != v || math.Signbit(got) != math.Signbit(v) {
-				t.Errorf("step %d %s: read back %v, want %v", step, res.Metrics[k], got, v)
-			}
-		}
-	}
-}
-
-func TestMixChanges(t *testing.T) {
-	cfg := &sim.Config{Train: sim.Train{Steps: 100, UpdateStep: 50}}
-	cfg.Signals = map[string]reward.Spec{
-		"always": {},
-		"joins":  {StartStep: 50},
-		"both":   {StartStep: 20, EndStep: 50},
-		"late":   {StartStep: 80, EndStep: 100},
-	}
-	if got, want := mixChanges(cfg), []int{20, 50, 80, 100}; !reflect.DeepEqual(got, want) {
-		t.Errorf("mixChanges = %v, want %v", got, want)
-	}
-	cfg.Signals = map[string]reward.Spec{"always": {}}
-	if got := mixChanges(cfg); len(got) != 0 {
-		t.Errorf("mixChanges with a fixed mix = %v, want none", got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 const showSynopsis = `show <sweep folder> <run_id>
@@ -23,7 +24,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 2 {
 		return inputErrorf("want a sweep folder and a run_id (see 'rewardmix show --help')")
 	}
-	path := filepath.Join(pos[0], sweepName)
+	path := filepath.Join(pos[0], results.SweepFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return inputErrorf("%s is not a sweep folder: %v", pos[0], err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,8 @@ import (
 // before writing leaves no trace.
 const badTOML = "extends = \"incident\"\n[train]\nupdate_step = 400\n"
 
-// noTempLeft checks that no temporary folder of writeDirAtomic is left in
-// parent.
+// noTempLeft checks that no temporary folder of a run folder being written
+// is left in parent.
 func noTempLeft(t *testing.T, parent string) {
 	t.Helper()
 	for _, n := range listDir(t, parent) {
@@ -142,45 +141,4 @@ func TestRunBadConfigKeepsOldRunFolder(t *testing.T) {
 		sameSnapshot(t, out, snapshot(t, out), before)
 	}
 	noTempLeft(t, dir)
-}
-
-func TestWriteDirAtomic(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	out := filepath.Join(dir, "a", "b", "out")
-	files := map[string][]byte{"steps.csv": []byte("x\n"), "summary.json": []byte("{}\n")}
-	if err := writeDirAtomic(out, files, nil); err != nil {
-		t.Fatal(err)
-	}
-	got := snapshot(t, out)
-	if len(got) != 2 || got["steps.csv"] != "x\n" || got["summary.json"] != "{}\n" {
-		t.Errorf("wrote %v", got)
-	}
-	// MkdirTemp makes the folder 0700; a run folder is readable like any other.
-	fi, err := os.Stat(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o755 {
-		t.Errorf("%s has mode %v, want 0755", out, fi.Mode().Perm())
-	}
-	// Replacing drops what the new files do not include.
-	if err := writeDirAtomic(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := listDir(t, out); strings.Join(got, " ") != "config.toml" {
-		t.Errorf("%s holds %v, want only config.toml", out, got)
-	}
-	noTempLeft(t, filepath.Dir(out))
-
-	// writeDirAtomic itself refuses a folder that is not a run folder.
-	writeFile(t, out, "notes.txt", "mine\n")
-	before := snapshot(t, out)
-	err = writeDirAtomic(out, files, nil)
-	var ie *inputError
-	if !errors.As(err, &ie) {
-		t.Errorf("writeDirAtomic into a folder with notes.txt: %v, want an input error", err)
-	}
-	sameSnapshot(t, out, snapshot(t, out), before)
-	noTempLeft(t, filepath.Dir(out))
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/plots"
 	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // Exit statuses.
@@ -118,7 +120,8 @@ func exitCode(err error) int {
 	var ce *configs.Error
 	var fe *sim.FieldError
 	var de *plots.DataError
-	if errors.As(err, &ie) || errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &de) {
+	var re *results.Error
+	if errors.As(err, &ie) || errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &de) || errors.As(err, &re) {
 		return exitInput
 	}
 	return exitFailure
@@ -173,9 +176,15 @@ func loadConfig(arg string) (*sim.Config, string, error) {
 		}
 		return nil, "", &inputError{err}
 	}
-	cfg, err := configs.Load(arg, data, readRelative)
+	cfg, err := configs.Load(arg, data, results.ReadRelative)
 	if err != nil {
 		return nil, "", err
 	}
 	return cfg, stem(arg), nil
+}
+
+// stem is a file's name without its folder and extension.
+func stem(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
 }

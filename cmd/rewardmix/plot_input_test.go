@@ -1,14 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/rewardmix/rewardmix/configs"
-	"github.com/rewardmix/rewardmix/reward"
 )
 
 // TestPlotBadDataIsInputError: data a figure cannot be drawn from (a
@@ -91,43 +87,5 @@ values = [1.0, 2.0]
 	mustRun(t, "report", out1, "-o", filepath.Join(dir, "r.html"))
 	if r := rewardmix(t, "plot", out1, "--kind", "heatmap", "-o", filepath.Join(dir, "h1.png")); r.code != exitInput || !strings.Contains(r.stderr, "two numeric swept axes") {
 		t.Errorf("heatmap with one numeric axis: exit %d, %q", r.code, r.stderr)
-	}
-}
-
-// TestInfluenceColors: a signal's colour depends on its kind, not on which
-// other signals the config has; the KL penalty keeps one colour; repeated
-// kinds and more signals than colours still get a colour each.
-func TestInfluenceColors(t *testing.T) {
-	base, _ := configs.Preset("baseline")
-	inc, _ := configs.Preset("incident")
-	cb := influenceColors(base, []string{"spec", "correctness"})
-	ci := influenceColors(inc, []string{"spec", "correctness", "memory", "thumbs"})
-	if cb[0] != ci[0] || cb[1] != ci[1] || cb[len(cb)-1] != ci[len(ci)-1] {
-		t.Errorf("spec, correctness or KL change colour between baseline and incident: %v vs %v", cb, ci)
-	}
-	seen := map[any]bool{}
-	for _, c := range ci {
-		if seen[c] {
-			t.Errorf("incident: colour %v used twice in %v", c, ci)
-		}
-		seen[c] = true
-	}
-	many := inc.Clone()
-	var names []string
-	for i := 0; i < 12; i++ {
-		n := fmt.Sprintf("t%02d", i)
-		many.Signals[n] = reward.Spec{Kind: reward.KindThumbs, Weight: 1}
-		names = append(names, n)
-	}
-	// Six colours are free besides KL's: the first six thumbs signals take
-	// them, all different; the rest cycle.
-	cs := influenceColors(many, names)
-	kl := cs[len(cs)-1]
-	seen = map[any]bool{kl: true}
-	for i, c := range cs[:6] {
-		if seen[c] {
-			t.Errorf("12 thumbs signals: signal %d repeats a colour (or KL's): %v", i, cs)
-		}
-		seen[c] = true
 	}
 }

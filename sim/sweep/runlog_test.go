@@ -1,4 +1,4 @@
-package main
+package sweep
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // TestEncodeRunMatchesEncodeRecord: the in-place encoding of a run gives
@@ -14,7 +16,7 @@ import (
 func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
 	metrics := []string{"a", "b/c"}
 	values := [][]float64{{1, 0.5}, {2.25, -1e-300}, {3, 7}}
-	rows := []*runRow{
+	rows := []*RunRow{
 		{Index: 0, ID: "r0", Seed: 1, Params: []string{"0.5"}, Status: "ok", Metrics: metrics, Final: values[2]},
 		{Index: 12345678, ID: "r1", Seed: 1 << 62, Status: "failed", Error: "diverged"},
 	}
@@ -25,7 +27,8 @@ func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
 		if row.Status != "ok" {
 			m, v = nil, nil
 		}
-		want, err := encodeRecord(&logRecord{row: *row, steps: appendStepsCSV(nil, row.ID, m, v)})
+		steps := results.AppendSteps(nil, row.ID+",", m, v)
+		want, err := encodeRecord(&logRecord{row: *row, steps: steps})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,12 +41,12 @@ func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("run %d: encodeRun\n%q\nencodeRecord\n%q", row.Index, got, want)
 		}
-		if steps := appendStepsCSV(nil, row.ID, m, v); !bytes.Equal(got[at:], steps) {
+		if !bytes.Equal(got[at:], steps) {
 			t.Errorf("run %d: the step series at %d is %q, want %q", row.Index, at, got[at:], steps)
 		}
 		log.Write(got)
 	}
-	path := filepath.Join(t.TempDir(), runLogName)
+	path := filepath.Join(t.TempDir(), results.RunLogFile)
 	if err := os.WriteFile(path, log.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +54,7 @@ func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
 	if _, err := scanLog(path, func(rec *logRecord) error { viaLog = append(viaLog, rec.row.ID+rec.row.Status); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := scanRows(path, func(row *runRow) error { viaRows = append(viaRows, row.ID+row.Status); return nil }); err != nil {
+	if err := scanRows(path, func(row *RunRow) error { viaRows = append(viaRows, row.ID+row.Status); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(viaLog) != len(rows) || !slices.Equal(viaLog, viaRows) {

@@ -1,9 +1,10 @@
-package main
+package workshop
 
 import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,13 +149,13 @@ func parseScenario(q url.Values) (scenario, error) {
 		case "preset":
 		case "weights":
 			v, _, e := one(k)
-			if err = e; err == nil && !hasString(reward.WeightModes, v) {
+			if err = e; err == nil && !slices.Contains(reward.WeightModes, v) {
 				err = badRequestf("weights: %q is not one of %s", v, strings.Join(reward.WeightModes, ", "))
 			}
 			s.WeightMode = v
 		case "aggregation":
 			v, _, e := one(k)
-			if err = e; err == nil && !hasString(reward.Aggregations, v) {
+			if err = e; err == nil && !slices.Contains(reward.Aggregations, v) {
 				err = badRequestf("aggregation: %q is not one of %s", v, strings.Join(reward.Aggregations, ", "))
 			}
 			s.Aggregation = v
@@ -207,7 +208,7 @@ func parseScenario(q url.Values) (scenario, error) {
 
 func scenarioParamHelp(s scenario) string {
 	var ws []string
-	for _, n := range sortedNames(s.Weights) {
+	for _, n := range sim.Names(s.Weights) {
 		ws = append(ws, "w."+n)
 	}
 	return "known: preset, " + strings.Join(ws, ", ") + ", weights, aggregation, memory, update_step, beta, steps, users, seed"

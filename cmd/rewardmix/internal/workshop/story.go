@@ -1,7 +1,8 @@
-package main
+package workshop
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -116,21 +117,21 @@ var story = []storyStep{
 // storyData is what a story step's text may use: the step's headline,
 // review and deployment, and the incident's headline to compare against.
 type storyData struct {
-	H        headline
+	H        Headline
 	R        *sim.Review
 	D        *sim.Deployment
-	Incident headline
+	Incident Headline
 }
 
 // storyText renders a step's text for its scene, the signal weights of its
 // scenario, and the incident's headline.
-func storyText(st storyStep, sc *scene, weights map[string]float64, incident headline) (string, error) {
+func storyText(st storyStep, sc *scene, weights map[string]float64, incident Headline) (string, error) {
 	funcs := template.FuncMap{
-		"pct":    func(x float64) string { return pct(x) },
+		"pct":    Percent,
 		"num":    func(x float64) string { return fmt.Sprintf("%.2f", x) },
 		"signed": func(x float64) string { return fmt.Sprintf("%+.1f points", 100*x) },
 		"hours":  func(x float64) string { return fmt.Sprintf("%.0f hours", x) },
-		"count":  countWords,
+		"count":  CountWords,
 		"sub":    func(a, b int) int { return a - b },
 		"half":   func(x float64) float64 { return x / 2 },
 		"weight": func(s string) float64 { return weights[s] },
@@ -172,10 +173,10 @@ func storyScenario(st storyStep) (scenario, error) {
 	return parseScenario(q)
 }
 
-// pct formats a rate as a percentage with the precision it needs: two
+// Percent formats a rate as a percentage with the precision it needs: two
 // decimals below 1%, one below 10% and near 100% (99.6% must not read as
 // 100%), none otherwise.
-func pct(x float64) string {
+func Percent(x float64) string {
 	switch p, a := 100*x, math.Abs(100*x); {
 	case p == 0:
 		return "0%"
@@ -188,8 +189,8 @@ func pct(x float64) string {
 	}
 }
 
-// countWords formats a count of responses in words a room reads at a glance.
-func countWords(x float64) string {
+// CountWords formats a count of responses in words a room reads at a glance.
+func CountWords(x float64) string {
 	switch a := math.Abs(x); {
 	case a >= 1e9:
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", x/1e9), ".0") + " billion"
@@ -200,4 +201,57 @@ func countWords(x float64) string {
 	default:
 		return fmt.Sprintf("%.0f", x)
 	}
+}
+
+// HandoutStep is one step of the story as the printed handout shows it.
+type HandoutStep struct {
+	N                int
+	Title, Text, Ask string
+	H                Headline
+	R                *sim.Review
+	D                *sim.Deployment
+}
+
+// Handout runs every step of the story (each scenario once) and renders
+// its text, for the printed handout.
+func Handout(ctx context.Context) ([]HandoutStep, error) {
+	done := map[string]*scene{}
+	run := func(s scenario) (*scene, error) {
+		key := s.query().Encode()
+		if sc, ok := done[key]; ok {
+			return sc, nil
+		}
+		cfg, err := s.config()
+		if err != nil {
+			return nil, err
+		}
+		res, err := sim.Run(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		sc := &scene{Headline: HeadlineOf(cfg, &res.Summary, res.Review, res.Deployment), Review: res.Review, Deployment: res.Deployment}
+		done[key] = sc
+		return sc, nil
+	}
+	inc, err := run(mustStoryScenario("preset=incident"))
+	if err != nil {
+		return nil, err
+	}
+	var out []HandoutStep
+	for i, st := range story {
+		s, err := storyScenario(st)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := run(s)
+		if err != nil {
+			return nil, fmt.Errorf("story step %d: %w", i+1, err)
+		}
+		text, err := storyText(st, sc, s.Weights, inc.Headline)
+		if err != nil {
+			return nil, fmt.Errorf("story step %d: %w", i+1, err)
+		}
+		out = append(out, HandoutStep{N: i + 1, Title: st.Title, Text: text, Ask: st.Ask, H: sc.Headline, R: sc.Review, D: sc.Deployment})
+	}
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package main
+package workshop
 
 import (
 	"container/list"

@@ -1,4 +1,4 @@
-package main
+package workshop
 
 import (
 	"strings"
@@ -13,14 +13,14 @@ import (
 // claims its words make: the numbers are filled in from the run, and the
 // words around them must stay true of it.
 func TestStoryClaims(t *testing.T) {
-	steps, err := storyHandout(t.Context())
+	steps, err := Handout(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(steps) != len(story) {
 		t.Fatalf("%d steps rendered, want %d", len(steps), len(story))
 	}
-	byTitle := map[string]reportStoryStep{}
+	byTitle := map[string]HandoutStep{}
 	for _, st := range steps {
 		if st.Text == "" || strings.Contains(st.Text, "<no value>") || strings.Contains(st.Text, "-1 hours") {
 			t.Errorf("step %q: text %q", st.Title, st.Text)
@@ -33,9 +33,9 @@ func TestStoryClaims(t *testing.T) {
 	inc := byTitle["The update"].H
 	type claim struct {
 		step, claim string
-		holds       func(st reportStoryStep) bool
+		holds       func(st HandoutStep) bool
 	}
-	gate := func(st reportStoryStep, name string) (passed, blocking bool, above bool) {
+	gate := func(st HandoutStep, name string) (passed, blocking bool, above bool) {
 		g, err := findGate(st.R, name)
 		if err != nil {
 			t.Fatalf("%s: %v", st.Title, err)
@@ -43,41 +43,41 @@ func TestStoryClaims(t *testing.T) {
 		return g.Passed, g.Blocking, g.Value > g.Threshold
 	}
 	claims := []claim{
-		{"The mix before the update", "sycophancy ends low without thumbs", func(st reportStoryStep) bool { return st.H.SycophancyAfter < 0.05 }},
-		{"The update", "the spec weight falls", func(st reportStoryStep) bool { return st.H.WeightAfter < st.H.WeightBefore }},
-		{"The update", "its share of the update falls", func(st reportStoryStep) bool { return st.H.InfluenceUpdate < st.H.InfluenceBefore }},
-		{"The drift", "sycophancy rises", func(st reportStoryStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
-		{"The drift", "users like it (thumbs rise)", func(st reportStoryStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
-		{"The drift", "the smallest segment gets more", func(st reportStoryStep) bool { return st.H.SegmentAfter > 1.5*st.H.SycophancyAfter }},
-		{"The release review", "offline evals pass", func(st reportStoryStep) bool {
+		{"The mix before the update", "sycophancy ends low without thumbs", func(st HandoutStep) bool { return st.H.SycophancyAfter < 0.05 }},
+		{"The update", "the spec weight falls", func(st HandoutStep) bool { return st.H.WeightAfter < st.H.WeightBefore }},
+		{"The update", "its share of the update falls", func(st HandoutStep) bool { return st.H.InfluenceUpdate < st.H.InfluenceBefore }},
+		{"The drift", "sycophancy rises", func(st HandoutStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
+		{"The drift", "users like it (thumbs rise)", func(st HandoutStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
+		{"The drift", "the smallest segment gets more", func(st HandoutStep) bool { return st.H.SegmentAfter > 1.5*st.H.SycophancyAfter }},
+		{"The release review", "offline evals pass", func(st HandoutStep) bool {
 			a, _, _ := gate(st, "offline_correctness")
 			b, _, _ := gate(st, "behaviour_sycophancy")
 			return a && b
 		}},
-		{"The release review", "testers said it felt off, but could not block", func(st reportStoryStep) bool {
+		{"The release review", "testers said it felt off, but could not block", func(st HandoutStep) bool {
 			passed, blocking, _ := gate(st, "vibe_checks")
 			return !passed && !blocking && st.R.VibeFlags > 0
 		}},
-		{"The release review", "the launch goes ahead", func(st reportStoryStep) bool { return st.H.Decision == "launch" }},
-		{"Monitoring and rollback", "thumbs-up rises after launch", func(st reportStoryStep) bool { return st.D.ThumbsTrend > 0 }},
-		{"Monitoring and rollback", "the drift is detected and rolled back", func(st reportStoryStep) bool {
+		{"The release review", "the launch goes ahead", func(st HandoutStep) bool { return st.H.Decision == "launch" }},
+		{"Monitoring and rollback", "thumbs-up rises after launch", func(st HandoutStep) bool { return st.D.ThumbsTrend > 0 }},
+		{"Monitoring and rollback", "the drift is detected and rolled back", func(st HandoutStep) bool {
 			return st.D.HoursToDetection >= 0 && st.D.HoursToRollbackDone > st.D.HoursToDetection
 		}},
-		{"Monitoring and rollback", "responses were served", func(st reportStoryStep) bool { return st.H.TotalServed > 0 && st.H.SegmentServed > 0 }},
-		{"Fix 1: absolute weights", "the spec weight stays", func(st reportStoryStep) bool { return st.H.WeightAfter == st.H.WeightBefore }},
-		{"Fix 1: absolute weights", "thumbs still outbid it", func(st reportStoryStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
-		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(st reportStoryStep) bool { return st.H.SycophancyAfter < 0.05 && st.H.SegmentAfter < 0.05 }},
-		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(st reportStoryStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
-		{"Fix 2: normalise, then sum", "the segment still meets it", func(st reportStoryStep) bool { return st.H.SegmentAfter > 0.2 }},
-		{"Fix 3: a sycophancy eval that blocks", "it fails the eval, which blocks", func(st reportStoryStep) bool {
+		{"Monitoring and rollback", "responses were served", func(st HandoutStep) bool { return st.H.TotalServed > 0 && st.H.SegmentServed > 0 }},
+		{"Fix 1: absolute weights", "the spec weight stays", func(st HandoutStep) bool { return st.H.WeightAfter == st.H.WeightBefore }},
+		{"Fix 1: absolute weights", "thumbs still outbid it", func(st HandoutStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
+		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(st HandoutStep) bool { return st.H.SycophancyAfter < 0.05 && st.H.SegmentAfter < 0.05 }},
+		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(st HandoutStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
+		{"Fix 2: normalise, then sum", "the segment still meets it", func(st HandoutStep) bool { return st.H.SegmentAfter > 0.2 }},
+		{"Fix 3: a sycophancy eval that blocks", "it fails the eval, which blocks", func(st HandoutStep) bool {
 			passed, blocking, above := gate(st, "sycophancy_memory")
 			return !passed && blocking && above
 		}},
-		{"Fix 3: a sycophancy eval that blocks", "the launch is blocked", func(st reportStoryStep) bool { return st.H.Decision == "block" && st.H.TotalServed == 0 }},
-		{"Fix 4: an opt-in alpha", "the launch goes ahead and the alpha catches it", func(st reportStoryStep) bool {
+		{"Fix 3: a sycophancy eval that blocks", "the launch is blocked", func(st HandoutStep) bool { return st.H.Decision == "block" && st.H.TotalServed == 0 }},
+		{"Fix 4: an opt-in alpha", "the launch goes ahead and the alpha catches it", func(st HandoutStep) bool {
 			return st.H.Decision == "launch" && st.D != nil && st.D.CaughtInAlpha
 		}},
-		{"Fix 4: an opt-in alpha", "far fewer responses reach the segment", func(st reportStoryStep) bool { return st.H.SegmentServed < inc.SegmentServed/10 }},
+		{"Fix 4: an opt-in alpha", "far fewer responses reach the segment", func(st HandoutStep) bool { return st.H.SegmentServed < inc.SegmentServed/10 }},
 	}
 	for _, c := range claims {
 		st, ok := byTitle[c.step]

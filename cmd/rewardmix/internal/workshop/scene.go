@@ -1,4 +1,4 @@
-package main
+package workshop
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/plots"
 	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // A scene is what the workshop shows of one run: the numbers that matter,
@@ -15,17 +16,18 @@ import (
 // review and the deployment. `serve` sends it as JSON, `report` lays it
 // out as HTML.
 type scene struct {
-	Name       string            `json:"name"`
-	Query      string            `json:"query"` // the canonical scenario, as query parameters
-	Scenario   *scenario         `json:"scenario,omitempty"`
-	Headline   headline          `json:"headline"`
-	Figures    map[string]string `json:"figures"` // kind -> <svg> element
-	Review     *sim.Review       `json:"review,omitempty"`
-	Deployment *sim.Deployment   `json:"deployment,omitempty"`
+	Name       string                `json:"name"`
+	Query      string                `json:"query"` // the canonical scenario, as query parameters
+	Scenario   *scenario             `json:"scenario,omitempty"`
+	Headline   Headline              `json:"headline"`
+	Figures    map[plots.Kind]string `json:"figures"` // kind -> <svg> element
+	Review     *sim.Review           `json:"review,omitempty"`
+	Deployment *sim.Deployment       `json:"deployment,omitempty"`
 }
 
-// headline holds the numbers shown as large text.
-type headline struct {
+// Headline holds the numbers of a run the page and the report show as
+// large text.
+type Headline struct {
 	Primary    string `json:"primary"`
 	UpdateStep int    `json:"update_step"`
 	// The primary signal's share of the update and effective weight just
@@ -56,10 +58,10 @@ type headline struct {
 	TotalServed   float64 `json:"total_served"`
 }
 
-// headlineOf picks the headline numbers out of a run's summary, review and
+// HeadlineOf picks the headline numbers out of a run's summary, review and
 // deployment.
-func headlineOf(cfg *sim.Config, s *sim.Summary, rev *sim.Review, dep *sim.Deployment) headline {
-	h := headline{
+func HeadlineOf(cfg *sim.Config, s *sim.Summary, rev *sim.Review, dep *sim.Deployment) Headline {
+	h := Headline{
 		Primary:          s.Primary,
 		UpdateStep:       s.UpdateStep,
 		InfluenceBefore:  s.Before["influence/"+s.Primary],
@@ -101,68 +103,55 @@ func simulateScene(ctx context.Context, cfg *sim.Config) (*scene, *sim.Result, e
 	if err != nil {
 		return nil, nil, err
 	}
-	figs, err := sceneFigures(cfg, res, "drift", "segments", "influence")
+	figs, err := RunFigures(res, plots.KindDrift, plots.KindSegments, plots.KindInfluence)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &scene{
 		Name:       cfg.Name,
-		Headline:   headlineOf(cfg, &res.Summary, res.Review, res.Deployment),
+		Headline:   HeadlineOf(cfg, &res.Summary, res.Review, res.Deployment),
 		Figures:    figs,
 		Review:     res.Review,
 		Deployment: res.Deployment,
 	}, res, nil
 }
 
-// memoryResults wraps a run held in memory as a result folder whose every
-// metric is already aggregated (one run: n = 1 at each step), so that the
-// figures `plot` draws from folders are drawn from it without a file.
-func memoryResults(cfg *sim.Config, res *sim.Result) *resultDir {
-	st := &stepStats{metrics: res.Metrics, groups: 1, acc: make([][][]welford, len(res.Metrics)), steps: len(res.Values)}
-	for i := range res.Metrics {
-		a := make([]welford, len(res.Values))
-		for t, row := range res.Values {
-			a[t] = welford{n: 1, mean: row[i]}
-		}
-		st.acc[i] = [][]welford{a}
-	}
-	return &resultDir{label: cfg.Name, cfg: cfg, metrics: res.Metrics, pooled: st, pooledRange: allSteps}
-}
-
-// sceneFigures draws the named figures of a run held in memory as SVG
-// elements, ready to be placed in HTML. "drift" is the run's own drift
-// panels (as drift.png of `run`); the other kinds are those of `plot`.
-func sceneFigures(cfg *sim.Config, res *sim.Result, kinds ...string) (map[string]string, error) {
-	rd := memoryResults(cfg, res)
-	figs := make(map[string]string, len(kinds))
+// RunFigures draws the named figures of a finished run as SVG elements,
+// ready to be placed in HTML: "drift" is the run's drift panels (as
+// drift.png of `rewardmix run`), the other kinds are those of `rewardmix
+// plot`.
+func RunFigures(res *sim.Result, kinds ...plots.Kind) (map[plots.Kind]string, error) {
+	src := results.FromResult(res)
+	figs := make(map[plots.Kind]string, len(kinds))
 	for _, k := range kinds {
 		var fig *plots.Figure
 		var err error
-		if k == "drift" {
-			fig, err = driftPanels(cfg, res).Figure()
+		if k == plots.KindDrift {
+			fig, err = plots.RunDrift(src)
 		} else {
-			fig, err = buildFigure(plotOpts{kind: k, steps: allSteps}, []*resultDir{rd}, nil)
+			fig, err = plots.Build(k, plots.Options{}, src)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s figure: %w", k, err)
 		}
-		if figs[k], err = svgElement(fig); err != nil {
+		if figs[k], err = SVG(fig); err != nil {
 			return nil, err
 		}
 	}
 	return figs, nil
 }
 
-// svgElement renders a figure as an <svg> element for inline HTML: the XML
+// SVG renders a figure as an <svg> element for inline HTML: the XML
 // prolog and generator comment dropped, the size left to the page (the
 // viewBox keeps the aspect ratio).
-func svgElement(fig *plots.Figure) (string, error) {
-	b, err := renderFigure(fig, "figure.svg", 0, 0)
-	if err != nil {
+func SVG(fig *plots.Figure) (string, error) {
+	var b bytes.Buffer
+	if err := plots.Render(&b, fig, "svg", 0, 0); err != nil {
 		return "", err
 	}
-	if i := bytes.Index(b, []byte("<svg")); i >= 0 {
-		b = b[i:]
+	out := b.Bytes()
+	if i := bytes.Index(out, []byte("<svg")); i >= 0 {
+		out = out[i:]
 	}
-	return string(b), nil
+	return string(out), nil
 }

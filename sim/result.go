@@ -1,0 +1,32 @@
+package sim
+
+import "slices"
+
+// Version is rewardmix's version, written into sweep manifests and reports.
+const Version = "0.1.0"
+
+// Config returns the configuration the run was made with. It is shared
+// with the result: do not modify it (Clone it first).
+func (r *Result) Config() *Config { return r.cfg }
+
+// MixChanges returns, in order, the steps in 1..train.steps at which a
+// signal starts or stops, or memory becomes active: where a run's reward
+// mix changes.
+func (c *Config) MixChanges() []int {
+	seen := map[int]bool{}
+	var steps []int
+	memStart := 0
+	if c.Memory.Enabled {
+		memStart = c.Memory.StartStep
+	}
+	for _, s := range c.Signals {
+		for _, t := range []int{s.StartStep, s.EndStep, memStart} {
+			if t > 0 && t <= c.Train.Steps && !seen[t] {
+				seen[t] = true
+				steps = append(steps, t)
+			}
+		}
+	}
+	slices.Sort(steps)
+	return steps
+}

@@ -1,0 +1,25 @@
+// Package results reads and writes rewardmix's results: run folders and
+// sweep folders on disk, and runs held in memory, behind one Source
+// interface with the across-run statistics that figures and reports need.
+// File I/O is its job.
+//
+// A run folder, as `rewardmix run` writes it, holds
+//
+//	steps.csv     tidy long format: step,metric,value (every metric at every step)
+//	summary.json  every metric before, at and after the update, the release review and the deployment
+//	config.toml   the fully resolved config, which reproduces the run
+//
+// and optionally figures. A sweep folder (package sweep writes it) holds
+// manifest.json, sweep.toml (the resolved sweep), runs.log (the crash-safe
+// record of finished runs) and, once every run is done,
+//
+//	runs.csv   one row per run: run_id, seed, the swept keys, the final value of every metric, status, error
+//	steps.csv  run_id,step,metric,value
+//	agg.csv    per parameter point and metric: n, mean, sd and the 95% confidence interval of the mean
+//
+// Open reads either kind of folder without reading its steps; FromResult
+// wraps a finished sim.Result. Both are Sources: Steps streams steps.csv
+// (memory grows with metrics x groups x steps, never with the number of
+// runs) and returns, per step, the mean and the 95% confidence interval
+// across the runs of each group.
+package results

@@ -1,0 +1,90 @@
+package results_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/results"
+)
+
+// TestAppendSteps: tidy step,metric,value lines, every value in the
+// shortest form that reads back as the same float64 (signed zero too), a
+// value repeated from the step before copied rather than formatted.
+func TestAppendSteps(t *testing.T) {
+	metrics := []string{"a", "b/c"}
+	values := [][]float64{
+		{0.1, math.Copysign(0, -1)},
+		{1e-300, 1.0000000000000002},
+		{12345678, -2.5},
+		{12345678, 0},
+	}
+	want := "step,metric,value\n" +
+		"0,a,0.1\n0,b/c,-0\n" +
+		"1,a,1e-300\n1,b/c,1.0000000000000002\n" +
+		"2,a,1.2345678e+07\n2,b/c,-2.5\n" +
+		"3,a,1.2345678e+07\n3,b/c,0\n"
+	got := string(results.AppendSteps([]byte(results.RunStepsHeader), "", metrics, values))
+	if got != want {
+		t.Fatalf("AppendSteps =\n%s\nwant\n%s", got, want)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n")[1:] {
+		f := strings.Split(line, ",")
+		v, err := strconv.ParseFloat(f[2], 64)
+		w := values[i/2][i%2]
+		if err != nil || v != w || math.Signbit(v) != math.Signbit(w) {
+			t.Errorf("line %q reads back as %v, want %v", line, v, w)
+		}
+	}
+	if got := string(results.AppendSteps(nil, "r07,", metrics, values[:1])); got != "r07,0,a,0.1\nr07,0,b/c,-0\n" {
+		t.Errorf("with a run id: %q", got)
+	}
+}
+
+// noTempLeft checks that no temporary folder of WriteRunDir is left in
+// parent.
+func noTempLeft(t *testing.T, parent string) {
+	t.Helper()
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary %s left in %s", e.Name(), parent)
+		}
+	}
+}
+
+func TestWriteRunDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "a", "b", "out")
+	files := map[string][]byte{"steps.csv": []byte("x\n"), "summary.json": []byte("{}\n")}
+	if err := results.WriteRunDir(out, files); err != nil {
+		t.Fatal(err)
+	}
+	read := func(n string) string { b, _ := os.ReadFile(filepath.Join(out, n)); return string(b) }
+	if read("steps.csv") != "x\n" || read("summary.json") != "{}\n" {
+		t.Errorf("wrote %q and %q", read("steps.csv"), read("summary.json"))
+	}
+	// MkdirTemp makes the folder 0700; a run folder is readable like any other.
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o755 {
+		t.Errorf("%s has mode %v, want 0755", out, fi.Mode().Perm())
+	}
+	// Replacing drops what the new files do not include.
+	if err := results.WriteRunDir(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 1 || ents[0].Name() != "config.toml" {
+		t.Errorf("%s holds %v, want only config.toml", out, ents)
+	}
+	noTempLeft(t, filepath.Dir(out))
+}

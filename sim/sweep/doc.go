@@ -1,0 +1,21 @@
+// Package sweep runs a sweep (a config with a [sweep] table, loaded by
+// package configs) into a sweep folder: in parallel, resumably after a
+// crash, and split into shards for a cluster's job array, with results
+// that are byte-identical however the work was split. File I/O is its job:
+// it owns the sweep folder's format and its crash-safe run log.
+//
+// Run executes the runs of one shard (by default the whole sweep) on
+// Options.Workers goroutines and appends each finished run, in run order,
+// to the folder's run log (runs.log): one checksummed record per run, so
+// that a kill -9 at any moment loses at most the runs in flight, which
+// Options.Resume redoes. When the shard's every run is in the log, Run
+// writes runs.csv, steps.csv and agg.csv (see package results for their
+// columns). Shard i of n holds runs i, i+n, i+2n, ...; Merge joins the
+// shard folders of a sweep into one folder whose files are byte-identical
+// to those of the same sweep run in one go. ShardFromEnv reads the shard
+// of a Slurm job array or a Kubernetes Indexed Job from the environment.
+//
+// A run's seed derives from its parameters and replicate seed (package
+// configs), never from scheduling, and the files depend only on the log's
+// records, so workers, shards and resumes do not change a byte.
+package sweep

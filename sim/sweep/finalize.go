@@ -1,0 +1,184 @@
+package sweep
+
+import (
+	"encoding/csv"
+	"math"
+	"path/filepath"
+	"strconv"
+
+	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
+	"github.com/rewardmix/rewardmix/sim/results"
+)
+
+// finalize writes runs.csv, steps.csv and agg.csv of a sweep folder from
+// its run log, streaming: memory does not grow with the number of runs.
+// The files depend only on the log's records, so a sweep run on any number
+// of workers, shards or resumes gives the same bytes. It returns the
+// number of failed runs in the log.
+//
+// If steps is not nil it already holds steps.csv's contents, every
+// record's series in log order after the header (the sweep wrote them as
+// it appended the records), and is committed as steps.csv; the log's
+// series are then not read. If ready is not nil, the files are committed
+// only if it returns nil (it waits for the caller's syncs).
+func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.File, ready func() error) (failed int, err error) {
+	logPath := filepath.Join(dir, results.RunLogFile)
+	// Pass 1: the union of metric names, in order of first appearance,
+	// from the rows alone.
+	var metrics []string
+	seen := map[string]bool{}
+	if err := scanRows(logPath, func(row *RunRow) error {
+		for _, m := range row.Metrics {
+			if !seen[m] {
+				seen[m] = true
+				metrics = append(metrics, m)
+			}
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	col := map[string]int{}
+	for i, m := range metrics {
+		col[m] = i
+	}
+
+	// Pass 2: all three files at once.
+	var files []*atomicfile.File
+	defer func() {
+		for _, f := range files {
+			f.Abort()
+		}
+	}()
+	open := func(name string) (*atomicfile.File, error) {
+		f, err := atomicfile.Create(filepath.Join(dir, name))
+		if err == nil {
+			files = append(files, f)
+		}
+		return f, err
+	}
+	runsF, err := open(results.RunsFile)
+	if err != nil {
+		return 0, err
+	}
+	stepsF := steps
+	if stepsF != nil {
+		files = append(files, stepsF)
+	} else if stepsF, err = open(results.StepsFile); err != nil {
+		return 0, err
+	} else {
+		stepsF.WriteString(results.SweepStepsHeader)
+	}
+	aggF, err := open(results.AggFile)
+	if err != nil {
+		return 0, err
+	}
+	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
+	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
+	aggW.Write(append(append([]string{}, axes...), "metric", "n", "mean", "sd", "ci_low", "ci_high"))
+	agg := newAggregator(metrics)
+	point := -1
+	var pointParams []string
+	cells := make([]string, len(metrics))
+	addRow := func(r *RunRow) {
+		if p := r.Index / seedsPerPoint; p != point {
+			if point >= 0 {
+				agg.write(aggW, pointParams)
+			}
+			point, pointParams = p, r.Params
+			agg.reset()
+		}
+		for k := range cells {
+			cells[k] = ""
+		}
+		for k, m := range r.Metrics {
+			cells[col[m]] = results.FormatValue(r.Final[k])
+		}
+		runsW.Write(append(append(append([]string{r.ID, strconv.FormatUint(r.Seed, 10)}, r.Params...), cells...), r.Status, r.Error))
+		if r.Status == statusOK {
+			agg.add(r.Metrics, r.Final)
+		} else {
+			failed++
+		}
+	}
+	if steps != nil {
+		err = scanRows(logPath, func(r *RunRow) error { addRow(r); return nil })
+	} else {
+		_, err = scanLog(logPath, func(rec *logRecord) error {
+			addRow(&rec.row)
+			_, err := stepsF.Write(rec.steps)
+			return err
+		})
+	}
+	if err != nil {
+		return 0, err
+	}
+	if point >= 0 {
+		agg.write(aggW, pointParams)
+	}
+	for _, w := range []*csv.Writer{runsW, aggW} {
+		if w.Flush(); w.Error() != nil {
+			return 0, w.Error()
+		}
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return 0, err
+		}
+	}
+	for len(files) > 0 {
+		if err := files[0].Commit(); err != nil {
+			return 0, err
+		}
+		files = files[1:]
+	}
+	return failed, nil
+}
+
+// aggregator accumulates one parameter point's final metrics across seeds.
+type aggregator struct {
+	metrics []string
+	vals    map[string][]float64
+}
+
+func newAggregator(metrics []string) *aggregator {
+	return &aggregator{metrics: metrics, vals: map[string][]float64{}}
+}
+
+func (a *aggregator) reset() { a.vals = map[string][]float64{} }
+
+func (a *aggregator) add(metrics []string, final []float64) {
+	for k, m := range metrics {
+		a.vals[m] = append(a.vals[m], final[k])
+	}
+}
+
+// write emits one row per metric: n, mean, sample sd and the two-sided 95%
+// confidence interval of the mean from Student's t with n-1 degrees of
+// freedom (empty where n < 2).
+func (a *aggregator) write(w *csv.Writer, params []string) {
+	for _, m := range a.metrics {
+		xs := a.vals[m]
+		if len(xs) == 0 {
+			continue
+		}
+		n := float64(len(xs))
+		mean := 0.0
+		for _, x := range xs {
+			mean += x
+		}
+		mean /= n
+		sd, lo, hi := "", "", ""
+		if len(xs) > 1 {
+			ss := 0.0
+			for _, x := range xs {
+				ss += (x - mean) * (x - mean)
+			}
+			s := math.Sqrt(ss / (n - 1))
+			half := results.T975(len(xs)) * s / math.Sqrt(n)
+			sd, lo, hi = results.FormatValue(s), results.FormatValue(mean-half), results.FormatValue(mean+half)
+		}
+		row := append(append([]string{}, params...), m, strconv.Itoa(len(xs)), results.FormatValue(mean), sd, lo, hi)
+		w.Write(row)
+	}
+}

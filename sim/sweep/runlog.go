@@ -1,0 +1,273 @@
+package sweep
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rewardmix/rewardmix/sim/results"
+)
+
+// A run log is the crash-safe store of a sweep's finished runs: an
+// append-only file of records, each
+//
+//	R <index> <length> <crc32>\n<payload of length bytes>
+//
+// whose payload is the run's JSON row on one line followed by its step
+// series as CSV lines (run_id,step,metric,value). A record is written with
+// one write; a torn or corrupt tail (after kill -9 or a full disk) fails
+// its length or checksum and is cut off on resume, so no run is ever
+// half-recorded.
+
+// RunRow is what runs.csv and agg.csv need of one run: the row of its
+// record in the run log.
+type RunRow struct {
+	Index   int       `json:"index"`
+	ID      string    `json:"run_id"`
+	Seed    uint64    `json:"seed"`
+	Params  []string  `json:"params"`
+	Status  string    `json:"status"` // ok | failed
+	Error   string    `json:"error,omitempty"`
+	Metrics []string  `json:"metrics,omitempty"`
+	Final   []float64 `json:"final,omitempty"`
+}
+
+type logRecord struct {
+	row   RunRow
+	steps []byte // CSV lines, no header
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func encodeRecord(rec *logRecord) ([]byte, error) {
+	js, err := json.Marshal(rec.row)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, headRoom, headRoom+len(js)+1+len(rec.steps))
+	buf = append(append(append(buf, js...), '\n'), rec.steps...)
+	return frameRecord(buf, rec.row.Index), nil
+}
+
+// headRoom is room enough for the longest record header ("R", two 20-digit
+// numbers, 8 hex digits, spaces and newline: 53 bytes).
+const headRoom = 64
+
+// frameRecord writes the header of the record whose payload (the JSON row,
+// a newline, the step lines) is buf[headRoom:] just in front of it, and
+// returns the record: "R index length crc32c\n" then the payload.
+func frameRecord(buf []byte, index int) []byte {
+	payload := buf[headRoom:]
+	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", index, len(payload), crc32.Checksum(payload, crcTable))
+	start := headRoom - len(head)
+	copy(buf[start:], head)
+	return buf[start:]
+}
+
+// parseHead reads a record header; ok is false for anything that is not
+// one (a torn or corrupt tail), including a length beyond 16 GiB.
+func parseHead(head []byte) (idx, n int, crc uint32, ok bool) {
+	_, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc)
+	return idx, n, crc, err == nil && n >= 0 && n <= 1<<34
+}
+
+// encodeRun encodes a run's record as encodeRecord does, with the step
+// series formatted in place after the JSON row, so that the series, the
+// bulk of a record, is written into memory once. It builds the record in
+// buf (reused storage, returned grown) and returns the record's bytes and
+// where in them the step series begins.
+func encodeRun(buf []byte, row *RunRow, metrics []string, values [][]float64) (rec []byte, steps int, storage []byte, err error) {
+	js, err := json.Marshal(row)
+	if err != nil {
+		return nil, 0, buf, err
+	}
+	buf = append(buf[:0], make([]byte, headRoom)...)
+	buf = append(buf, js...)
+	buf = append(buf, '\n')
+	at := len(buf)
+	buf = results.AppendSteps(buf, row.ID+",", metrics, values)
+	rec = frameRecord(buf, row.Index)
+	return rec, at - (len(buf) - len(rec)), buf, nil
+}
+
+// logReader reads the records of a run log in order.
+type logReader struct {
+	br    *bufio.Reader
+	buf   []byte // payload buffer, reused
+	valid int64  // bytes of whole, valid records read so far
+}
+
+func newLogReader(r io.Reader) *logReader {
+	return &logReader{br: bufio.NewReaderSize(r, 1<<20)}
+}
+
+// next returns the next valid record, or nil at the end of the log or at
+// the first record that is incomplete or corrupt (a torn tail). The
+// record's steps are valid until the next call.
+func (lr *logReader) next() *logRecord {
+	head, err := lr.br.ReadBytes('\n')
+	if err != nil {
+		return nil
+	}
+	idx, n, crc, ok := parseHead(head)
+	if !ok {
+		return nil
+	}
+	// Grow the reused buffer as bytes arrive rather than to n up front: a
+	// corrupt header may promise far more than the file holds.
+	payload := lr.buf[:0]
+	for len(payload) < n {
+		chunk := min(n-len(payload), 1<<20)
+		if cap(payload)-len(payload) < chunk {
+			grown := make([]byte, len(payload), min(n, max(2*cap(payload), len(payload)+chunk)))
+			copy(grown, payload)
+			payload = grown
+		}
+		k, err := io.ReadFull(lr.br, payload[len(payload):len(payload)+chunk])
+		payload = payload[:len(payload)+k]
+		if err != nil {
+			lr.buf = payload
+			return nil
+		}
+	}
+	lr.buf = payload
+	if crc32.Checksum(payload, crcTable) != crc {
+		return nil
+	}
+	nl := bytes.IndexByte(payload, '\n')
+	if nl < 0 {
+		return nil
+	}
+	rec := &logRecord{steps: payload[nl+1:]}
+	if err := json.Unmarshal(payload[:nl], &rec.row); err != nil || rec.row.Index != idx {
+		return nil
+	}
+	lr.valid += int64(len(head) + n)
+	return rec
+}
+
+// runLog appends records to a log file.
+type runLog struct {
+	f      *os.File
+	synced time.Time
+}
+
+// openRunLog opens (creating if needed) the log at path for appending after
+// cutting it to valid bytes.
+func openRunLog(path string, valid int64) (*runLog, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(valid); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(valid, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &runLog{f: f, synced: time.Now()}, nil
+}
+
+// append appends an encoded record. A killed process loses nothing that
+// append returned (the kernel holds the write); against power loss the log
+// is synced at most syncEvery apart and at Close, and a torn tail is cut
+// off on resume by its length and checksum. Syncing every record cost more
+// than half of a small sweep's time.
+func (l *runLog) append(b []byte) error {
+	if _, err := l.f.Write(b); err != nil {
+		return err
+	}
+	if time.Since(l.synced) >= syncEvery {
+		l.synced = time.Now()
+		return l.f.Sync()
+	}
+	return nil
+}
+
+const syncEvery = time.Second
+
+// Close syncs and closes the log.
+func (l *runLog) Close() error {
+	if err := l.f.Sync(); err != nil {
+		l.f.Close()
+		return err
+	}
+	return l.f.Close()
+}
+
+// scanLog calls fn for each valid record of the log at path in order and
+// returns the byte length of the valid prefix (where a torn tail begins);
+// a missing file is an empty log.
+func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	lr := newLogReader(f)
+	for rec := lr.next(); rec != nil; rec = lr.next() {
+		if err := fn(rec); err != nil {
+			return lr.valid, err
+		}
+	}
+	return lr.valid, nil
+}
+
+// scanRows calls fn with the run row of each record of the log at path,
+// in order, without reading the step series (it seeks over them) or
+// checking checksums: for a log whose records scanLog has checked, or that
+// this process has just written. Headers are read as scanLog reads them.
+// A missing file is an empty log.
+func scanRows(path string, fn func(row *RunRow) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for {
+		head, err := br.ReadBytes('\n')
+		if err != nil {
+			return nil
+		}
+		idx, n, _, ok := parseHead(head)
+		if !ok {
+			return nil
+		}
+		js, err := br.ReadBytes('\n')
+		if err != nil || len(js) > n {
+			return nil
+		}
+		var row RunRow
+		if err := json.Unmarshal(js, &row); err != nil || row.Index != idx {
+			return nil
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+		off += int64(len(head) + n)
+		if rest := n - len(js); rest <= br.Buffered() {
+			br.Discard(rest)
+		} else {
+			if _, err := f.Seek(off, io.SeekStart); err != nil {
+				return err
+			}
+			br.Reset(f)
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim"
+	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
+	"github.com/rewardmix/rewardmix/sim/internal/ordered"
+	"github.com/rewardmix/rewardmix/sim/results"
+)
+
+// Options are the settings of Run; the zero value runs the whole sweep on
+// as many goroutines as there are CPUs into a new or empty folder.
+type Options struct {
+	// Workers is the number of runs at a time (0: runtime.GOMAXPROCS).
+	Workers int
+	// Shard is the part of the sweep to run (the zero value: all of it).
+	Shard Shard
+	// Resume continues a folder that holds this sweep's (shard's) run
+	// log: finished runs are not redone. Without it such a folder is
+	// refused.
+	Resume bool
+	// Force discards what a sweep folder holds and starts over.
+	Force bool
+	// FailFast stops at the first failed run (ErrFailFast) rather than
+	// record it and go on.
+	FailFast bool
+	// Progress, if set, is called before the first run and after each run
+	// is recorded, in run order, never concurrently.
+	Progress func(Progress)
+}
+
+// Progress is a report of a sweep's progress.
+type Progress struct {
+	Done, Total int     // runs of the shard recorded so far, and in all
+	Run         *RunRow // the run just recorded; nil in the first report
+}
+
+// Summary is what a finished Run or Merge did.
+type Summary struct {
+	Runs   int // runs in the folder (the shard's)
+	Ran    int // runs made by this call
+	Failed int // runs recorded as failed (diverged), in the folder
+}
+
+// Errors that stop a sweep before its end; the folder holds the runs so
+// far, and Run with Options.Resume continues it.
+var (
+	ErrInterrupted = errors.New("interrupted")
+	ErrFailFast    = errors.New("stopped at the first failed run")
+)
+
+// Run runs the runs of opt.Shard of sweep s into folder dir: manifest.json
+// and sweep.toml first, each finished run appended to runs.log, and, when
+// all are in the log, runs.csv, steps.csv and agg.csv. A run that fails
+// (diverges) is recorded with its error and the sweep goes on. A folder
+// that holds something else, or this sweep without opt.Resume, is
+// refused with a *results.Error. When ctx is cancelled Run returns an
+// error wrapping ErrInterrupted.
+func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summary, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sh := opt.Shard.normal()
+	indices := sh.Indices(s.Len())
+	m := newManifest(s, ShardInfo{Index: sh.Index, Count: sh.Count, Runs: len(indices)})
+	done, valid, err := prepareDir(dir, m, configs.EncodeSweep(s), opt.Resume, opt.Force, true)
+	if err != nil {
+		return nil, err
+	}
+	// The log holds a prefix of this shard's runs; check it is what we expect.
+	if done > len(indices) {
+		return nil, fmt.Errorf("%s: the run log holds %d runs, the shard only %d", dir, done, len(indices))
+	}
+	todo := indices[done:]
+	log, err := openRunLog(filepath.Join(dir, results.RunLogFile), valid)
+	if err != nil {
+		return nil, err
+	}
+	// A sweep started afresh writes steps.csv (to a temporary file) as the
+	// runs arrive, in order, so that finalize need not copy every step
+	// series out of the log again; a resumed one builds it from the log.
+	var steps *atomicfile.File
+	if done == 0 {
+		if steps, err = atomicfile.Create(filepath.Join(dir, results.StepsFile)); err != nil {
+			log.Close()
+			return nil, err
+		}
+		defer steps.Abort() // after the commit it does nothing
+		steps.WriteString(results.SweepStepsHeader)
+	}
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	progress(Progress{Done: done, Total: len(indices)})
+	recorded := done
+	// Each run is encoded into its log record on the worker that ran it;
+	// only the ordered append happens here. The records' storage is
+	// reused once written (a record holds the run's whole step series).
+	type encoded struct {
+		rec, storage []byte
+		steps        int // where the step series begins in rec
+		row          *RunRow
+		err          error
+	}
+	var buffers sync.Pool
+	runErr := ordered.Run(ctx, len(todo), workers,
+		func(ctx context.Context, k int) (encoded, error) {
+			r := s.Run(todo[k])
+			cfg, err := s.Config(r)
+			var res *sim.Result
+			if err == nil {
+				res, err = sim.Run(ctx, cfg)
+			}
+			if err != nil && ctx.Err() != nil && err == ctx.Err() {
+				return encoded{}, err // cut short: redone on resume
+			}
+			row, metrics, values := runRecord(r, res, err)
+			var buf []byte
+			if b, ok := buffers.Get().(*[]byte); ok {
+				buf = *b
+			}
+			rec, at, storage, eerr := encodeRun(buf, row, metrics, values)
+			return encoded{rec: rec, steps: at, storage: storage, row: row, err: eerr}, nil
+		},
+		func(k int, e encoded) error {
+			if e.err != nil {
+				return e.err
+			}
+			err := log.append(e.rec)
+			if err == nil && steps != nil {
+				_, err = steps.Write(e.rec[e.steps:])
+			}
+			buffers.Put(&e.storage)
+			if err != nil {
+				return err
+			}
+			recorded++
+			progress(Progress{Done: recorded, Total: len(indices), Run: e.row})
+			if e.row.Status != statusOK && opt.FailFast {
+				return ErrFailFast
+			}
+			return nil
+		})
+	// The syncs of the log and of steps.csv, most of a finished sweep's
+	// tail, run while finalize reads the log; its files are committed only
+	// once both are done.
+	logClosed, stepsSynced := make(chan error, 1), make(chan error, 1)
+	go func() { logClosed <- log.Close() }()
+	if steps != nil && runErr == nil {
+		go func() { stepsSynced <- steps.Sync() }()
+	} else {
+		stepsSynced <- nil
+	}
+	var syncOnce sync.Once
+	var syncErr error
+	synced := func() error {
+		syncOnce.Do(func() {
+			err1, err2 := <-logClosed, <-stepsSynced
+			syncErr = err1
+			if err1 == nil {
+				syncErr = err2
+			}
+		})
+		return syncErr
+	}
+	defer synced() // on every return, before steps.Abort
+	if runErr != nil {
+		synced() // the run's own error is the one reported
+	}
+	switch {
+	case errors.Is(runErr, ErrFailFast):
+		return nil, fmt.Errorf("%w: %s holds the runs so far", ErrFailFast, dir)
+	case runErr != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %s holds the finished runs", ErrInterrupted, dir)
+	case runErr != nil:
+		return nil, runErr
+	}
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), steps, synced)
+	if err != nil {
+		return nil, err
+	}
+	return &Summary{Runs: len(indices), Ran: len(todo), Failed: failed}, nil
+}
+
+const statusOK = "ok"
+
+func axisKeys(s *configs.Sweep) []string {
+	keys := make([]string, len(s.Axes))
+	for i, ax := range s.Axes {
+		keys[i] = ax.Key
+	}
+	return keys
+}
+
+// runRecord turns a finished (or failed) run into its log record's row
+// and its step series (none for a failed run).
+func runRecord(r configs.Run, res *sim.Result, err error) (row *RunRow, metrics []string, values [][]float64) {
+	row = &RunRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: statusOK}
+	for _, p := range r.Params {
+		row.Params = append(row.Params, configs.FormatParam(p))
+	}
+	if err != nil {
+		row.Status, row.Error = "failed", err.Error()
+		return row, nil, nil
+	}
+	// Final values of every step metric, then the run's release outcome
+	// (one number per run, not a series: runs.csv and agg.csv only).
+	names, outcome := res.Outcome()
+	row.Metrics = append(append([]string(nil), res.Metrics...), names...)
+	row.Final = append(append([]float64(nil), res.Values[len(res.Values)-1]...), outcome...)
+	return row, res.Metrics, res.Values
+}
+
+// prepareDir makes dir ready to receive the sweep's runs and returns how
+// many of the shard's runs its log already holds and the log's valid
+// length. A new or empty folder is set up; a folder holding this sweep is
+// continued only with resume; anything else is refused unless force.
+func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resumable bool) (done int, valid int64, err error) {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist), err == nil && len(ents) == 0:
+	case err != nil:
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return 0, 0, results.Errorf("output folder %s exists and is not a folder", dir)
+		}
+		return 0, 0, err
+	default:
+		old, merr := ReadManifest(dir)
+		switch {
+		case merr != nil && !force:
+			return 0, 0, results.Errorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
+		case merr != nil:
+			return 0, 0, results.Errorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
+		case force:
+			if err := clearDir(dir); err != nil {
+				return 0, 0, err
+			}
+		case old.SweepHash != m.SweepHash || old.Shard.Index != m.Shard.Index || old.Shard.Count != m.Shard.Count:
+			return 0, 0, results.Errorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
+				dir, old.SweepHash, old.Shard.Index, old.Shard.Count, m.SweepHash, m.Shard.Index, m.Shard.Count)
+		case !resume:
+			if !resumable {
+				return 0, 0, results.Errorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
+			}
+			return 0, 0, results.Errorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
+		default:
+			valid, err = scanLog(filepath.Join(dir, results.RunLogFile), func(rec *logRecord) error {
+				want := m.Shard.Index + done*m.Shard.Count
+				if rec.row.Index != want {
+					return fmt.Errorf("%s: run log out of order: record %d is run %d, want %d", dir, done, rec.row.Index, want)
+				}
+				done++
+				return nil
+			})
+			return done, valid, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, 0, err
+	}
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, results.SweepFile), sweepFile); err != nil {
+		return 0, 0, err
+	}
+	return 0, 0, atomicfile.WriteFile(filepath.Join(dir, results.ManifestFile), append(mj, '\n'))
+}
+
+// folderFiles lists the files a sweep folder may hold: its own and the figures
+// of its standard set.
+var folderFiles = []string{results.ManifestFile, results.SweepFile, results.RunLogFile, results.RunsFile, results.StepsFile, results.AggFile,
+	"drift.png", "segments.png", "influence.png", "frontier.png", "heatmap.png"}
+
+// clearDir removes a sweep folder's files, and the temporary files a crash
+// during finalize may have left.
+func clearDir(dir string) error {
+	for _, f := range folderFiles {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		tmps, _ := filepath.Glob(atomicfile.TempPattern(filepath.Join(dir, f)))
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
+	return nil
+}
