@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/rewardmix/rewardmix/reward"
@@ -29,7 +28,7 @@ func (d *decoder) decodeStruct(raw map[string]any, v reflect.Value, path string)
 			fields[tag] = i
 		}
 	}
-	for _, k := range sortedKeys(raw) {
+	for _, k := range sim.Names(raw) {
 		kp := join(path, k)
 		i, ok := fields[k]
 		if !ok {
@@ -121,7 +120,7 @@ func (d *decoder) decodeMap(raw map[string]any, v reflect.Value, path string) er
 		v.Set(reflect.MakeMap(v.Type()))
 	}
 	et := v.Type().Elem()
-	for _, name := range sortedKeys(raw) {
+	for _, name := range sim.Names(raw) {
 		kp := join(path, name)
 		ev := reflect.New(et).Elem()
 		if old := v.MapIndex(reflect.ValueOf(name)); old.IsValid() && !kindChanged(old, raw[name]) {
@@ -217,7 +216,7 @@ func checkKindKeys(raw any, kind, path string) error {
 	if allowed == nil {
 		return &sim.FieldError{Key: path + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, strings.Join(reward.Kinds, ", "))}
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range sim.Names(m) {
 		ok := false
 		for _, a := range allowed {
 			ok = ok || a == k
@@ -249,15 +248,6 @@ func tomlType(v any) string {
 		return "a table"
 	}
 	return "a date or time"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 func join(path, k string) string {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,13 +32,7 @@ func Encode(cfg *sim.Config) []byte {
 		case reflect.Struct:
 			writeTable(&b, tag(f), fv)
 		case reflect.Map:
-			keys := fv.MapKeys()
-			names := make([]string, len(keys))
-			for j, k := range keys {
-				names[j] = k.String()
-			}
-			sort.Strings(names)
-			for _, n := range names {
+			for _, n := range mapKeys(fv) {
 				ev := fv.MapIndex(reflect.ValueOf(n))
 				fmt.Fprintf(&b, "\n[%s.%s]\n", tag(f), n)
 				var only []string
@@ -48,12 +42,7 @@ func Encode(cfg *sim.Config) []byte {
 				writeStruct(&b, ev, only)
 				if s, ok := ev.Interface().(reward.Spec); ok && s.Kind == reward.KindTable {
 					fmt.Fprintf(&b, "\n[%s.%s.table]\n", tag(f), n)
-					tn := make([]string, 0, len(s.Table))
-					for k := range s.Table {
-						tn = append(tn, k)
-					}
-					sort.Strings(tn)
-					for _, k := range tn {
+					for _, k := range sim.Names(s.Table) {
 						writeKV(&b, k, reflect.ValueOf(s.Table[k]))
 					}
 				}
@@ -83,7 +72,7 @@ func writeStruct(b *strings.Builder, v reflect.Value, only []string) {
 		if k == "" || v.Field(i).Kind() == reflect.Map || v.Field(i).Kind() == reflect.Struct {
 			continue
 		}
-		if only != nil && !contains(only, k) {
+		if only != nil && !slices.Contains(only, k) {
 			continue
 		}
 		writeKV(b, k, v.Field(i))
@@ -162,15 +151,6 @@ func quote(s string) string {
 
 func tag(f reflect.StructField) string {
 	return strings.Split(f.Tag.Get("toml"), ",")[0]
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }
 
 func rvalue(cfg *sim.Config) reflect.Value { return reflect.ValueOf(cfg).Elem() }

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -265,7 +265,7 @@ func PresetNames() []string {
 	for _, e := range ents {
 		ns = append(ns, strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
 	}
-	sort.Strings(ns)
+	slices.Sort(ns)
 	return ns
 }
 

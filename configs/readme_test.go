@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ func configKeys(t *testing.T) []docKey {
 	for i := range specType.NumField() {
 		k, found := tag(specType.Field(i)), false
 		for _, kind := range reward.Kinds {
-			found = found || contains(reward.Keys(kind), k)
+			found = found || slices.Contains(reward.Keys(kind), k)
 		}
 		if k != "" && !found {
 			t.Errorf("reward.Spec has key %q, which reward.Keys gives to no kind: add it to its kind in reward.Keys", k)
@@ -364,10 +365,10 @@ func TestBaselineSignalsUseKindDefaults(t *testing.T) {
 	}
 	base := Default()
 	checked := 0
-	for _, name := range sortedKeys(raw.Signals) {
+	for _, name := range sim.Names(raw.Signals) {
 		got := base.Signals[name]
 		def := reward.Default(got.Kind)
-		for _, k := range sortedKeys(raw.Signals[name]) {
+		for _, k := range sim.Names(raw.Signals[name]) {
 			if !kindParam(got.Kind, k) {
 				continue
 			}
@@ -388,13 +389,13 @@ func TestBaselineSignalsUseKindDefaults(t *testing.T) {
 // entry's own choice: a key that not every kind has, a table's contents
 // excepted.
 func kindParam(kind, key string) bool {
-	return key != "table" && contains(reward.Keys(kind), key) && !commonKey(key)
+	return key != "table" && slices.Contains(reward.Keys(kind), key) && !commonKey(key)
 }
 
 // commonKey reports whether every kind of signal has key.
 func commonKey(key string) bool {
 	for _, k := range reward.Kinds {
-		if !contains(reward.Keys(k), key) {
+		if !slices.Contains(reward.Keys(k), key) {
 			return false
 		}
 	}

@@ -13,7 +13,7 @@ func ApplyReview(cfg *sim.Config, name string, data []byte) (*sim.Config, error)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(src.raw) {
+	for _, k := range sim.Names(src.raw) {
 		if k != "review" && k != "deployment" {
 			return nil, src.fail(&sim.FieldError{Key: k, Msg: "a gates file sets only [review] and [deployment]"})
 		}

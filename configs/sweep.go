@@ -9,7 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,7 +103,7 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		return &sim.FieldError{Key: key, Msg: fmt.Sprintf(format, a...)}
 	}
 	allowed := map[string]bool{"mode": true, "seeds": true, "replicates": true, "samples": true, "seed": true, "axis": true}
-	for _, k := range sortedKeys(tbl) {
+	for _, k := range sim.Names(tbl) {
 		if !allowed[k] {
 			return fe("sweep."+k, "unknown key (the keys of [sweep]: axis, mode, replicates, samples, seed, seeds)")
 		}
@@ -214,8 +214,8 @@ func (s *Sweep) parseAxis(a map[string]any, path string) (Axis, error) {
 		return &sim.FieldError{Key: path + key, Msg: fmt.Sprintf(format, args...)}
 	}
 	var ax Axis
-	for _, k := range sortedKeys(a) {
-		if k != "key" && !contains(generators, k) {
+	for _, k := range sim.Names(a) {
+		if k != "key" && !slices.Contains(generators, k) {
 			return ax, fe("."+k, "unknown key (an axis has key and one of %s)", strings.Join(generators, ", "))
 		}
 	}
@@ -442,7 +442,7 @@ func runSeed(rep uint64, axes []Axis, pt []any) uint64 {
 	for i := range order {
 		order[i] = i
 	}
-	sort.Slice(order, func(a, b int) bool { return axes[order[a]].Key < axes[order[b]].Key })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(axes[a].Key, axes[b].Key) })
 	for _, i := range order {
 		if !trainingKey(axes[i].Key) {
 			continue // review and deployment settings do not change training
@@ -557,7 +557,7 @@ func keyKind(cfg *sim.Config, key string) (reflect.Kind, error) {
 				return 0, fmt.Errorf("%s is not a key of the config (%s has no entry %q; it has %s)", key, strings.Join(parts[:i], "."), p, strings.Join(mapKeys(v), ", "))
 			}
 			if spec, ok := e.Interface().(reward.Spec); ok && i+1 < len(parts) {
-				if !contains(reward.Keys(spec.Kind), parts[i+1]) {
+				if !slices.Contains(reward.Keys(spec.Kind), parts[i+1]) {
 					return 0, fmt.Errorf("%s is not a key of the config (a %s signal has %s)", key, spec.Kind, strings.Join(reward.Keys(spec.Kind), ", "))
 				}
 			}
@@ -595,12 +595,13 @@ func fieldByTag(v reflect.Value, tagName string) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
+// mapKeys returns the keys of a map with string keys, sorted.
 func mapKeys(v reflect.Value) []string {
 	var ks []string
 	for _, k := range v.MapKeys() {
 		ks = append(ks, k.String())
 	}
-	sort.Strings(ks)
+	slices.Sort(ks)
 	return ks
 }
 
@@ -681,7 +682,7 @@ func linspace(a, b float64, n int) []float64 {
 }
 
 func oneOfErr(key, v string, allowed []string) error {
-	if contains(allowed, v) {
+	if slices.Contains(allowed, v) {
 		return nil
 	}
 	return &sim.FieldError{Key: key, Msg: fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(allowed, ", "))}

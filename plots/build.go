@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -547,7 +548,7 @@ func heatmapFigure(o Options, src results.Source) (*Figure, error) {
 	}
 	zlabel, _, _ := metricAxis(o.Metric)
 	d := &Heatmap{Title: fmt.Sprintf("%s: final %s", src.Label(), metricName(o.Metric)), XLabel: keyName(o.X), YLabel: keyName(o.Y), ZLabel: "final " + zlabel,
-		X: sortedKeys(xs), Y: sortedKeys(ys), Level: o.Level, Contour: true}
+		X: slices.Sorted(maps.Keys(xs)), Y: slices.Sorted(maps.Keys(ys)), Level: o.Level, Contour: true}
 	if len(axes) > 2 {
 		d.Title += " (mean over the other axes)"
 	}
@@ -628,13 +629,4 @@ func signalWeightKey(cfg *sim.Config, key string) (string, bool) {
 		return "", false
 	}
 	return name, true
-}
-
-func sortedKeys(m map[float64]bool) []float64 {
-	ks := make([]float64, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -1,8 +1,9 @@
 package plots
 
 import (
+	"cmp"
 	"image/color"
-	"sort"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -62,7 +63,7 @@ var labelBox = color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xc8}
 // below it, so that labels of nearby markers do not overlap.
 func markerLines(ms []Marker, xmin, xmax float64) []*VLine {
 	ms = append([]Marker(nil), ms...)
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].X < ms[j].X })
+	slices.SortStableFunc(ms, func(a, b Marker) int { return cmp.Compare(a.X, b.X) })
 	var vs []*VLine
 	for i, m := range ms {
 		v := NewVLine(m.X, m.Label)

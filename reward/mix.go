@@ -75,7 +75,7 @@ func Advantages(dst, r [][]float64, w, p []float64, agg string) {
 		for i := 0; i < S; i++ {
 			ri, di := r[i][:len(p)], dst[i][:len(p)]
 			if w[i] == 0 {
-				zero(di)
+				clear(di)
 				continue
 			}
 			m := wmean(ri, p)
@@ -83,7 +83,7 @@ func Advantages(dst, r [][]float64, w, p []float64, agg string) {
 			if agg == AggNormalizeThenSum {
 				sd := wsd(ri, p, m)
 				if sd < minSD {
-					zero(di)
+					clear(di)
 					continue
 				}
 				scale /= sd
@@ -107,7 +107,7 @@ func Advantages(dst, r [][]float64, w, p []float64, agg string) {
 		for i := 0; i < S; i++ {
 			di := dst[i][:len(p)]
 			if sd < minSD || w[i] == 0 {
-				zero(di)
+				clear(di)
 				continue
 			}
 			ri := r[i][:len(p)]
@@ -137,12 +137,6 @@ func wsd(x, p []float64, m float64) float64 {
 		s += p[n] * d * d
 	}
 	return math.Sqrt(s)
-}
-
-func zero(x []float64) {
-	for i := range x {
-		x[i] = 0
-	}
 }
 
 func wsum(r [][]float64, w []float64, n int) float64 {

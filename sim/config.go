@@ -2,10 +2,11 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/rewardmix/rewardmix/reward"
@@ -263,14 +264,7 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Names returns the keys of m in sorted order: the canonical order of
 // contexts, segments, responses and signals everywhere.
-func Names[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func Names[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Validate checks every setting and returns a *FieldError for the first
 // problem found, in a fixed order, or nil.
@@ -655,7 +649,7 @@ func checkFinite(v reflect.Value, path string) error {
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
 			if err := checkFinite(v.MapIndex(k), join(path, k.String())); err != nil {
 				return err
@@ -681,10 +675,10 @@ func join(path, k string) string {
 // Clone returns a deep copy of c.
 func (c *Config) Clone() *Config {
 	d := *c
-	d.Contexts = cloneMap(c.Contexts)
-	d.Segments = cloneMap(c.Segments)
-	d.Responses = cloneMap(c.Responses)
-	d.Signals = cloneMap(c.Signals)
+	d.Contexts = maps.Clone(c.Contexts)
+	d.Segments = maps.Clone(c.Segments)
+	d.Responses = maps.Clone(c.Responses)
+	d.Signals = maps.Clone(c.Signals)
 	for n, s := range d.Signals {
 		if s.Table != nil {
 			t := make(map[string][]float64, len(s.Table))
@@ -696,15 +690,4 @@ func (c *Config) Clone() *Config {
 		}
 	}
 	return &d
-}
-
-func cloneMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

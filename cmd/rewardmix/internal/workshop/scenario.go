@@ -2,10 +2,10 @@ package workshop
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -138,12 +138,7 @@ func parseScenario(q url.Values) (scenario, error) {
 		}
 		return x, true, nil
 	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		var err error
 		switch k {
 		case "preset":
