@@ -1,7 +1,3 @@
-// Package configs loads simulation configs from TOML, strictly and with
-// positions in every error, writes them back fully resolved, and holds the
-// built-in presets. It does no file I/O: files reached through extends are
-// read by a Resolver that the caller supplies.
 package configs
 
 import (

@@ -1,6 +1,3 @@
-// Package plots draws rewardmix figures with gonum.org/v1/plot. It builds
-// plots from result data and knows nothing of training; it does no file I/O
-// (the command renders a Figure to a file chosen by its extension).
 package plots
 
 import (

@@ -1,10 +1,3 @@
-// Package policy implements a softmax log-linear policy over a small set of
-// responses, pi(a|x) proportional to exp(prior_a + theta . phi(x, a)), together
-// with its exact score-function gradients and the KL divergence to a frozen
-// reference policy.
-//
-// The reference policy is the same model at theta = 0, so pi_ref(a|x) is the
-// softmax of the prior logits. The package knows nothing of rewards.
 package policy
 
 import (

@@ -1,8 +1,3 @@
-// Package reward defines the named reward signals that are mixed into the
-// training reward, their expected values and sampled values for one
-// interaction, and the ways of weighting and aggregating them into
-// advantages. It knows nothing of policies: an interaction is described by an
-// Outcome, which the simulator fills in from its world model.
 package reward
 
 import (

@@ -1,8 +1,3 @@
-// Command rewardmix simulates RL post-training with a weighted mix of reward
-// signals and measures how the mix drives sycophancy.
-//
-// Each subcommand lives in its own file as a runX(ctx, args, stdout, stderr)
-// function that tests call directly; errors become exit codes here only.
 package main
 
 import (

@@ -1,0 +1,26 @@
+// Package configs loads simulation configs from TOML, strictly and with a
+// position in every error, writes them back fully resolved, expands sweeps
+// into runs, and holds the built-in presets.
+//
+// Load parses a config. Unknown keys, wrong types, values out of range and
+// non-finite numbers are errors (*Error) naming the file, the line and
+// column where they can be placed, and the dotted key, with a suggestion for
+// a misspelt one. A file without extends starts from the defaults, which
+// are the baseline preset (Default); a named table it writes
+// ([contexts.*], [segments.*], [responses.*], [signals.*]) replaces the
+// default table whole, and a new entry starts from its kind's defaults
+// (reward.Default, sim.DefaultSegment and its kin). A file with extends (a
+// preset name, or a path read through the caller's Resolver) starts from
+// that config and merges entry by entry. Encode writes a config back with
+// every key, so that loading its output reproduces it exactly.
+//
+// LoadSweep parses a config with a [sweep] table: grid, zip or random
+// modes over axes given as values, linspace, logspace, range, uniform or
+// loguniform, with replicate seeds. A Sweep enumerates its runs in a fixed
+// order, derives each run's seed from its parameters (never from
+// scheduling), and gives each run's Config; package sim/sweep runs them.
+//
+// The package does no file I/O: files reached through extends are read by
+// the Resolver the caller supplies (results.ReadRelative reads them from
+// disk), and the presets are embedded (Preset, PresetNames, PresetSource).
+package configs

@@ -1,0 +1,25 @@
+// Package reward defines the reward signals that are mixed into the
+// training reward, and how their weights and advantages are formed. It
+// knows nothing of policies: one interaction (a response style, to a context,
+// for a user) is described by an Outcome, which the simulator fills in from
+// its world model, and each Signal maps an Outcome to a reward.
+//
+// The kinds of signal (Kinds) are correctness (a noisy grader on verifiable
+// prompts), spec (Model Spec adherence: a detector that penalises
+// sycophancy), thumbs (users' thumbs-up and thumbs-down), memory
+// (consistency with the user's remembered stance) and table (a reward per
+// context and response given in the config). Signal.Expected is a signal's
+// expected reward for an Outcome; Signal.Sample draws one reward as a
+// sampled rollout would see it. A Spec is a signal's configuration, as a
+// [signals.NAME] table writes it; Default gives each kind's defaults and
+// Keys the configuration keys of a kind.
+//
+// EffectiveWeights turns configured weights into the weights of a step:
+// zero for an inactive signal; as given (WeightsAbsolute); or divided by the
+// sum over the active signals (WeightsSumToOne), so that a joining signal
+// dilutes the others. Advantages turns each signal's rewards over a group of
+// samples into advantages: the weighted sum centred on its group mean
+// (AggNone), the sum standardised within the group (AggSumThenNormalize,
+// GRPO with a combined reward), or each signal standardised before the
+// weighted sum (AggNormalizeThenSum, GDPO-style).
+package reward
