@@ -9,18 +9,29 @@ import (
 )
 
 // BenchmarkStep is one training step of the incident preset after the
-// update (all four signals and memory active), without the evaluation.
+// update (all four signals and memory active), without the evaluation: for
+// each algorithm, then for the expected step in the incident world with a
+// fifth response style and with three (rows of other widths than four).
 func BenchmarkStep(b *testing.B) {
+	type bench struct {
+		name string
+		cfg  *sim.Config
+	}
+	var cases []bench
 	for _, alg := range sim.Algorithms {
-		b.Run(alg, func(b *testing.B) {
-			cfg := preset(b, "incident")
-			cfg.Train.Algorithm = alg
-			tr, err := sim.NewTrainerForTest(cfg)
+		cfg := preset(b, "incident")
+		cfg.Train.Algorithm = alg
+		cases = append(cases, bench{alg, cfg})
+	}
+	cases = append(cases, bench{"expected_5_responses", withResponses(b, 5)}, bench{"expected_3_responses", withResponses(b, 3)})
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			tr, err := sim.NewTrainerForTest(bc.cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
 			row := make([]float64, tr.NumMetrics())
-			t := cfg.Train.UpdateStep
+			t := bc.cfg.Train.UpdateStep
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -125,20 +125,20 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 			}
 			// The training step's reuse of the factors gives the same
 			// probabilities as the policy.
-			probs := make([]float64, A)
+			probs, reusedP, reusedL := make([]float64, A), make([]float64, A), make([]float64, A)
 			tr.curStep = step
 			reused := 0
 			for _, u := range []int{0, 1, 2, 250} {
 				m := tr.mem[u]
 				for c := range tr.w.cellProb {
-					if !tr.probsFromEvaluation(tr.probs, tr.logits, u, c, m) {
+					if !tr.probsFromEvaluation(reusedP, reusedL, u, c, m) {
 						continue
 					}
 					reused++
 					tr.pol.Probs(probs, tr.context(c, m))
 					for a := range probs {
-						if math.Abs(probs[a]-tr.probs[a]) > 1e-13 {
-							t.Errorf("user %d cell %d: reused pi_%d %v, policy %v", u, c, a, tr.probs[a], probs[a])
+						if math.Abs(probs[a]-reusedP[a]) > 1e-13 {
+							t.Errorf("user %d cell %d: reused pi_%d %v, policy %v", u, c, a, reusedP[a], probs[a])
 						}
 					}
 				}

@@ -174,9 +174,10 @@ type trainer struct {
 	cfg *Config
 	rng *rand.Rand
 	pol *policy.Policy
-	ref []float64
+	ref []float64 // pi_ref
 	mem []float64 // remembered stance per user
 
+	logRef  []float64   // log pi_ref
 	weights []float64   // effective weights at the current step
 	grads   [][]float64 // per signal, then the KL term last
 	total   []float64
@@ -184,17 +185,12 @@ type trainer struct {
 	adamV   []float64
 
 	// workspaces
-	probs, coef, memv []float64
-	logits, logRef    []float64
-	// The expected step's per-prompt probabilities and logits, and its
-	// coefficient sums per signal (then KL): by cell, and by memory, all
-	// in coefFlat (cleared after each step).
+	coef, memv []float64
+	// The sampled prompts' pi(.|x) and logits, row after row (the items'
+	// probs are views of batchProbs).
 	batchProbs, batchLogits []float64
-	stepLogits              []float64 // per cell at memory 0, then per unit of memory
-	cellCoef, memCoef       [][][]float64
-	coefFlat                []float64
-	batch4                  *batch4     // expectedBatch4's arguments
-	r, adv                  [][]float64 // [signal][sample]
+	ex                      expectedWork // the expected step's rows and sums
+	r, adv                  [][]float64  // [signal][sample]
 	sampleP                 []float64
 	batch                   []batchItem
 
@@ -214,7 +210,10 @@ type batchItem struct {
 	mem        float64
 	probs      []float64
 	action     int
-	syc        float64
+	// syc is P(sycophantic) of the prompt's response, which moves the
+	// user's remembered stance; the expected step sets it only while
+	// memory is active.
+	syc float64
 }
 
 func newTrainer(cfg *Config) (*trainer, error) {
@@ -244,13 +243,11 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.adamM = make([]float64, D)
 		tr.adamV = make([]float64, D)
 	}
-	tr.probs = make([]float64, A)
-	tr.coef = make([]float64, A)
-	tr.logits = make([]float64, A)
 	tr.logRef = make([]float64, A)
 	for a, r := range tr.ref {
 		tr.logRef[a] = math.Log(r)
 	}
+	tr.coef = make([]float64, A)
 	tr.memv = make([]float64, 1)
 	n := A
 	switch cfg.Train.Algorithm {
@@ -276,27 +273,8 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.batch[i].probs = tr.batchProbs[i*A : i*A+A : i*A+A]
 	}
 	tr.batchLogits = make([]float64, nb*A)
-	tr.stepLogits = make([]float64, (len(w.cellProb)+1)*A)
-	// The coefficient sums, each in one flat array by signal, cell (or
-	// memory component) and response.
-	C := len(w.cellProb)
-	tr.coefFlat = make([]float64, (S+1)*(C+w.memDim)*A)
-	cellFlat, memFlat := tr.coefFlat[:(S+1)*C*A], tr.coefFlat[(S+1)*C*A:]
-	tr.cellCoef, tr.memCoef = make([][][]float64, S+1), make([][][]float64, S+1)
-	for i := range tr.cellCoef {
-		tr.cellCoef[i] = make([][]float64, C)
-		for c := range tr.cellCoef[i] {
-			k := (i*C + c) * A
-			tr.cellCoef[i][c] = cellFlat[k : k+A : k+A]
-		}
-		tr.memCoef[i] = make([][]float64, w.memDim)
-		for j := range tr.memCoef[i] {
-			k := (i*w.memDim + j) * A
-			tr.memCoef[i][j] = memFlat[k : k+A : k+A]
-		}
-	}
-	if cfg.Train.Algorithm == "expected" && cfg.Train.Aggregation == reward.AggNone {
-		tr.batch4 = newBatch4(w, nb, cellFlat, memFlat) // nil unless four responses
+	if cfg.Train.Algorithm == "expected" {
+		tr.ex = newExpectedWork(w, cfg.Train.BatchSize, tr.batchProbs, tr.batchLogits)
 	}
 	tr.cellProbs = make([][]float64, len(w.cellProb))
 	for c := range tr.cellProbs {
@@ -400,44 +378,271 @@ func (tr *trainer) addKL(x policy.Context, probs []float64) {
 }
 
 // stepExpected: the exact expectation over responses for each sampled
-// prompt; advantages are taken with pi(.|x) as the group weights.
+// prompt, or for every user in every cell (weighted by the cell's
+// probability) in a full batch; advantages are taken with pi(.|x) as the
+// group weights.
 func (tr *trainer) stepExpected(t int) {
-	if tr.cfg.Train.BatchSize == 0 { // full batch: every user, every cell
-		memOn := tr.memoryActive(t)
+	w, ex := tr.w, &tr.ex
+	A := len(w.responses)
+	memOn := tr.memoryActive(t)
+	ex.useSignals(w, tr.weights, tr.logRef)
+	if tr.cfg.Train.BatchSize == 0 { // in blocks of whole users
+		n := 0
 		for u := range tr.batch {
 			m := 0.0
 			if memOn {
 				m = tr.mem[u]
 			}
-			syc := 0.0
-			for c, pc := range tr.w.cellProb {
+			for c, pc := range w.cellProb {
 				if pc > 0 {
-					tr.promptProbs(tr.probs, tr.logits, u, c, m)
-					syc += pc * tr.expectedPrompt(u, c, m, pc, tr.probs, tr.logits)
+					ex.setRow(w, n, u, c, m)
+					ex.omega[n], ex.user[n] = pc, u
+					tr.promptProbs(ex.probs[n*A:n*A+A], ex.logits[n*A:n*A+A], u, c, m)
+					n++
 				}
 			}
-			tr.batch[u].user, tr.batch[u].syc = u, syc
+			tr.batch[u].user, tr.batch[u].syc = u, 0
+			if n+len(w.cellProb) > len(ex.mem) || u == len(tr.batch)-1 {
+				tr.expectedRows(n, memOn)
+				if memOn {
+					for k, v := range ex.user[:n] {
+						tr.batch[v].syc += ex.omega[k] * ex.syc[k]
+					}
+				}
+				n = 0
+			}
 		}
 	} else {
-		A := len(tr.w.responses)
 		for n := range tr.batch {
 			b := &tr.batch[n]
 			b.user, b.cell, b.mem = tr.draw(t)
+			ex.setRow(w, n, b.user, b.cell, b.mem) // weight 1, set once
 		}
 		tr.computeBatchProbs()
-		if tr.batch4 != nil {
-			tr.expectedBatch4()
-		} else {
+		tr.expectedRows(len(tr.batch), memOn)
+		if memOn {
 			for n := range tr.batch {
-				b := &tr.batch[n]
-				b.syc = tr.expectedPrompt(b.user, b.cell, b.mem, 1, b.probs, tr.batchLogits[n*A:n*A+A])
+				tr.batch[n].syc = ex.syc[n]
 			}
 		}
 	}
 	for i, g := range tr.grads {
-		tr.pol.AddScoreSums(g, tr.cellCoef[i], tr.memCoef[i])
+		tr.pol.AddScoreSums(g, ex.cellCoef[i], ex.memCoef[i])
 	}
-	zero(tr.coefFlat)
+	zero(ex.coefFlat)
+}
+
+// expectedRows adds the exact gradient, over responses, of the first N
+// rows' objectives to the coefficient sums (by cell, and by memory when
+// memOn), and when memOn writes each row's P(sycophantic) into ex.syc for
+// the memory update. Row n, with policy pi, logits l, remembered stance m
+// and weight omega, gives slot i (a signal of weight w_i, or the KL term
+// with weight 1) the coefficients
+//
+//	omega pi_a w_i (x_ia - E_pi[x_i])
+//
+// of the score-function gradient of E_pi[x_i] (Williams 1992). A signal's
+// x_ia = r0_ia + m slope_ia is its expected reward (rewards are affine in
+// memory), and these are its coefficients under aggregation none; the KL
+// term's x_a = l_a - log ref_a is log(pi_a/ref_a) but for lse(l), which
+// cancels in x_a - E_pi[x], so no log is taken. policy.AddScoreSums turns
+// the sums into gradients.
+func (tr *trainer) expectedRows(N int, memOn bool) {
+	w, ex := tr.w, &tr.ex
+	A, G, C := len(w.responses), ex.slots, len(w.cellProb)
+	probs, logits, m := ex.probs[:N*A], ex.logits[:N*A], ex.mem[:N]
+	vals, coefs := ex.vals[:N*G*A], ex.coefs[:N*G*A]
+	if memOn {
+		vmath.RowDots(ex.syc[:N], probs, w.sycFlat, ex.cellOff[:N])
+	}
+	// Every slot's values at once: the rewards, and in the KL slot
+	// -log ref_a, onto which the logits are added (-log ref_a + l_a is
+	// l_a - log ref_a exactly).
+	vmath.AffineRows(vals, ex.rew0, ex.slope, ex.rewOff[:N], m)
+	vmath.ScatterAddRows(vals[(G-1)*A:], logits, ex.klOff[:N])
+	vmath.CentredRows(coefs, probs, vals, ex.omega[:N], ex.slotW[:G])
+	if agg := tr.cfg.Train.Aggregation; agg != reward.AggNone {
+		tr.aggregatedCoefs(N, agg)
+	}
+	cellSums, memSums := ex.coefFlat[:C*len(ex.cellCoef)*A], ex.coefFlat[C*len(ex.cellCoef)*A:]
+	if memOn {
+		// Rows with m = 0 add m c = +-0 to memory sums that start at +0,
+		// and a sum is -0 only if both terms are: they change nothing, so
+		// they need not be skipped. (A c that is not finite has made the
+		// gradient non-finite already.)
+		vmath.ScatterAddRowsMoment(cellSums, memSums[:G*A], coefs, m, ex.coefOff[:N])
+	} else {
+		vmath.ScatterAddRows(cellSums, coefs, ex.coefOff[:N])
+	}
+}
+
+// aggregatedCoefs replaces the signals' coefficients in the first N rows
+// by those of the advantages that reward.Advantages gives under
+// aggregation agg, with pi(.|x) as the group weights: omega pi_a adv_ia.
+func (tr *trainer) aggregatedCoefs(N int, agg string) {
+	ex := &tr.ex
+	A, G := len(tr.w.responses), ex.slots
+	for n := 0; n < N; n++ {
+		p := ex.probs[n*A : n*A+A]
+		for g, i := range ex.slotSig[:G-1] {
+			k := (n*G + g) * A
+			ex.rowR[i] = ex.vals[k : k+A]
+		}
+		reward.Advantages(tr.adv, ex.rowR, tr.weights, p, agg)
+		for g, i := range ex.slotSig[:G-1] {
+			c, adv := ex.coefs[(n*G+g)*A:(n*G+g+1)*A], tr.adv[i]
+			for a, pa := range p {
+				c[a] = ex.omega[n] * pa * adv[a]
+			}
+		}
+	}
+}
+
+// expectedWork holds the expected step's rows and sums. A row is one
+// sampled prompt or, in a full batch, one user in one cell (a full batch
+// takes fullBlockUsers users' rows at a time). A row has a slot for each
+// signal of nonzero weight, in order, then one for the KL term.
+type expectedWork struct {
+	probs, logits []float64 // [row][response]: pi(.|x) and its logits
+	mem, omega    []float64 // [row]: remembered stance, and weight
+	user          []int     // [row]
+	// [row]: the offsets of the row's slots in rew0 and slope, of its
+	// cell's sums in coefFlat, of its cell's responses in world.sycFlat
+	// and cellLogits, and of its KL slot in vals[(slots-1)*A:].
+	rewOff, coefOff, cellOff, klOff []int
+	vals, coefs                     []float64 // [row][slot][response]: values, and their score coefficients
+	syc                             []float64 // [row]: P(sycophantic)
+
+	slots   int       // in use: the signals of nonzero weight, and KL
+	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
+	slotW   []float64 // [slot]: its weight at this step (1 for KL)
+	slotOf  []int     // [signal, then KL]: its slot
+	// [cell*len(segments)+segment][slot][response]: the slot's expected
+	// reward at memory 0 and its slope in memory (world.rew0Flat and
+	// slopeFlat); -log pi_ref and 0 in the KL slot.
+	rew0, slope []float64
+	rowR        [][]float64 // [signal]: one row's rewards, for reward.Advantages
+	zeroR       []float64   // the rewards of a signal of zero weight
+
+	// The coefficient sums, by cell, slot and response, then by slot and
+	// response for the memory block (memDim is 0 or 1), cleared after each
+	// step. Slots after KL hold the signals of zero weight, never written.
+	// cellCoef[i][c] and memCoef[i][j] view signal i's (then KL's), for
+	// policy.AddScoreSums.
+	coefFlat          []float64
+	cellCoef, memCoef [][][]float64
+	// The cells' logits at memory 0, then the memory block's once per cell
+	// (see computeBatchProbs).
+	cellLogits []float64
+}
+
+// fullBlockUsers is how many users' rows a full batch takes at a time.
+const fullBlockUsers = 64
+
+// newExpectedWork allocates the expected step's rows and sums for a batch
+// of batchSize prompts whose pi and logits are probs and logits, or for
+// the full batch (batchSize 0).
+func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedWork {
+	A, S, C := len(w.responses), len(w.sigs), len(w.cellProb)
+	rows := batchSize
+	if batchSize == 0 {
+		rows = min(fullBlockUsers, len(w.userSeg)) * C
+		probs, logits = make([]float64, rows*A), make([]float64, rows*A)
+	}
+	K := C * len(w.segments)
+	ex := expectedWork{
+		probs: probs[:rows*A], logits: logits[:rows*A],
+		mem: make([]float64, rows), omega: make([]float64, rows), user: make([]int, rows),
+		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), klOff: make([]int, rows),
+		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A), syc: make([]float64, rows),
+		slotW: make([]float64, S+1), slotOf: make([]int, S+1),
+		rew0: make([]float64, K*(S+1)*A), slope: make([]float64, K*(S+1)*A),
+		rowR: make([][]float64, S), zeroR: make([]float64, A),
+		coefFlat: make([]float64, (S+1)*(C+w.memDim)*A),
+		cellCoef: make([][][]float64, S+1), memCoef: make([][][]float64, S+1),
+		cellLogits: make([]float64, 2*C*A),
+	}
+	for i := range ex.cellCoef {
+		ex.cellCoef[i], ex.memCoef[i] = make([][]float64, C), make([][]float64, w.memDim)
+	}
+	for n := range ex.omega {
+		ex.omega[n] = 1 // a sampled prompt's weight; the full batch sets its own
+	}
+	return ex
+}
+
+// useSignals gives the signals of nonzero weight the first slots, in
+// order, then the KL term, and the signals of zero weight the slots after
+// it (they add nothing to the gradient, so the step skips them). It sets
+// the slots' weights, and lays out the tables and views again only when
+// the set of signals changes.
+func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
+	S := len(weights)
+	g, same := 0, ex.slots > 0 // laid out before
+	for i, wi := range weights {
+		if wi != 0 {
+			same = same && g < ex.slots-1 && ex.slotSig[g] == i
+			ex.slotW[g] = wi
+			g++
+		}
+	}
+	ex.slotW[g] = 1
+	if same && g == ex.slots-1 {
+		return
+	}
+	ex.slots, ex.slotSig = g+1, ex.slotSig[:0]
+	for i, wi := range weights {
+		if wi != 0 {
+			ex.slotSig = append(ex.slotSig, i)
+		}
+	}
+	for k, i := range ex.slotSig {
+		ex.slotOf[i] = k
+	}
+	ex.slotOf[S] = g
+	for i, wi := range weights {
+		if wi == 0 {
+			g++
+			ex.slotOf[i] = g
+		}
+	}
+	A, C, G := len(logRef), len(w.cellProb), ex.slots
+	for k := 0; k < C*len(w.segments); k++ {
+		r0, sl := ex.rew0[k*G*A:(k+1)*G*A], ex.slope[k*G*A:(k+1)*G*A]
+		for s, i := range ex.slotSig {
+			copy(r0[s*A:s*A+A], w.rew0Flat[(k*S+i)*A:(k*S+i+1)*A])
+			copy(sl[s*A:s*A+A], w.slopeFlat[(k*S+i)*A:(k*S+i+1)*A])
+		}
+		for a, lr := range logRef {
+			r0[(G-1)*A+a], sl[(G-1)*A+a] = -lr, 0
+		}
+	}
+	for n := range ex.klOff {
+		ex.klOff[n] = n * G * A
+	}
+	cellSums, memSums := ex.coefFlat[:C*(S+1)*A], ex.coefFlat[C*(S+1)*A:]
+	for i, k := range ex.slotOf {
+		for c := range ex.cellCoef[i] {
+			o := (c*(S+1) + k) * A
+			ex.cellCoef[i][c] = cellSums[o : o+A : o+A]
+		}
+		for j := range ex.memCoef[i] {
+			o := k * A
+			ex.memCoef[i][j] = memSums[o : o+A : o+A]
+		}
+	}
+	for i := range ex.rowR {
+		ex.rowR[i] = ex.zeroR
+	}
+}
+
+// setRow makes row n the prompt of user in cell, with remembered stance m.
+func (ex *expectedWork) setRow(w *world, n, user, cell int, m float64) {
+	A := len(w.responses)
+	ex.rewOff[n] = (cell*len(w.segments) + w.userSeg[user]) * ex.slots * A
+	ex.coefOff[n] = cell * len(ex.cellCoef) * A // every signal's slot, and KL's
+	ex.cellOff[n] = cell * A
+	ex.mem[n] = m
 }
 
 // promptProbs writes pi(.|x) and the logits of one prompt.
@@ -449,135 +654,52 @@ func (tr *trainer) promptProbs(probs, logits []float64, user, cell int, m float6
 	}
 }
 
-// computeBatchProbs writes every prompt's pi(.|x) into its probs and its logits
-// into tr.batchLogits: from evaluate's factors where it ran at this step,
-// else by a softmax whose exponentials are taken all at once.
+// computeBatchProbs writes every sampled prompt's logits into
+// tr.batchLogits and its pi(.|x) into its probs. Logits are affine in
+// memory: the cell's at memory 0 plus m times the memory block's (from
+// evaluate where it ran at this step), which cellLogits holds once per
+// cell so that both are gathered at the cell's offset. (At m = 0 that adds
+// +-0, which changes no logit but a -0, and the softmax and the KL values
+// take a -0 logit as +0.) pi comes from evaluate's factors where they
+// serve, else from a softmax whose exponentials are taken all at once.
 func (tr *trainer) computeBatchProbs() {
-	A := len(tr.w.responses)
-	if tr.eval.step == tr.curStep {
-		for n := range tr.batch {
-			b := &tr.batch[n]
-			tr.promptProbs(b.probs, tr.batchLogits[n*A:n*A+A], b.user, b.cell, b.mem)
-		}
-		return
-	}
-	// Logits are affine in memory: the cells' at memory 0, plus m times
-	// the memory block's.
-	C := len(tr.w.cellProb)
-	cellL, memL := tr.stepLogits[:C*A], tr.stepLogits[C*A:]
+	w, e, ex := tr.w, &tr.eval, &tr.ex
+	A, C := len(w.responses), len(w.cellProb)
+	cellL, memL := ex.cellLogits[:C*A], ex.cellLogits[C*A:]
+	fromEval := e.step == tr.curStep
+	d := memL[:A]
 	for c := 0; c < C; c++ {
-		tr.pol.Logits(cellL[c*A:c*A+A], tr.context(c, 0))
-	}
-	if tr.w.memDim > 0 {
-		tr.pol.Logits(memL, tr.context(0, 1))
-		for a := range memL {
-			memL[a] -= cellL[a]
+		if fromEval {
+			copy(cellL[c*A:c*A+A], e.cellLogits[c])
+		} else {
+			tr.pol.Logits(cellL[c*A:c*A+A], tr.context(c, 0))
 		}
+	}
+	if fromEval {
+		copy(d, e.memLogits)
+	} else if w.memDim > 0 {
+		tr.pol.Logits(d, tr.context(0, 1))
+		for a := range d {
+			d[a] -= cellL[a]
+		}
+	}
+	for c := 1; c < C; c++ {
+		copy(memL[c*A:c*A+A], d)
+	}
+	vmath.AffineRows(tr.batchLogits, cellL, memL, ex.cellOff, ex.mem)
+	if !fromEval {
+		copy(tr.batchProbs, tr.batchLogits) // the items' probs are consecutive in it
+		softmaxRows(tr.batchProbs, A)
+		return
 	}
 	for n := range tr.batch {
 		b := &tr.batch[n]
-		l, cl := tr.batchLogits[n*A:n*A+A], cellL[b.cell*A:b.cell*A+A]
-		if b.mem == 0 {
-			copy(l, cl)
-		} else {
-			for a := range l {
-				l[a] = cl[a] + b.mem*memL[a]
-			}
+		if !tr.factorProbs(b.probs, b.user, b.cell) {
+			l := tr.batchLogits[n*A : n*A+A]
+			tr.pol.Logits(l, tr.context(b.cell, b.mem))
+			copy(b.probs, l)
+			policy.Softmax(b.probs)
 		}
-	}
-	copy(tr.batchProbs, tr.batchLogits) // the items' probs are consecutive in it
-	softmaxRows(tr.batchProbs, A)
-}
-
-// expectedPrompt adds weight times the exact gradient, over responses, of
-// one prompt's objective to the per-signal and KL coefficient sums (by
-// cell and by memory, for policy.AddScoreSums), and returns P(sycophantic)
-// under the policy for that prompt, whose pi and logits it is given.
-func (tr *trainer) expectedPrompt(user, cell int, m, weight float64, probs, logits []float64) float64 {
-	w := tr.w
-	A := len(w.responses)
-	probs, logits = probs[:A], logits[:A]
-	r0, slope := w.signalRewards(cell, w.userSeg[user])
-	out := w.outcome[cell][0]
-	syc := 0.0
-	for a, p := range probs {
-		syc += p * out[a].Sycophantic
-	}
-	mem := w.memDim > 0 && m != 0
-	if tr.cfg.Train.Aggregation == reward.AggNone {
-		tr.addRewardCoefNone(cell, m, weight, probs, r0, slope, mem)
-	} else {
-		for i, wi := range tr.weights {
-			if wi != 0 { // rewards are affine in memory
-				ri, b0, bs := tr.r[i][:A], r0[i*A:i*A+A], slope[i*A:i*A+A]
-				for a := range ri {
-					ri[a] = b0[a] + m*bs[a]
-				}
-			}
-		}
-		reward.Advantages(tr.adv, tr.r, tr.weights, probs, tr.cfg.Train.Aggregation)
-		for i, wi := range tr.weights {
-			if wi != 0 {
-				tr.addCoef(i, cell, mem, m, weight, probs, tr.adv[i][:A])
-			}
-		}
-	}
-	// KL gradient: sum_a pi_a (v_a - KL) phi_a with v_a = log(pi_a/ref_a)
-	// = l_a - lse - log ref_a; lse cancels in v_a - KL, so no log is taken.
-	kl := 0.0
-	v := tr.coef[:A]
-	for a, p := range probs {
-		v[a] = logits[a] - tr.logRef[a]
-		kl += p * v[a]
-	}
-	for a := range v {
-		v[a] -= kl
-	}
-	tr.addCoef(len(tr.weights), cell, mem, m, weight, probs, v)
-	return syc
-}
-
-// addCoef adds weight pi_a x_a to the coefficient sums of signal i (the
-// KL penalty after the signals) in cell and, if mem, m times it to its
-// memory sums.
-func (tr *trainer) addCoef(i, cell int, mem bool, m, weight float64, probs, x []float64) {
-	cs := tr.cellCoef[i][cell][:len(probs)]
-	if !mem {
-		for a, p := range probs {
-			cs[a] += weight * p * x[a]
-		}
-		return
-	}
-	ms := tr.memCoef[i][0][:len(probs)]
-	for a, p := range probs {
-		c := weight * p * x[a]
-		cs[a] += c
-		ms[a] += m * c
-	}
-}
-
-// addRewardCoefNone is expectedPrompt's reward part for aggregation none,
-// reward.Advantages fused into it (the same operations in the same order):
-// signal i's advantage is w_i (r_ia - sum_b pi_b r_ib), and its
-// coefficient weight pi_a times that, added by cell and, if mem, by memory.
-func (tr *trainer) addRewardCoefNone(cell int, m, weight float64, probs, r0, slope []float64, mem bool) {
-	A := len(probs)
-	r := tr.r[0][:A]
-	for i, wi := range tr.weights {
-		if wi == 0 {
-			continue
-		}
-		b0, bs := r0[i*A:i*A+A], slope[i*A:i*A+A]
-		mean := 0.0
-		for a, p := range probs {
-			v := b0[a] + m*bs[a] // rewards are affine in memory
-			r[a] = v
-			mean += p * v
-		}
-		for a := range r {
-			r[a] = wi * (r[a] - mean)
-		}
-		tr.addCoef(i, cell, mem, m, weight, probs, r)
 	}
 }
 
@@ -586,22 +708,37 @@ func (tr *trainer) addRewardCoefNone(cell int, m, weight float64, probs, r0, slo
 // saving the exponentials; it returns false if there are none.
 func (tr *trainer) probsFromEvaluation(probs, logits []float64, user, cell int, m float64) bool {
 	e := &tr.eval
-	if e.step != tr.curStep {
+	if e.step != tr.curStep || !tr.factorProbs(probs, user, cell) {
 		return false
 	}
-	A := len(probs)
 	if !e.memOn {
 		copy(logits, e.cellLogits[cell])
-		copy(probs, tr.cellProbs[cell])
 		return true
 	}
-	ue, ce, cl := e.userExp[user*A:user*A+A], e.cellExp[cell][:A], e.cellLogits[cell][:A]
+	cl := e.cellLogits[cell][:len(logits)]
+	for a := range logits {
+		logits[a] = cl[a] + m*e.memLogits[a]
+	}
+	return true
+}
+
+// factorProbs writes pi(.|x) for user in cell from evaluate's factors at
+// this step; it returns false where their product underflows.
+func (tr *trainer) factorProbs(probs []float64, user, cell int) bool {
+	e := &tr.eval
+	A := len(probs)
+	if !e.memOn {
+		for a, p := range tr.cellProbs[cell][:A] {
+			probs[a] = p
+		}
+		return true
+	}
+	ue, ce := e.userExp[user*A:user*A+A], e.cellExp[cell][:A]
 	sum := 0.0
 	for a := range probs {
 		q := ce[a] * ue[a]
 		probs[a] = q
 		sum += q
-		logits[a] = cl[a] + m*e.memLogits[a]
 	}
 	if !(sum > vmath.MinSum) {
 		return false

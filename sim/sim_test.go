@@ -486,25 +486,66 @@ func TestJudgeAllProbs(t *testing.T) {
 	run(t, preset(t, "incident")).CheckAllProbsForTest(t)
 }
 
-// TestExpectedBatch4: the four-response fast path of the expected step
-// gives the gradient of the general path, with and without memory.
-func TestExpectedBatch4(t *testing.T) {
-	for _, name := range []string{"baseline", "incident"} {
-		a, err := sim.NewTrainerForTest(preset(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := sim.NewTrainerForTest(preset(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Give the users some memory first, on both.
-		row := make([]float64, a.NumMetrics())
-		for k := 150; k < 160; k++ {
-			a.StepForTest(k, row)
-			b.StepForTest(k, row)
-		}
-		a.CheckExpectedBatch4ForTest(t, b)
+// withResponses returns the incident preset with a fifth response style
+// (more responses = 5), or without the hedging one (more = 3).
+func withResponses(t testing.TB, more int) *sim.Config {
+	t.Helper()
+	cfg := preset(t, "incident")
+	switch more {
+	case 5:
+		cfg.Responses["enthusiastic"] = sim.Response{Prior: -0.8, Agree: 0.8, Candor: 0.2, Flatter: 0.6, Warmth: 0.9}
+	case 3:
+		delete(cfg.Responses, "hedging")
+	}
+	return cfg
+}
+
+// TestExpectedStep: the expected step, written once over batches of rows,
+// gives the gradients per signal and KL and the P(sycophantic) that a
+// prompt-by-prompt reference assembles from reward.Advantages and
+// policy.KLCoef: for three, four and five responses, without memory (before
+// it starts, and in baseline) and with it, for a sampled and the full
+// batch, with the probabilities computed by the step or reused from the
+// evaluation, and under every aggregation.
+func TestExpectedStep(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		responses int
+		full      bool
+		agg       string
+	}{
+		{"incident", 4, false, reward.AggNone},
+		{"incident/3 responses", 3, false, reward.AggNone},
+		{"incident/5 responses", 5, false, reward.AggNone},
+		{"incident/full batch", 4, true, reward.AggNone},
+		{"incident/full batch/3 responses", 3, true, reward.AggNone},
+		{"incident/full batch/5 responses", 5, true, reward.AggNone},
+		{"incident/sum_then_normalize", 4, false, reward.AggSumThenNormalize},
+		{"incident/normalize_then_sum/full batch/5 responses", 5, true, reward.AggNormalizeThenSum},
+		{"baseline", 0, false, reward.AggNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, evaluated := range []bool{false, true} {
+				cfg := withResponses(t, tc.responses)
+				if tc.responses == 0 {
+					cfg = preset(t, "baseline")
+				}
+				cfg.Train.Aggregation = tc.agg
+				if tc.full {
+					cfg.Train.BatchSize = 0
+				}
+				tr, err := sim.NewTrainerForTest(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Give the users some memory first.
+				row := make([]float64, tr.NumMetrics())
+				for k := 150; k < 160; k++ {
+					tr.StepForTest(k, row)
+				}
+				tr.CheckExpectedStepForTest(t, []int{10, cfg.Train.UpdateStep + 5}, evaluated)
+			}
+		})
 	}
 }
 

@@ -74,7 +74,7 @@ func frameRecord(buf []byte, index int) []byte {
 // one (a torn or corrupt tail), including a length beyond 16 GiB.
 func parseHead(head []byte) (idx, n int, crc uint32, ok bool) {
 	_, err := fmt.Sscanf(string(head), "R %d %d %08x\n", &idx, &n, &crc)
-	return idx, n, crc, err == nil && n >= 0 && n <= 1<<34
+	return idx, n, crc, err == nil && n >= 0 && int64(n) <= 1<<34
 }
 
 // encodeRun encodes a run's record as encodeRecord does, with the step

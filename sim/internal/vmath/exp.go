@@ -1,8 +1,3 @@
-// Package vmath evaluates the exponential over slices: with AVX2 and FMA
-// four lanes at a time in assembly, elsewhere in Go, with bit-identical
-// results either way (the same reduction, polynomial and operation order,
-// math.FMA where the assembly fuses), so that a simulation's output does
-// not depend on the CPU it ran on.
 package vmath
 
 import "math"
@@ -93,9 +88,9 @@ func exp1(x float64) float64 {
 	return p * math.Float64frombits(uint64(k1+1023)<<52) * math.Float64frombits(uint64(k2+1023)<<52)
 }
 
-// Accelerated reports whether the assembly paths run on this CPU (AVX2 and
-// FMA on amd64, not built with the purego tag), for callers with assembly
-// of their own that must make the same choice.
+// Accelerated reports whether the assembly bodies run on this CPU (AVX2 and
+// FMA on amd64, not built with the purego tag), so that a test knows
+// whether there is a second path to compare with the Go one.
 func Accelerated() bool { return useAVX2 }
 
 // SetAcceleratedForTest switches the assembly paths off (or back on, if the

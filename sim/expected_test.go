@@ -1,0 +1,123 @@
+package sim
+
+import (
+	"math"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/policy"
+	"github.com/rewardmix/rewardmix/reward"
+)
+
+// referenceExpected is the expected step at step t written prompt by
+// prompt, for the batch the trainer drew (every user in every cell for a
+// full batch): the policy's own softmax, each signal's reward per response
+// from its Expected with the prompt's remembered stance, advantages from
+// reward.Advantages under the run's aggregation with pi(.|x) as the group
+// weights, the KL coefficients of policy.KLCoef, each added through
+// policy.AddScore with the prompt's weight, then scaled as the step scales
+// them. It returns the gradients per signal, then KL, and each batch
+// item's P(sycophantic).
+func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
+	w := tr.w
+	A, S := len(w.responses), len(w.sigs)
+	grads = make([][]float64, S+1)
+	for i := range grads {
+		grads[i] = make([]float64, tr.pol.Dim())
+	}
+	probs, coef := make([]float64, A), make([]float64, A)
+	r, adv := make([][]float64, S), make([][]float64, S)
+	for i := range r {
+		r[i], adv[i] = make([]float64, A), make([]float64, A)
+	}
+	// prompt adds the prompt of user in cell with weight omega and returns
+	// its P(sycophantic).
+	prompt := func(user, cell int, omega float64) float64 {
+		m := 0.0
+		if tr.memoryActive(t) {
+			m = tr.mem[user]
+		}
+		x := policy.Context{Cell: cell}
+		if w.memDim > 0 {
+			x.Memory = []float64{m}
+		}
+		tr.pol.Probs(probs, x)
+		sy := 0.0
+		for a := range probs {
+			o := tr.outcome(cell, user, a, m)
+			sy += probs[a] * o.Sycophantic
+			for i, sig := range w.sigs {
+				r[i][a] = sig.Expected(&o)
+			}
+		}
+		reward.Advantages(adv, r, tr.weights, probs, tr.cfg.Train.Aggregation)
+		for i := range w.sigs {
+			for a, p := range probs {
+				coef[a] = omega * p * adv[i][a]
+			}
+			tr.pol.AddScore(grads[i], x, coef)
+		}
+		policy.KLCoef(coef, probs, tr.ref)
+		for a := range coef {
+			coef[a] *= omega
+		}
+		tr.pol.AddScore(grads[S], x, coef)
+		return sy
+	}
+	syc = make([]float64, len(tr.batch))
+	for n, b := range tr.batch {
+		if tr.cfg.Train.BatchSize > 0 {
+			syc[n] = prompt(b.user, b.cell, 1)
+			continue
+		}
+		for c, pc := range w.cellProb {
+			if pc > 0 {
+				syc[n] += pc * prompt(n, c, pc)
+			}
+		}
+	}
+	B := float64(len(tr.batch))
+	for i := 0; i < S; i++ {
+		scale(grads[i], 1/B)
+	}
+	scale(grads[S], -tr.cfg.Train.Beta/B)
+	return grads, syc
+}
+
+// CheckExpectedStepForTest: the expected step at each of steps (computed,
+// not applied; after the evaluation of that step when evaluated, so that
+// it reuses its factors) gives referenceExpected's gradients per signal
+// and KL, to 1e-13 relative to the largest component, and while memory is
+// active (when the step needs it) its P(sycophantic) per prompt.
+func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated bool) {
+	t.Helper()
+	row := make([]float64, len(tr.idx.names))
+	for _, step := range steps {
+		if evaluated {
+			tr.evaluate(row, step)
+		}
+		tr.step(step, row, false)
+		want, wantSyc := tr.referenceExpected(step)
+		for i, g := range tr.grads {
+			scale := 0.0
+			for _, v := range want[i] {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			if scale == 0 && i < len(tr.weights) && tr.weights[i] != 0 {
+				t.Errorf("step %d signal %d: the reference gradient is zero: nothing is checked", step, i)
+			}
+			for j, v := range g {
+				if d := math.Abs(v - want[i][j]); d > 1e-13*math.Max(scale, 1e-3) || math.IsNaN(v) {
+					t.Fatalf("step %d gradient %d component %d: %v, reference %v", step, i, j, v, want[i][j])
+				}
+			}
+		}
+		for n, b := range tr.batch {
+			if !tr.memoryActive(step) {
+				break
+			}
+			if d := math.Abs(b.syc - wantSyc[n]); !(d <= 1e-13) {
+				t.Fatalf("step %d prompt %d: P(sycophantic) %v, reference %v", step, n, b.syc, wantSyc[n])
+			}
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package vmath
+
+func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
+	panic("vmath: no AVX2")
+}
