@@ -153,7 +153,7 @@ func kindChanged(old reflect.Value, raw any) bool {
 	}
 	m, _ := raw.(map[string]any)
 	k, ok := m["kind"].(string)
-	return ok && k != s.Kind
+	return ok && reward.Kind(k) != s.Kind
 }
 
 func isNamedTable(path string) bool {
@@ -171,7 +171,7 @@ func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
 	if !isNamedTable(path) {
 		return reflect.Value{}, nil
 	}
-	kind := ""
+	var kind reward.Kind
 	if path == "signals" {
 		m, ok := raw.(map[string]any)
 		if !ok {
@@ -179,13 +179,15 @@ func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
 		}
 		k, ok := m["kind"]
 		if !ok {
-			return reflect.Value{}, &sim.FieldError{Key: kp, Msg: "missing key kind (one of " + strings.Join(reward.Kinds, ", ") + ")"}
+			return reflect.Value{}, &sim.FieldError{Key: kp, Msg: "missing key kind (one of " + kindNames() + ")"}
 		}
-		if kind, ok = k.(string); !ok {
+		ks, ok := k.(string)
+		if !ok {
 			return reflect.Value{}, typeErr(kp+".kind", k, "a string")
 		}
+		kind = reward.Kind(ks)
 		if reward.Keys(kind) == nil {
-			return reflect.Value{}, &sim.FieldError{Key: kp + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, strings.Join(reward.Kinds, ", "))}
+			return reflect.Value{}, &sim.FieldError{Key: kp + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, kindNames())}
 		}
 	}
 	return newEntry(path, kind), nil
@@ -195,7 +197,7 @@ func entryDefault(path string, raw any, kp string) (reflect.Value, error) {
 // given kind, for signals). The defaults themselves live beside the types
 // they default: sim.DefaultContext, sim.DefaultSegment, sim.DefaultResponse
 // and reward.Default.
-func newEntry(table, kind string) reflect.Value {
+func newEntry(table string, kind reward.Kind) reflect.Value {
 	switch table {
 	case "contexts":
 		return reflect.ValueOf(sim.DefaultContext())
@@ -210,11 +212,11 @@ func newEntry(table, kind string) reflect.Value {
 }
 
 // checkKindKeys rejects keys that belong to another kind of signal.
-func checkKindKeys(raw any, kind, path string) error {
+func checkKindKeys(raw any, kind reward.Kind, path string) error {
 	m, _ := raw.(map[string]any)
 	allowed := reward.Keys(kind)
 	if allowed == nil {
-		return &sim.FieldError{Key: path + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, strings.Join(reward.Kinds, ", "))}
+		return &sim.FieldError{Key: path + ".kind", Msg: fmt.Sprintf("unknown signal kind %q (want one of %s)", kind, kindNames())}
 	}
 	for _, k := range sim.Names(m) {
 		ok := false
@@ -289,4 +291,13 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// kindNames lists the signal kinds for messages.
+func kindNames() string {
+	names := make([]string, len(reward.Kinds))
+	for i, k := range reward.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }

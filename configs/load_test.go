@@ -804,7 +804,7 @@ func TestIncident(t *testing.T) {
 			t.Errorf("no signal %q", n)
 			continue
 		}
-		if s.Kind != n || s.StartStep != u || !s.Active(u) || s.Active(u-1) {
+		if string(s.Kind) != n || s.StartStep != u || !s.Active(u) || s.Active(u-1) {
 			t.Errorf("signal %s: kind %q, start_step %d; want kind %q starting at update_step %d", n, s.Kind, s.StartStep, n, u)
 		}
 	}

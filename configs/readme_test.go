@@ -22,14 +22,14 @@ import (
 // whose signals accept it.
 type docKey struct {
 	key  string
-	kind string
+	kind reward.Kind
 }
 
 func (k docKey) String() string {
 	if k.kind == "" {
 		return k.key
 	}
-	return k.key + " (" + k.kind + ")"
+	return k.key + " (" + string(k.kind) + ")"
 }
 
 // configKeys lists every key a config accepts: extends, then sim.Config's
@@ -149,7 +149,7 @@ func readConfigTable(t *testing.T) []configRow {
 			} else {
 				k = prefix + k
 			}
-			row.keys = append(row.keys, docKey{k, kind})
+			row.keys = append(row.keys, docKey{k, reward.Kind(kind)})
 		}
 		if len(row.keys) == 0 {
 			t.Errorf("README.md:%d: no `key` in the key cell %q", lineNo, keyCell)
@@ -230,7 +230,7 @@ func TestREADMEConfigTable(t *testing.T) {
 		}
 		row := "`" + k.key + "`"
 		if k.kind != "" && !commonKey(strings.TrimPrefix(k.key, "signals.<name>.")) {
-			row += " (" + k.kind + ")"
+			row += " (" + string(k.kind) + ")"
 		}
 		def := "none"
 		if k.key != "extends" {
@@ -332,7 +332,7 @@ func cellEquals(cell string, v reflect.Value) bool {
 
 // checkRequired checks that a new signal of kind without key is refused,
 // by an error about that key (for key kind: a new signal without a kind).
-func checkRequired(key, kind string) string {
+func checkRequired(key string, kind reward.Kind) string {
 	text := "extends = \"baseline\"\n[signals.probe]\n"
 	want := "signals.probe." + key
 	if key == "kind" {
@@ -388,7 +388,7 @@ func TestBaselineSignalsUseKindDefaults(t *testing.T) {
 // kindParam reports whether key is a parameter of its kind rather than the
 // entry's own choice: a key that not every kind has, a table's contents
 // excepted.
-func kindParam(kind, key string) bool {
+func kindParam(kind reward.Kind, key string) bool {
 	return key != "table" && slices.Contains(reward.Keys(kind), key) && !commonKey(key)
 }
 

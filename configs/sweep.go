@@ -17,15 +17,18 @@ import (
 	"github.com/rewardmix/rewardmix/sim"
 )
 
-// Sweep modes.
+// SweepMode is how a sweep makes its parameter points from its axes.
+type SweepMode string
+
+// The sweep modes.
 const (
-	ModeGrid   = "grid"   // the cartesian product of the axes
-	ModeZip    = "zip"    // the i-th value of every axis together
-	ModeRandom = "random" // samples points drawn from the axes' distributions
+	ModeGrid   SweepMode = "grid"   // the cartesian product of the axes
+	ModeZip    SweepMode = "zip"    // the i-th value of every axis together
+	ModeRandom SweepMode = "random" // samples points drawn from the axes' distributions
 )
 
 // SweepModes lists the accepted modes.
-var SweepModes = []string{ModeGrid, ModeZip, ModeRandom}
+var SweepModes = []SweepMode{ModeGrid, ModeZip, ModeRandom}
 
 // DefaultMaxRuns bounds the size of a sweep unless the caller says otherwise.
 const DefaultMaxRuns = 1_000_000
@@ -36,7 +39,7 @@ const DefaultMaxRuns = 1_000_000
 // resumes agree on what run i is.
 type Sweep struct {
 	Base    *sim.Config
-	Mode    string
+	Mode    SweepMode
 	Seeds   []uint64 // replicate seeds; each run's own seed derives from one of them and its parameters
 	Samples int      // points drawn in random mode
 	Seed    uint64   // seeds the random mode's draws
@@ -114,10 +117,10 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		if !ok {
 			return typeErr("sweep.mode", v, "a string")
 		}
-		if err := oneOfErr("sweep.mode", m, SweepModes); err != nil {
+		if err := oneOfErr("sweep.mode", SweepMode(m), SweepModes); err != nil {
 			return err
 		}
-		s.Mode = m
+		s.Mode = SweepMode(m)
 	}
 	s.Seed = s.Base.Seed
 	if v, ok := tbl["seed"]; ok {
@@ -681,11 +684,15 @@ func linspace(a, b float64, n int) []float64 {
 	return out
 }
 
-func oneOfErr(key, v string, allowed []string) error {
+func oneOfErr[T ~string](key string, v T, allowed []T) error {
 	if slices.Contains(allowed, v) {
 		return nil
 	}
-	return &sim.FieldError{Key: key, Msg: fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(allowed, ", "))}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return &sim.FieldError{Key: key, Msg: fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(names, ", "))}
 }
 
 // EncodeSweep writes the sweep as a self-contained file: the resolved base
@@ -695,7 +702,7 @@ func oneOfErr(key, v string, allowed []string) error {
 func EncodeSweep(s *Sweep) []byte {
 	var b strings.Builder
 	b.Write(Encode(s.Base))
-	fmt.Fprintf(&b, "\n[sweep]\nmode = %s\nseed = %d\n", quote(s.Mode), s.Seed)
+	fmt.Fprintf(&b, "\n[sweep]\nmode = %s\nseed = %d\n", quote(string(s.Mode)), s.Seed)
 	seeds := make([]string, len(s.Seeds))
 	for i, v := range s.Seeds {
 		seeds[i] = strconv.FormatUint(v, 10)

@@ -403,7 +403,7 @@ func influenceFigure(o Options, src results.Source) (*Figure, error) {
 // the steps of the workshop's story) colour the same signal alike. A kind
 // met again takes the first colour no one has.
 func influenceColors(cfg *sim.Config, sigs []string) []color.Color {
-	byKind := map[string]int{reward.KindSpec: 0, reward.KindCorrectness: 1, reward.KindMemory: 2, reward.KindThumbs: 3, reward.KindTable: 5}
+	byKind := map[reward.Kind]int{reward.KindSpec: 0, reward.KindCorrectness: 1, reward.KindMemory: 2, reward.KindThumbs: 3, reward.KindTable: 5}
 	const kl = 4
 	used := map[int]bool{kl: true}
 	var out []color.Color

@@ -2,32 +2,38 @@ package reward
 
 import "math"
 
-// Weighting modes: how configured weights become effective weights.
+// WeightMode is how configured weights become effective weights.
+type WeightMode string
+
+// The weighting modes.
 const (
 	// WeightsAbsolute uses each active signal's weight as given.
-	WeightsAbsolute = "absolute"
+	WeightsAbsolute WeightMode = "absolute"
 	// WeightsSumToOne divides the active signals' weights by their sum, so
 	// adding a signal dilutes every other signal's effective weight.
-	WeightsSumToOne = "sum_to_one"
+	WeightsSumToOne WeightMode = "sum_to_one"
 )
 
-// Aggregation modes: how per-signal rewards of a group of samples become
+// Aggregation is how per-signal rewards of a group of samples become
 // advantages.
+type Aggregation string
+
+// The aggregations.
 const (
 	// AggNone centres the weighted sum of rewards on its group mean.
-	AggNone = "none"
+	AggNone Aggregation = "none"
 	// AggSumThenNormalize sums the weighted rewards, then standardises the
 	// sum within the group (GRPO with a combined reward).
-	AggSumThenNormalize = "sum_then_normalize"
+	AggSumThenNormalize Aggregation = "sum_then_normalize"
 	// AggNormalizeThenSum standardises each signal within the group, then
 	// sums with the weights (GDPO-style decoupled normalisation).
-	AggNormalizeThenSum = "normalize_then_sum"
+	AggNormalizeThenSum Aggregation = "normalize_then_sum"
 )
 
 // WeightModes and Aggregations list the accepted values in a fixed order.
 var (
-	WeightModes  = []string{WeightsAbsolute, WeightsSumToOne}
-	Aggregations = []string{AggNone, AggSumThenNormalize, AggNormalizeThenSum}
+	WeightModes  = []WeightMode{WeightsAbsolute, WeightsSumToOne}
+	Aggregations = []Aggregation{AggNone, AggSumThenNormalize, AggNormalizeThenSum}
 )
 
 // minSD is the group standard deviation below which a normalised advantage
@@ -38,7 +44,7 @@ const minSD = 1e-9
 // zero when inactive, the configured weight for WeightsAbsolute, and the
 // weight divided by the sum over active signals for WeightsSumToOne. It
 // panics on an unknown mode.
-func EffectiveWeights(dst []float64, specs []Spec, step int, mode string) {
+func EffectiveWeights(dst []float64, specs []Spec, step int, mode WeightMode) {
 	sum := 0.0
 	for i := range specs {
 		dst[i] = 0
@@ -68,7 +74,7 @@ func EffectiveWeights(dst []float64, specs []Spec, step int, mode string) {
 // advantage, so that the advantage itself is sum_i dst[i][n]. The
 // decomposition is exact for every aggregation because each one is linear
 // in the per-signal centred rewards once the group's scale is fixed.
-func Advantages(dst, r [][]float64, w, p []float64, agg string) {
+func Advantages(dst, r [][]float64, w, p []float64, agg Aggregation) {
 	S := len(w)
 	switch agg {
 	case AggNone, AggNormalizeThenSum:

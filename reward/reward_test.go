@@ -122,7 +122,7 @@ func TestEffectiveWeightsDilution(t *testing.T) {
 	}
 	w := make([]float64, len(specs))
 	cases := []struct {
-		mode string
+		mode WeightMode
 		step int
 		want []float64
 	}{
@@ -245,7 +245,7 @@ func TestVarianceDominance(t *testing.T) {
 	for n := range p {
 		p[n] = 1.0 / 8
 	}
-	adv := func(agg string) []float64 {
+	adv := func(agg Aggregation) []float64 {
 		Advantages(dst, r, []float64{1, 1}, p, agg)
 		out := make([]float64, 8)
 		for n := range out {

@@ -6,17 +6,20 @@ import (
 	"math/rand/v2"
 )
 
-// Kinds of signal.
+// Kind is a kind of reward signal.
+type Kind string
+
+// The kinds of signal.
 const (
-	KindCorrectness = "correctness" // noisy grader on verifiable prompts
-	KindSpec        = "spec"        // Model Spec adherence: penalises detected sycophancy
-	KindThumbs      = "thumbs"      // sparse user thumbs-up/down
-	KindMemory      = "memory"      // consistency with the user's remembered stance
-	KindTable       = "table"       // expected reward per context and response, given in the config
+	KindCorrectness Kind = "correctness" // noisy grader on verifiable prompts
+	KindSpec        Kind = "spec"        // Model Spec adherence: penalises detected sycophancy
+	KindThumbs      Kind = "thumbs"      // sparse user thumbs-up/down
+	KindMemory      Kind = "memory"      // consistency with the user's remembered stance
+	KindTable       Kind = "table"       // expected reward per context and response, given in the config
 )
 
 // Kinds lists the known kinds in a fixed order.
-var Kinds = []string{KindCorrectness, KindSpec, KindThumbs, KindMemory, KindTable}
+var Kinds = []Kind{KindCorrectness, KindSpec, KindThumbs, KindMemory, KindTable}
 
 // Outcome describes one response to one context for one user, in the terms
 // the signals need. Probabilities are over the response's realisation (a
@@ -38,7 +41,7 @@ type Outcome struct {
 // Spec is the configuration of one named signal, as written in a
 // [signals.<name>] table. Which fields apply depends on Kind; Keys lists them.
 type Spec struct {
-	Kind      string  `toml:"kind"`
+	Kind      Kind    `toml:"kind"`
 	Weight    float64 `toml:"weight"`
 	StartStep int     `toml:"start_step"` // first step at which the signal is active
 	EndStep   int     `toml:"end_step"`   // first step at which it is no longer active; 0: never ends
@@ -65,7 +68,7 @@ type Spec struct {
 
 // Keys returns the configuration keys that apply to kind, in output order,
 // or nil for an unknown kind.
-func Keys(kind string) []string {
+func Keys(kind Kind) []string {
 	common := []string{"kind", "weight", "start_step", "end_step"}
 	switch kind {
 	case KindCorrectness:
@@ -87,7 +90,7 @@ func Keys(kind string) []string {
 // those defaults: a new signal of the kind starts from it, and the baseline
 // preset and README.md state the same values (tests in package configs keep
 // them equal).
-func Default(kind string) Spec {
+func Default(kind Kind) Spec {
 	s := Spec{Kind: kind, Weight: 1}
 	switch kind {
 	case KindCorrectness:

@@ -21,7 +21,7 @@ func BenchmarkStep(b *testing.B) {
 	for _, alg := range sim.Algorithms {
 		cfg := preset(b, "incident")
 		cfg.Train.Algorithm = alg
-		cases = append(cases, bench{alg, cfg})
+		cases = append(cases, bench{string(alg), cfg})
 	}
 	cases = append(cases, bench{"expected_5_responses", withResponses(b, 5)}, bench{"expected_3_responses", withResponses(b, 3)})
 	for _, bc := range cases {

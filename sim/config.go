@@ -40,16 +40,16 @@ type Config struct {
 
 // Train holds the trainer's settings.
 type Train struct {
-	Algorithm    string  `toml:"algorithm"`     // expected | reinforce | grpo
-	Steps        int     `toml:"steps"`         // number of policy updates
-	UpdateStep   int     `toml:"update_step"`   // step at which the candidate update begins (for summaries and markers)
-	BatchSize    int     `toml:"batch_size"`    // prompts per step; 0 with expected: every user in every cell
-	GroupSize    int     `toml:"group_size"`    // responses sampled per prompt (grpo)
-	LearningRate float64 `toml:"learning_rate"` // step size
-	Optimizer    string  `toml:"optimizer"`     // sgd | adam
-	Beta         float64 `toml:"beta"`          // KL penalty coefficient
-	Weights      string  `toml:"weights"`       // absolute | sum_to_one
-	Aggregation  string  `toml:"aggregation"`   // none | sum_then_normalize | normalize_then_sum
+	Algorithm    Algorithm          `toml:"algorithm"`     // expected | reinforce | grpo
+	Steps        int                `toml:"steps"`         // number of policy updates
+	UpdateStep   int                `toml:"update_step"`   // step at which the candidate update begins (for summaries and markers)
+	BatchSize    int                `toml:"batch_size"`    // prompts per step; 0 with expected: every user in every cell
+	GroupSize    int                `toml:"group_size"`    // responses sampled per prompt (grpo)
+	LearningRate float64            `toml:"learning_rate"` // step size
+	Optimizer    Optimizer          `toml:"optimizer"`     // sgd | adam
+	Beta         float64            `toml:"beta"`          // KL penalty coefficient
+	Weights      reward.WeightMode  `toml:"weights"`       // absolute | sum_to_one
+	Aggregation  reward.Aggregation `toml:"aggregation"`   // none | sum_then_normalize | normalize_then_sum
 }
 
 // Policy selects the policy's feature map.
@@ -57,7 +57,7 @@ type Policy struct {
 	// Features is "tabular" (a logit per context cell and response),
 	// "traits" (per cell, a weight per response trait) or "tabular+traits".
 	// When memory is enabled a memory x response block is added.
-	Features string `toml:"features"`
+	Features FeatureMode `toml:"features"`
 }
 
 // Memory configures per-user memory: what the model remembers of a user's
@@ -94,7 +94,7 @@ type ReviewSettings struct {
 	// Rule is "incident" (a gate blocks only if its blocking flag is set) or
 	// "post_incident" (behaviour gates, vibe checks included, block whatever
 	// their flag says).
-	Rule       string         `toml:"rule"`
+	Rule       ReviewRule     `toml:"rule"`
 	Offline    OfflineGate    `toml:"offline"`
 	Behaviour  BehaviourGate  `toml:"behaviour"`
 	AB         ABGate         `toml:"ab"`
@@ -224,12 +224,61 @@ type Response struct {
 // reward.Default of its kind.)
 func DefaultResponse() Response { return Response{} }
 
-// Accepted values of the enumerated settings.
+// Algorithm is a trainer: how a step's gradient is taken.
+type Algorithm string
+
+// The trainers.
+const (
+	// AlgorithmExpected takes the exact expectation over responses for
+	// each prompt: no sampling of responses, deterministic given the seed.
+	AlgorithmExpected Algorithm = "expected"
+	// AlgorithmReinforce samples one response per prompt, with the batch
+	// mean as the baseline.
+	AlgorithmReinforce Algorithm = "reinforce"
+	// AlgorithmGRPO samples a group of responses per prompt and takes
+	// advantages within each group.
+	AlgorithmGRPO Algorithm = "grpo"
+)
+
+// Optimizer is the update rule of a step.
+type Optimizer string
+
+// The update rules.
+const (
+	OptimizerSGD  Optimizer = "sgd"
+	OptimizerAdam Optimizer = "adam" // beta1 0.9, beta2 0.999, eps 1e-8
+)
+
+// FeatureMode selects the policy's feature map (see package policy).
+type FeatureMode string
+
+// The feature maps.
+const (
+	FeaturesTabular       FeatureMode = "tabular"        // a logit per cell and response
+	FeaturesTraits        FeatureMode = "traits"         // per cell, a weight per response trait
+	FeaturesTabularTraits FeatureMode = "tabular+traits" // both
+)
+
+// ReviewRule says which release gates may block a launch.
+type ReviewRule string
+
+// The review rules.
+const (
+	// RuleIncident lets a gate block only if its blocking flag is set:
+	// the process of April 2025.
+	RuleIncident ReviewRule = "incident"
+	// RulePostIncident lets every behaviour gate block, vibe checks
+	// included, whatever its flag says.
+	RulePostIncident ReviewRule = "post_incident"
+)
+
+// Accepted values of the enumerated settings, in the order messages list
+// them.
 var (
-	Algorithms   = []string{"expected", "reinforce", "grpo"}
-	ReviewRules  = []string{"incident", "post_incident"}
-	Optimizers   = []string{"sgd", "adam"}
-	FeatureModes = []string{"tabular", "traits", "tabular+traits"}
+	Algorithms   = []Algorithm{AlgorithmExpected, AlgorithmReinforce, AlgorithmGRPO}
+	ReviewRules  = []ReviewRule{RuleIncident, RulePostIncident}
+	Optimizers   = []Optimizer{OptimizerSGD, OptimizerAdam}
+	FeatureModes = []FeatureMode{FeaturesTabular, FeaturesTraits, FeaturesTabularTraits}
 )
 
 // Limits that keep one configuration from taking the machine.
@@ -278,7 +327,7 @@ func (c *Config) Validate() error {
 		func() error { return intRange("train.steps", t.Steps, 1, MaxSteps) },
 		func() error { return intRange("train.update_step", t.UpdateStep, 1, t.Steps) },
 		func() error {
-			if t.BatchSize == 0 && t.Algorithm == "expected" {
+			if t.BatchSize == 0 && t.Algorithm == AlgorithmExpected {
 				return nil // the full batch: every user in every cell
 			}
 			err := intRange("train.batch_size", t.BatchSize, 1, MaxBatch)
@@ -289,7 +338,7 @@ func (c *Config) Validate() error {
 		},
 		func() error {
 			lo := 1
-			if t.Algorithm == "grpo" {
+			if t.Algorithm == AlgorithmGRPO {
 				lo = 2
 			}
 			return intRange("train.group_size", t.GroupSize, lo, 4096)
@@ -463,7 +512,7 @@ func (c *Config) validateSize() error {
 	cells := 2 * float64(len(c.Contexts))
 	A := float64(len(c.Responses))
 	group := 1.0
-	if c.Train.Algorithm == "grpo" {
+	if c.Train.Algorithm == AlgorithmGRPO {
 		group = float64(c.Train.GroupSize)
 	}
 	steps := float64(c.Train.Steps)
@@ -591,13 +640,15 @@ func sharesSum(key, field string, sum float64) error {
 	return nil
 }
 
-func oneOf(key, v string, allowed []string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
+func oneOf[T ~string](key string, v T, allowed []T) error {
+	if slices.Contains(allowed, v) {
+		return nil
 	}
-	return &FieldError{key, fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(allowed, ", "))}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return &FieldError{key, fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(names, ", "))}
 }
 
 func intRange(key string, v, lo, hi int) error {

@@ -37,7 +37,7 @@ func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Train.Aggregation != reward.AggNone || cfg.Train.Beta <= 0 || cfg.Policy.Features == "traits" {
+	if cfg.Train.Aggregation != reward.AggNone || cfg.Train.Beta <= 0 || cfg.Policy.Features == FeaturesTraits {
 		return nil, ErrNoClosedForm
 	}
 	w, err := newWorld(cfg)

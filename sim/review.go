@@ -51,11 +51,11 @@ type ABTest struct {
 
 // Review is the outcome of the release review.
 type Review struct {
-	Rule       string `json:"rule"`
-	Gates      []Gate `json:"gates"`
-	AB         ABTest `json:"ab"`
-	VibeFlags  int    `json:"vibe_flags"`
-	VibeChecks int    `json:"vibe_checks"`
+	Rule       ReviewRule `json:"rule"`
+	Gates      []Gate     `json:"gates"`
+	AB         ABTest     `json:"ab"`
+	VibeFlags  int        `json:"vibe_flags"`
+	VibeChecks int        `json:"vibe_checks"`
 	// Decision is "launch" or "block".
 	Decision string `json:"decision"`
 }
@@ -405,7 +405,7 @@ func review(j *judge, cfg *Config) Review {
 	seed := cfg.Seed
 	cand, inc := j.cand, j.inc
 	out := Review{Rule: r.Rule}
-	post := r.Rule == "post_incident"
+	post := r.Rule == RulePostIncident
 	add := func(g Gate, blocking bool) {
 		g.Blocking = blocking || (post && g.Behaviour)
 		out.Gates = append(out.Gates, g)

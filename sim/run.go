@@ -57,7 +57,7 @@ func (r *Result) Rejudge(cfg *Config) (*Review, *Deployment, error) {
 type Summary struct {
 	Name       string             `json:"name"`
 	Seed       uint64             `json:"seed"`
-	Algorithm  string             `json:"algorithm"`
+	Algorithm  Algorithm          `json:"algorithm"`
 	Steps      int                `json:"steps"`
 	UpdateStep int                `json:"update_step"`
 	Primary    string             `json:"primary_signal"`
@@ -239,7 +239,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.grads[i] = make([]float64, D)
 	}
 	tr.total = make([]float64, D)
-	if cfg.Train.Optimizer == "adam" {
+	if cfg.Train.Optimizer == OptimizerAdam {
 		tr.adamM = make([]float64, D)
 		tr.adamV = make([]float64, D)
 	}
@@ -251,9 +251,9 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	tr.memv = make([]float64, 1)
 	n := A
 	switch cfg.Train.Algorithm {
-	case "reinforce":
+	case AlgorithmReinforce:
 		n = cfg.Train.BatchSize
-	case "grpo":
+	case AlgorithmGRPO:
 		n = cfg.Train.GroupSize
 	}
 	tr.r = make([][]float64, S)
@@ -273,7 +273,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.batch[i].probs = tr.batchProbs[i*A : i*A+A : i*A+A]
 	}
 	tr.batchLogits = make([]float64, nb*A)
-	if cfg.Train.Algorithm == "expected" {
+	if cfg.Train.Algorithm == AlgorithmExpected {
 		tr.ex = newExpectedWork(w, cfg.Train.BatchSize, tr.batchProbs, tr.batchLogits)
 	}
 	tr.cellProbs = make([][]float64, len(w.cellProb))
@@ -323,11 +323,11 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 	}
 	B := len(tr.batch) // prompts, or users in a full batch (whose cell weights sum to 1)
 	switch cfg.Algorithm {
-	case "expected":
+	case AlgorithmExpected:
 		tr.stepExpected(t)
-	case "reinforce":
+	case AlgorithmReinforce:
 		tr.stepReinforce(t)
-	case "grpo":
+	case AlgorithmGRPO:
 		tr.stepGRPO(t)
 	}
 	if tr.onBatch != nil && cfg.BatchSize > 0 {
@@ -479,7 +479,7 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 // aggregatedCoefs replaces the signals' coefficients in the first N rows
 // by those of the advantages that reward.Advantages gives under
 // aggregation agg, with pi(.|x) as the group weights: omega pi_a adv_ia.
-func (tr *trainer) aggregatedCoefs(N int, agg string) {
+func (tr *trainer) aggregatedCoefs(N int, agg reward.Aggregation) {
 	ex := &tr.ex
 	A, G := len(tr.w.responses), ex.slots
 	for n := 0; n < N; n++ {

@@ -512,7 +512,7 @@ func TestExpectedStep(t *testing.T) {
 		name      string
 		responses int
 		full      bool
-		agg       string
+		agg       reward.Aggregation
 	}{
 		{"incident", 4, false, reward.AggNone},
 		{"incident/3 responses", 3, false, reward.AggNone},

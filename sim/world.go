@@ -139,11 +139,11 @@ func newWorld(c *Config) (*world, error) {
 	w.features = policy.Features{
 		Cells:     C,
 		Actions:   A,
-		Tabular:   c.Policy.Features != "traits",
+		Tabular:   c.Policy.Features != FeaturesTraits,
 		MemoryDim: w.memDim,
 		Prior:     prior,
 	}
-	if c.Policy.Features != "tabular" {
+	if c.Policy.Features != FeaturesTabular {
 		w.features.Traits = traits
 	}
 

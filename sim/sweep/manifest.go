@@ -15,19 +15,19 @@ import (
 // Manifest describes a sweep folder: what wrote it, the sweep (its hash,
 // runs, axes and base config) and which shard of it the folder holds.
 type Manifest struct {
-	Tool        string    `json:"tool"`
-	Version     string    `json:"version"`
-	VCSRevision string    `json:"vcs_revision"`
-	VCSModified *bool     `json:"vcs_modified"`
-	SweepHash   string    `json:"sweep_hash"`
-	Runs        int       `json:"runs"`
-	Points      int       `json:"points"`
-	Mode        string    `json:"mode"`
-	Seeds       []uint64  `json:"seeds"`
-	Axes        []AxisDef `json:"axes"`
-	Shard       ShardInfo `json:"shard"`
-	BaseConfig  string    `json:"base_config"`
-	Files       any       `json:"files"`
+	Tool        string            `json:"tool"`
+	Version     string            `json:"version"`
+	VCSRevision string            `json:"vcs_revision"`
+	VCSModified *bool             `json:"vcs_modified"`
+	SweepHash   string            `json:"sweep_hash"`
+	Runs        int               `json:"runs"`
+	Points      int               `json:"points"`
+	Mode        configs.SweepMode `json:"mode"`
+	Seeds       []uint64          `json:"seeds"`
+	Axes        []AxisDef         `json:"axes"`
+	Shard       ShardInfo         `json:"shard"`
+	BaseConfig  string            `json:"base_config"`
+	Files       any               `json:"files"`
 }
 
 // AxisDef is one swept key as the manifest records it.

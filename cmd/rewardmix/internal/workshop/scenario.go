@@ -21,8 +21,8 @@ import (
 type scenario struct {
 	Preset      string             `json:"preset"`
 	Weights     map[string]float64 `json:"weights"` // signal -> weight
-	WeightMode  string             `json:"weight_mode"`
-	Aggregation string             `json:"aggregation"`
+	WeightMode  reward.WeightMode  `json:"weight_mode"`
+	Aggregation reward.Aggregation `json:"aggregation"`
 	Memory      bool               `json:"memory"`
 	UpdateStep  int                `json:"update_step"`
 	Beta        float64            `json:"beta"`
@@ -144,16 +144,14 @@ func parseScenario(q url.Values) (scenario, error) {
 		case "preset":
 		case "weights":
 			v, _, e := one(k)
-			if err = e; err == nil && !slices.Contains(reward.WeightModes, v) {
-				err = badRequestf("weights: %q is not one of %s", v, strings.Join(reward.WeightModes, ", "))
+			if err = e; err == nil {
+				s.WeightMode, err = choice(k, v, reward.WeightModes)
 			}
-			s.WeightMode = v
 		case "aggregation":
 			v, _, e := one(k)
-			if err = e; err == nil && !slices.Contains(reward.Aggregations, v) {
-				err = badRequestf("aggregation: %q is not one of %s", v, strings.Join(reward.Aggregations, ", "))
+			if err = e; err == nil {
+				s.Aggregation, err = choice(k, v, reward.Aggregations)
 			}
-			s.Aggregation = v
 		case "memory":
 			v, _, e := one(k)
 			switch err = e; v {
@@ -201,6 +199,19 @@ func parseScenario(q url.Values) (scenario, error) {
 	return s, nil
 }
 
+// choice returns v as one of the allowed values of parameter k, or a bad
+// request naming them.
+func choice[T ~string](k, v string, allowed []T) (T, error) {
+	if slices.Contains(allowed, T(v)) {
+		return T(v), nil
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return "", badRequestf("%s: %q is not one of %s", k, v, strings.Join(names, ", "))
+}
+
 func scenarioParamHelp(s scenario) string {
 	var ws []string
 	for _, n := range sim.Names(s.Weights) {
@@ -218,8 +229,8 @@ func (s scenario) query() url.Values {
 	for n, w := range s.Weights {
 		q.Set("w."+n, strconv.FormatFloat(w, 'g', -1, 64))
 	}
-	q.Set("weights", s.WeightMode)
-	q.Set("aggregation", s.Aggregation)
+	q.Set("weights", string(s.WeightMode))
+	q.Set("aggregation", string(s.Aggregation))
 	q.Set("memory", map[bool]string{true: "on", false: "off"}[s.Memory])
 	q.Set("update_step", strconv.Itoa(s.UpdateStep))
 	q.Set("beta", strconv.FormatFloat(s.Beta, 'g', -1, 64))

@@ -89,21 +89,21 @@ func newServeMux(w *workshop) http.Handler {
 // presetKnob describes one preset's scenario for the page: the knobs and
 // their ranges.
 type presetKnob struct {
-	Name         string         `json:"name"`
-	Description  string         `json:"description"`
-	Primary      string         `json:"primary"`
-	Signals      []signalKnob   `json:"signals"`
-	Scenario     scenario       `json:"scenario"`
-	WeightModes  []string       `json:"weight_modes"`
-	Aggregations []string       `json:"aggregations"`
-	Limits       map[string]any `json:"limits"`
+	Name         string               `json:"name"`
+	Description  string               `json:"description"`
+	Primary      string               `json:"primary"`
+	Signals      []signalKnob         `json:"signals"`
+	Scenario     scenario             `json:"scenario"`
+	WeightModes  []reward.WeightMode  `json:"weight_modes"`
+	Aggregations []reward.Aggregation `json:"aggregations"`
+	Limits       map[string]any       `json:"limits"`
 }
 
 type signalKnob struct {
-	Name   string  `json:"name"`
-	Kind   string  `json:"kind"`
-	Weight float64 `json:"weight"`
-	Max    float64 `json:"max"`
+	Name   string      `json:"name"`
+	Kind   reward.Kind `json:"kind"`
+	Weight float64     `json:"weight"`
+	Max    float64     `json:"max"`
 }
 
 func presetKnobs() ([]presetKnob, error) {

@@ -99,7 +99,7 @@ func TestStoryWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]bool{}
+	kinds := map[reward.Kind]bool{}
 	for _, s := range base.Signals {
 		kinds[s.Kind] = true
 	}
@@ -110,7 +110,7 @@ func TestStoryWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	joined := map[string]bool{}
+	joined := map[reward.Kind]bool{}
 	for _, s := range inc.Signals {
 		if s.StartStep == inc.Train.UpdateStep {
 			joined[s.Kind] = true
