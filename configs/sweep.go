@@ -117,7 +117,7 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		if !ok {
 			return typeErr("sweep.mode", v, "a string")
 		}
-		if err := oneOfErr("sweep.mode", SweepMode(m), SweepModes); err != nil {
+		if err := sim.OneOf("sweep.mode", SweepMode(m), SweepModes); err != nil {
 			return err
 		}
 		s.Mode = SweepMode(m)
@@ -682,17 +682,6 @@ func linspace(a, b float64, n int) []float64 {
 	}
 	out[n-1] = b
 	return out
-}
-
-func oneOfErr[T ~string](key string, v T, allowed []T) error {
-	if slices.Contains(allowed, v) {
-		return nil
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	return &sim.FieldError{Key: key, Msg: fmt.Sprintf("unknown value %q (want one of %s)", v, strings.Join(names, ", "))}
 }
 
 // EncodeSweep writes the sweep as a self-contained file: the resolved base

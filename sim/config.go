@@ -323,7 +323,7 @@ func (c *Config) Validate() error {
 	}
 	t := &c.Train
 	checks := []func() error{
-		func() error { return oneOf("train.algorithm", t.Algorithm, Algorithms) },
+		func() error { return OneOf("train.algorithm", t.Algorithm, Algorithms) },
 		func() error { return intRange("train.steps", t.Steps, 1, MaxSteps) },
 		func() error { return intRange("train.update_step", t.UpdateStep, 1, t.Steps) },
 		func() error {
@@ -344,11 +344,11 @@ func (c *Config) Validate() error {
 			return intRange("train.group_size", t.GroupSize, lo, 4096)
 		},
 		func() error { return positive("train.learning_rate", t.LearningRate) },
-		func() error { return oneOf("train.optimizer", t.Optimizer, Optimizers) },
+		func() error { return OneOf("train.optimizer", t.Optimizer, Optimizers) },
 		func() error { return nonNegative("train.beta", t.Beta) },
-		func() error { return oneOf("train.weights", t.Weights, reward.WeightModes) },
-		func() error { return oneOf("train.aggregation", t.Aggregation, reward.Aggregations) },
-		func() error { return oneOf("policy.features", c.Policy.Features, FeatureModes) },
+		func() error { return OneOf("train.weights", t.Weights, reward.WeightModes) },
+		func() error { return OneOf("train.aggregation", t.Aggregation, reward.Aggregations) },
+		func() error { return OneOf("policy.features", c.Policy.Features, FeatureModes) },
 		func() error { return intRange("memory.start_step", c.Memory.StartStep, 0, t.Steps) },
 		func() error { return prob("memory.rate", c.Memory.Rate) },
 		func() error { return nonNegative("memory.reinforcement", c.Memory.Reinforcement) },
@@ -434,7 +434,7 @@ func (c *Config) validateSignals() error {
 		if err := nameOK(k, n); err != nil {
 			return err
 		}
-		if err := oneOf(k+".kind", s.Kind, reward.Kinds); err != nil {
+		if err := OneOf(k+".kind", s.Kind, reward.Kinds); err != nil {
 			return err
 		}
 		if err := firstErr(nonNegative(k+".weight", s.Weight),
@@ -542,7 +542,7 @@ func (c *Config) validateReview() error {
 		return nil
 	}
 	return firstErr(
-		oneOf("review.rule", r.Rule, ReviewRules),
+		OneOf("review.rule", r.Rule, ReviewRules),
 		intRange("review.offline.samples", r.Offline.Samples, 1, MaxSamples),
 		prob("review.offline.threshold", r.Offline.Threshold),
 		intRange("review.behaviour.samples", r.Behaviour.Samples, 1, MaxSamples),
@@ -640,7 +640,9 @@ func sharesSum(key, field string, sum float64) error {
 	return nil
 }
 
-func oneOf[T ~string](key string, v T, allowed []T) error {
+// OneOf returns a *FieldError for key, naming the allowed values, unless v
+// is one of them: the check of every enumerated setting.
+func OneOf[T ~string](key string, v T, allowed []T) error {
 	if slices.Contains(allowed, v) {
 		return nil
 	}
