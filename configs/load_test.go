@@ -576,7 +576,9 @@ func TestLoadWithoutExtendsStartsFromDefault(t *testing.T) {
 		{
 			"contexts replaced whole",
 			"[contexts.all]\nshare = 1.0\nwrong = 0.3\n",
-			func(c *sim.Config) { c.Contexts = map[string]sim.Context{"all": {Share: 1, Wrong: 0.3}} },
+			func(c *sim.Config) {
+				c.Contexts = map[string]sim.Context{"all": {Share: 1, Wrong: 0.3, CueAccuracy: 0.5}}
+			},
 		},
 		{
 			"responses replaced whole",

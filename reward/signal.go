@@ -27,6 +27,9 @@ var Kinds = []Kind{KindCorrectness, KindSpec, KindThumbs, KindMemory, KindTable}
 type Outcome struct {
 	Context  int // index of the context type (for table signals)
 	Response int // index of the response style (for table signals)
+	// Cell is what the model saw of the prompt (for reward models, which
+	// see no more than the model does).
+	Cell int
 
 	Verifiable  bool    // the prompt has a checkable answer
 	Correct     float64 // P(the content is correct)

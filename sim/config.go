@@ -182,11 +182,17 @@ type Context struct {
 	Wrong      float64 `toml:"wrong"`      // P(the user's stance or intended action is wrong)
 	Verifiable bool    `toml:"verifiable"` // has a checkable answer (graded by correctness signals)
 	Harm       float64 `toml:"harm"`       // long-term cost of a sycophantic response here
+	// CueAccuracy is how often the cue the model reads off a prompt (how
+	// the stance is put: hedged or firm, checkable or not) matches whether
+	// the stance is wrong: 0.5 says nothing, 1 reveals it. The model never
+	// sees the truth itself.
+	CueAccuracy float64 `toml:"cue_accuracy"`
 }
 
 // DefaultContext returns what a new [contexts.*] entry starts from before
-// its keys are read: every key zero.
-func DefaultContext() Context { return Context{} }
+// its keys are read: cue_accuracy 0.5 (a cue that says nothing, unless the
+// config gives one), every other key zero.
+func DefaultContext() Context { return Context{CueAccuracy: 0.5} }
 
 // Segment is a group of users with shared feedback behaviour. A user's
 // P(thumbs-up | feedback) is
@@ -382,7 +388,7 @@ func (c *Config) validateContexts() error {
 		x := c.Contexts[n]
 		k := "contexts." + n
 		if err := firstErr(nameOK(k, n), prob(k+".share", x.Share), prob(k+".wrong", x.Wrong),
-			nonNegative(k+".harm", x.Harm)); err != nil {
+			nonNegative(k+".harm", x.Harm), floatRange(k+".cue_accuracy", x.CueAccuracy, 0.5, 1)); err != nil {
 			return err
 		}
 		sum += x.Share

@@ -53,37 +53,38 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 	S := len(w.segments)
 	C := len(w.cellProb)
 	N := float64(len(w.userSeg))
-	// Per segment and cell, the candidate's P(sycophantic) averaged over the
-	// segment's users (each with their memory), unmitigated and mitigated.
+	// Per segment and situation, the candidate's P(sycophantic) averaged
+	// over the segment's users (each with their memory), unmitigated and
+	// mitigated.
 	syc := [2][][]float64{make([][]float64, S), make([][]float64, S)}
 	for k := range syc {
 		for s := range syc[k] {
-			syc[k][s] = make([]float64, C)
+			syc[k][s] = make([]float64, len(w.sitProb))
 		}
 	}
 	A := len(w.responses)
 	for k, shift := range []float64{0, d.MitigationShift} {
 		all := j.allProbs(j.cand, shift, true)
 		for u, s := range w.userSeg {
-			for c, pc := range w.cellProb {
-				if pc == 0 {
-					continue
-				}
-				t := syc[k][s][c] // a local, not an add through memory per response
+			for st := range w.sitProb {
+				c, out := w.sitCell[st], w.outcome[w.sitTruth[st]][s]
+				t := syc[k][s][st] // a local, not an add through memory per response
 				for a, pa := range all[(u*C+c)*A : (u*C+c)*A+A] {
-					t += pa * w.outcome[c][s][a].Sycophantic / float64(w.segUsers[s])
+					t += pa * out[a].Sycophantic / float64(w.segUsers[s])
 				}
-				syc[k][s][c] = t
+				syc[k][s][st] = t
 			}
 		}
 	}
 	incSyc := j.ordinarySyc(j.inc)
-	harmCell := make([]bool, C)
+	harmSit := make([]bool, len(w.sitProb))
 	var harmCtx []string
 	for k, cn := range w.contexts {
 		if w.cfg.Contexts[cn].Harm >= d.HarmMin {
-			harmCell[2*k], harmCell[2*k+1] = true, true
 			harmCtx = append(harmCtx, cn)
+			for st, t := range w.sitTruth {
+				harmSit[st] = harmSit[st] || w.truthCtx[t] == k
+			}
 		}
 	}
 	segShare := make([]float64, S)
@@ -139,13 +140,13 @@ func deploy(w *world, j *judge, cfg *Config, thumbsTrend float64) Deployment {
 		for s := range w.segments {
 			ns := served * segShare[s]
 			segServed[s] += ns
-			for c, pc := range w.cellProb {
-				y := ns * pc * syc[k][s][c]
+			for st, ps := range w.sitProb {
+				y := ns * ps * syc[k][s][st]
 				segSyc[s] += y
-				if harmCell[c] {
-					segHarm[s] += y * w.harm[c][s]
+				if harmSit[st] {
+					segHarm[s] += y * w.harm[w.sitTruth[st]][s]
 				}
-				excess += ns * pc * (syc[k][s][c] - incSyc)
+				excess += ns * ps * (syc[k][s][st] - incSyc)
 			}
 		}
 		lambda := max(0, excess) * d.ComplaintRate

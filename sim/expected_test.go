@@ -29,9 +29,10 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 	for i := range r {
 		r[i], adv[i] = make([]float64, A), make([]float64, A)
 	}
-	// prompt adds the prompt of user in cell with weight omega and returns
-	// its P(sycophantic).
-	prompt := func(user, cell int, omega float64) float64 {
+	// prompt adds the prompt of user in situation sit with weight omega
+	// and returns its P(sycophantic).
+	prompt := func(user, sit int, omega float64) float64 {
+		cell := w.sitCell[sit]
 		m := 0.0
 		if tr.memoryActive(t) {
 			m = tr.mem[user]
@@ -43,7 +44,7 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 		tr.pol.Probs(probs, x)
 		sy := 0.0
 		for a := range probs {
-			o := tr.outcome(cell, user, a, m)
+			o := tr.outcome(sit, user, a, m)
 			sy += probs[a] * o.Sycophantic
 			for i, sig := range w.sigs {
 				r[i][a] = sig.Expected(&o)
@@ -66,13 +67,11 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 	syc = make([]float64, len(tr.batch))
 	for n, b := range tr.batch {
 		if tr.cfg.Train.BatchSize > 0 {
-			syc[n] = prompt(b.user, b.cell, 1)
+			syc[n] = prompt(b.user, b.sit, 1)
 			continue
 		}
-		for c, pc := range w.cellProb {
-			if pc > 0 {
-				syc[n] += pc * prompt(n, c, pc)
-			}
+		for st, ps := range w.sitProb {
+			syc[n] += ps * prompt(n, st, ps)
 		}
 	}
 	B := float64(len(tr.batch))

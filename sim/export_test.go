@@ -32,7 +32,7 @@ func (tr *trainer) BatchObjectiveForTest(theta []float64, t int) float64 {
 	J := 0.0
 	for _, b := range tr.batch {
 		tr.pol.Probs(probs, tr.context(b.cell, b.mem))
-		r0, slope := tr.w.signalRewards(b.cell, tr.w.userSeg[b.user])
+		r0, slope := tr.w.signalRewards(b.sit, tr.w.userSeg[b.user])
 		for a, p := range probs {
 			R := 0.0
 			for i, wi := range tr.weights {

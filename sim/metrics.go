@@ -139,16 +139,17 @@ func (tr *trainer) evaluate(row []float64, t int) {
 	zero(share)
 	for s := 0; s < nSeg; s++ {
 		var sSyc, sFb, sUp float64
-		for c, pc := range w.cellProb {
-			base := (s*C + c) * A
-			r0, slope := w.signalRewards(c, s)
+		for st, ps := range w.sitProb {
+			base := (s*C + w.sitCell[st]) * A
+			truth := w.sitTruth[st]
+			r0, slope := w.signalRewards(st, s)
 			for a := 0; a < A; a++ {
-				P, M := pc*e.mass[base+a], pc*e.moment[base+a]
+				P, M := ps*e.mass[base+a], ps*e.moment[base+a]
 				if P == 0 {
 					continue
 				}
-				o := w.outcome[c][s][a]
-				g, gh, gn, gw := w.gold(&o, w.harm[c][s])
+				o := w.outcome[truth][s][a]
+				g, gh, gn, gw := w.gold(&o, w.harm[truth][s])
 				sSyc += P * o.Sycophantic
 				gold += P * g
 				help += P * gh
@@ -407,18 +408,21 @@ func maxOf(x []float64) float64 {
 
 // offlineCorrectness is the offline eval: P(correct) on verifiable prompts
 // whose user holds no wrong stance, with no memory, as an eval set of
-// maths and coding questions would measure it.
+// maths and coding questions would measure it. The model sees each
+// prompt's cue as it would in use; the eval has no blind spot but its
+// prompts: none holds a wrong stance.
 func (tr *trainer) offlineCorrectness() float64 {
 	w := tr.w
 	num, den := 0.0, 0.0
-	for c, pc := range w.cellProb {
-		if w.cellWrong[c] || !w.outcome[c][0][0].Verifiable || pc == 0 {
+	for st, ps := range w.sitProb {
+		t := w.sitTruth[st]
+		if w.truthWrong[t] || !w.outcome[t][0][0].Verifiable {
 			continue
 		}
-		for a, pa := range tr.cellProbs[c] {
-			num += pc * pa * w.outcome[c][0][a].Correct
+		for a, pa := range tr.cellProbs[w.sitCell[st]] {
+			num += ps * pa * w.outcome[t][0][a].Correct
 		}
-		den += pc
+		den += ps
 	}
 	return ratio(num, den)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/rewardmix/rewardmix/sim/internal/vmath"
 )
 
-// bruteMetrics computes, user by user and cell by cell with a softmax of
+// bruteMetrics computes, user by user and situation by situation with a softmax of
 // the logits themselves, what evaluate factorises: the sycophancy rate per
 // segment, each response's share, each signal's mean reward and the KL to
 // the reference, all averaged over users.
@@ -20,8 +20,8 @@ func bruteMetrics(tr *trainer) (sycSeg, share, rew []float64, kl float64) {
 	logits := make([]float64, A)
 	for u, s := range w.userSeg {
 		m := tr.mem[u]
-		for c, pc := range w.cellProb {
-			tr.pol.Logits(logits, tr.context(c, m))
+		for st, ps := range w.sitProb {
+			tr.pol.Logits(logits, tr.context(w.sitCell[st], m))
 			mx := maxOf(logits)
 			sum := 0.0
 			for _, l := range logits {
@@ -30,11 +30,11 @@ func bruteMetrics(tr *trainer) (sycSeg, share, rew []float64, kl float64) {
 			lse := mx + math.Log(sum)
 			for a, l := range logits {
 				p := math.Exp(l - lse)
-				P := pc * p
-				sycSeg[s] += P * w.outcome[c][s][a].Sycophantic
+				P := ps * p
+				sycSeg[s] += P * w.outcome[w.sitTruth[st]][s][a].Sycophantic
 				share[a] += P
 				for i := range w.sigs {
-					r0, slope := w.signalRewards(c, s)
+					r0, slope := w.signalRewards(st, s)
 					rew[i] += P * (r0[i*A+a] + m*slope[i*A+a])
 				}
 				kl += P * (l - lse - tr.logRef[a])

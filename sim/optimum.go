@@ -51,27 +51,40 @@ func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	copy(ref, w.features.Prior)
 	policy.Softmax(ref)
 	N := float64(len(w.userSeg))
-	opt := &Optimum{}
-	for c, pc := range w.cellProb {
-		R := make([]float64, A)
+	C := len(w.cellProb)
+	opt := &Optimum{Probs: make([][]float64, C), Reward: make([][]float64, C)}
+	for c := range opt.Reward {
+		opt.Reward[c] = make([]float64, A)
+	}
+	// R(cell, a): what a response earns on average over the situations the
+	// model cannot tell apart in a cell (each weighted by its share of the
+	// cell) and over the population.
+	for st, ps := range w.sitProb {
+		c := w.sitCell[st]
+		f := ps / w.cellProb[c]
+		R := opt.Reward[c]
 		for s, n := range w.segUsers {
 			for a := 0; a < A; a++ {
-				o := w.outcome[c][s][a]
+				o := w.outcome[w.sitTruth[st]][s][a]
+				o.Cell = c
 				for i, sig := range w.sigs {
-					R[a] += float64(n) / N * weights[i] * sig.Expected(&o)
+					R[a] += f * float64(n) / N * weights[i] * sig.Expected(&o)
 				}
 			}
 		}
+	}
+	for c, R := range opt.Reward {
 		p := make([]float64, A)
 		for a := range p {
 			p[a] = math.Log(ref[a]) + R[a]/cfg.Train.Beta
 		}
 		policy.Softmax(p)
-		for a, pa := range p {
-			opt.Sycophancy += pc * pa * w.outcome[c][0][a].Sycophantic
+		opt.Probs[c] = p
+	}
+	for st, ps := range w.sitProb {
+		for a, pa := range opt.Probs[w.sitCell[st]] {
+			opt.Sycophancy += ps * pa * w.outcome[w.sitTruth[st]][0][a].Sycophantic
 		}
-		opt.Probs = append(opt.Probs, p)
-		opt.Reward = append(opt.Reward, R)
 	}
 	return opt, nil
 }

@@ -86,8 +86,8 @@ type judge struct {
 	mem       []float64 // candidate's remembered stance per user (nil: none)
 	memv      []float64
 	pc, pi    []float64
-	upLogit   [][][]float64 // [cell][segment][response]: logit of P(up | a thumb)
-	// [cell][segment][a*A+b]: P(a preferred to b) = sigmoid(upLogit_a - upLogit_b)
+	upLogit   [][][]float64 // [truth][segment][response]: logit of P(up | a thumb)
+	// [truth][segment][a*A+b]: P(a preferred to b) = sigmoid(upLogit_a - upLogit_b)
 	upPref [][][]float64
 	// users holds allProbs' exponentials: per user, cell and response;
 	// cellL and memL its logits per cell at memory 0 and per unit of memory.
@@ -100,7 +100,7 @@ func newJudge(w *world, cand, inc *policy.Policy, mem []float64) *judge {
 	A := len(w.responses)
 	j := &judge{w: w, cand: cand, inc: inc, mem: mem, memv: make([]float64, 1),
 		pc: make([]float64, A), pi: make([]float64, A)}
-	j.upLogit = make([][][]float64, len(w.cellProb))
+	j.upLogit = make([][][]float64, len(w.outcome))
 	for c := range j.upLogit {
 		j.upLogit[c] = make([][]float64, len(w.segments))
 		for s := range j.upLogit[c] {
@@ -109,7 +109,7 @@ func newJudge(w *world, cand, inc *policy.Policy, mem []float64) *judge {
 			}
 		}
 	}
-	j.upPref = make([][][]float64, len(w.cellProb))
+	j.upPref = make([][][]float64, len(w.outcome))
 	for c, zc := range j.upLogit {
 		j.upPref[c] = make([][]float64, len(w.segments))
 		for s, z := range zc {
@@ -189,8 +189,8 @@ func (j *judge) probsLogits(dst []float64, p *policy.Policy, cell int, m, shift 
 	}
 	p.Logits(dst, x)
 	if shift != 0 {
-		for a, o := range j.w.outcome[cell][0] {
-			dst[a] -= shift * o.Sycophantic
+		for a, syc := range j.w.cellSyc[cell*len(dst) : (cell+1)*len(dst)] {
+			dst[a] -= shift * syc
 		}
 	}
 }
@@ -208,15 +208,16 @@ func (j *judge) userMem(u int) float64 {
 func (j *judge) exactOffline(p *policy.Policy) float64 {
 	w := j.w
 	num, den := 0.0, 0.0
-	for c, pc := range w.cellProb {
-		if w.cellWrong[c] || !w.outcome[c][0][0].Verifiable || pc == 0 {
+	for st, ps := range w.sitProb {
+		t := w.sitTruth[st]
+		if w.truthWrong[t] || !w.outcome[t][0][0].Verifiable {
 			continue
 		}
-		j.probs(j.pc, p, c, 0, 0)
+		j.probs(j.pc, p, w.sitCell[st], 0, 0)
 		for a, pa := range j.pc {
-			num += pc * pa * w.outcome[c][0][a].Correct
+			num += ps * pa * w.outcome[t][0][a].Correct
 		}
-		den += pc
+		den += ps
 	}
 	return ratio(num, den)
 }
@@ -233,20 +234,12 @@ func (j *judge) exactBehaviour(p *policy.Policy, wrongShare float64, nonVerifiab
 		if nonVerifiable && x.Verifiable {
 			continue
 		}
-		for wrong := 0; wrong < 2; wrong++ {
-			cell := 2*k + wrong
-			q := x.Share * (1 - wrongShare)
-			if wrong == 1 {
-				q = x.Share * wrongShare
-			}
-			if q == 0 {
-				continue
-			}
-			j.probs(j.pc, p, cell, m, 0)
+		for _, st := range situationsOf(k, x.Share, wrongShare, x.CueAccuracy) {
+			j.probs(j.pc, p, st.cell, m, 0)
 			for a, pa := range j.pc {
-				num += q * pa * w.outcome[cell][0][a].Sycophantic
+				num += st.prob * pa * w.outcome[st.truth][0][a].Sycophantic
 			}
-			den += q
+			den += st.prob
 		}
 	}
 	return ratio(num, den)
@@ -258,13 +251,10 @@ func (j *judge) exactBehaviour(p *policy.Policy, wrongShare float64, nonVerifiab
 func (j *judge) ordinarySyc(p *policy.Policy) float64 {
 	w := j.w
 	num := 0.0
-	for c, pc := range w.cellProb {
-		if pc == 0 {
-			continue
-		}
-		j.probs(j.pc, p, c, 0, 0)
+	for st, ps := range w.sitProb {
+		j.probs(j.pc, p, w.sitCell[st], 0, 0)
 		for a, pa := range j.pc {
-			num += pc * pa * w.outcome[c][0][a].Sycophantic
+			num += ps * pa * w.outcome[w.sitTruth[st]][0][a].Sycophantic
 		}
 	}
 	return num
@@ -289,10 +279,8 @@ func (j *judge) thumbsUp(p *policy.Policy, withMem bool) float64 {
 			}
 			n = float64(w.segUsers[s])
 		}
-		for c, pc := range w.cellProb {
-			if pc == 0 {
-				continue
-			}
+		for st, ps := range w.sitProb {
+			c := w.sitCell[st]
 			probs := j.pc
 			if withMem {
 				probs = all[(u*C+c)*A : (u*C+c)*A+A]
@@ -300,9 +288,9 @@ func (j *judge) thumbsUp(p *policy.Policy, withMem bool) float64 {
 				j.probs(j.pc, p, c, 0, 0)
 			}
 			for a, pa := range probs {
-				o := &w.outcome[c][s][a]
-				fb += n * pc * pa * o.FeedbackRate
-				up += n * pc * pa * o.FeedbackRate * o.ThumbsUp
+				o := &w.outcome[w.sitTruth[st]][s][a]
+				fb += n * ps * pa * o.FeedbackRate
+				up += n * ps * pa * o.FeedbackRate * o.ThumbsUp
 			}
 		}
 	}
@@ -310,19 +298,19 @@ func (j *judge) thumbsUp(p *policy.Policy, withMem bool) float64 {
 }
 
 // preference is P(user u prefers the candidate's answer to the
-// incumbent's in cell c): sigmoid of the difference of the two answers'
-// thumbs logits (Bradley-Terry on the user's own thumbs model), averaged
-// over both policies' answers. withMem holds the candidate's pi for every
-// user with memory, as allProbs returns it (nil without memory).
-func (j *judge) preference(u, c int, withMem []float64) float64 {
+// incumbent's in situation sit): sigmoid of the difference of the two
+// answers' thumbs logits (Bradley-Terry on the user's own thumbs model),
+// averaged over both policies' answers. withMem holds the candidate's pi
+// for every user with memory, as allProbs returns it (nil without memory).
+func (j *judge) preference(u, sit int, withMem []float64) float64 {
 	w := j.w
-	s := w.userSeg[u]
+	s, c := w.userSeg[u], w.sitCell[sit]
 	pc := j.candCell[c]
 	if m := j.userMem(u); m != 0 {
 		A, C := len(w.responses), len(w.cellProb)
 		pc = withMem[(u*C+c)*A : (u*C+c)*A+A]
 	}
-	pref, A := j.upPref[c][s], len(pc)
+	pref, A := j.upPref[w.sitTruth[sit]][s], len(pc)
 	p := 0.0
 	for a, pa := range pc {
 		for b, pb := range j.incCell[c] {
@@ -362,8 +350,8 @@ func (j *judge) abTest(rng *rand.Rand, n int) (won int, exact float64) {
 	}
 	for i := 0; i < n; i++ {
 		u := rng.IntN(len(w.userSeg))
-		c := w.sampleCell(rng.Float64())
-		p := j.preference(u, c, withMem)
+		st := w.sampleSituation(rng.Float64())
+		p := j.preference(u, st, withMem)
 		exact += p
 		if rng.Float64() < p {
 			won++

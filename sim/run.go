@@ -111,11 +111,13 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 // Options are the optional hooks of RunWith.
 type Options struct {
 	// OnBatch, if set, is called at every step with the prompts the trainer
-	// drew (users[n], cells[n], in batch order), so that a peer
-	// implementation can replay them. The slices are reused: copy what you
-	// keep. It is not called for a full batch (batch_size = 0), which draws
-	// nothing.
-	OnBatch func(step int, users, cells []int)
+	// drew (users[n] and situations[n], in batch order: a situation is a
+	// context, whether the user's stance is wrong and the cue the model
+	// sees, numbered by context, truth and cue over those of positive
+	// probability), so that a peer implementation can replay them. The
+	// slices are reused: copy what you keep. It is not called for a full
+	// batch (batch_size = 0), which draws nothing.
+	OnBatch func(step int, users, situations []int)
 }
 
 // RunWith is Run with hooks.
@@ -194,8 +196,8 @@ type trainer struct {
 	sampleP                 []float64
 	batch                   []batchItem
 
-	onBatch        func(step int, users, cells []int)
-	traceU, traceC []int
+	onBatch        func(step int, users, situations []int)
+	traceU, traceS []int
 	curStep        int         // the step being computed
 	norms          []float64   // per signal and KL: gradient norms (decompose)
 	actions        []int       // a GRPO group's sampled responses
@@ -206,10 +208,11 @@ type trainer struct {
 }
 
 type batchItem struct {
-	user, cell int
-	mem        float64
-	probs      []float64
-	action     int
+	user, sit int // the user, and the prompt's situation
+	cell      int // the cell the policy sees (world.sitCell[sit])
+	mem       float64
+	probs     []float64
+	action    int
 	// syc is P(sycophantic) of the prompt's response, which moves the
 	// user's remembered stance; the expected step sets it only while
 	// memory is active.
@@ -300,14 +303,15 @@ func (tr *trainer) context(cell int, m float64) policy.Context {
 	return x
 }
 
-// draw samples the user and cell of one prompt.
-func (tr *trainer) draw(t int) (user, cell int, m float64) {
-	user = tr.rng.IntN(len(tr.w.userSeg))
-	cell = tr.w.sampleCell(tr.rng.Float64())
+// draw samples the user and situation of prompt b.
+func (tr *trainer) draw(t int, b *batchItem) {
+	b.user = tr.rng.IntN(len(tr.w.userSeg))
+	b.sit = tr.w.sampleSituation(tr.rng.Float64())
+	b.cell = tr.w.sitCell[b.sit]
+	b.mem = 0
 	if tr.memoryActive(t) {
-		m = tr.mem[user]
+		b.mem = tr.mem[b.user]
 	}
-	return
 }
 
 // step computes the update at step t, writes its decomposition into row
@@ -331,12 +335,12 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 		tr.stepGRPO(t)
 	}
 	if tr.onBatch != nil && cfg.BatchSize > 0 {
-		tr.traceU, tr.traceC = tr.traceU[:0], tr.traceC[:0]
+		tr.traceU, tr.traceS = tr.traceU[:0], tr.traceS[:0]
 		for _, b := range tr.batch {
 			tr.traceU = append(tr.traceU, b.user)
-			tr.traceC = append(tr.traceC, b.cell)
+			tr.traceS = append(tr.traceS, b.sit)
 		}
-		tr.onBatch(t, tr.traceU, tr.traceC)
+		tr.onBatch(t, tr.traceU, tr.traceS)
 	}
 	S := len(w.sigs)
 	inv := 1 / float64(B)
@@ -363,11 +367,12 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 	}
 }
 
-// outcome returns the outcome of response a in cell for user, with the
-// user's remembered stance filled in.
-func (tr *trainer) outcome(cell, user, a int, m float64) reward.Outcome {
-	o := tr.w.outcome[cell][tr.w.userSeg[user]][a]
-	o.Memory = m
+// outcome returns the outcome of response a in situation sit for user,
+// with the cell the model saw and the user's remembered stance filled in.
+func (tr *trainer) outcome(sit, user, a int, m float64) reward.Outcome {
+	w := tr.w
+	o := w.outcome[w.sitTruth[sit]][w.userSeg[user]][a]
+	o.Cell, o.Memory = w.sitCell[sit], m
 	return o
 }
 
@@ -393,16 +398,14 @@ func (tr *trainer) stepExpected(t int) {
 			if memOn {
 				m = tr.mem[u]
 			}
-			for c, pc := range w.cellProb {
-				if pc > 0 {
-					ex.setRow(w, n, u, c, m)
-					ex.omega[n], ex.user[n] = pc, u
-					tr.promptProbs(ex.probs[n*A:n*A+A], ex.logits[n*A:n*A+A], u, c, m)
-					n++
-				}
+			for st, ps := range w.sitProb {
+				ex.setRow(w, n, u, st, m)
+				ex.omega[n], ex.user[n] = ps, u
+				tr.promptProbs(ex.probs[n*A:n*A+A], ex.logits[n*A:n*A+A], u, w.sitCell[st], m)
+				n++
 			}
 			tr.batch[u].user, tr.batch[u].syc = u, 0
-			if n+len(w.cellProb) > len(ex.mem) || u == len(tr.batch)-1 {
+			if n+len(w.sitProb) > len(ex.mem) || u == len(tr.batch)-1 {
 				tr.expectedRows(n, memOn)
 				if memOn {
 					for k, v := range ex.user[:n] {
@@ -415,8 +418,8 @@ func (tr *trainer) stepExpected(t int) {
 	} else {
 		for n := range tr.batch {
 			b := &tr.batch[n]
-			b.user, b.cell, b.mem = tr.draw(t)
-			ex.setRow(w, n, b.user, b.cell, b.mem) // weight 1, set once
+			tr.draw(t, b)
+			ex.setRow(w, n, b.user, b.sit, b.mem) // weight 1, set once
 		}
 		tr.computeBatchProbs()
 		tr.expectedRows(len(tr.batch), memOn)
@@ -453,7 +456,7 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 	probs, logits, m := ex.probs[:N*A], ex.logits[:N*A], ex.mem[:N]
 	vals, coefs := ex.vals[:N*G*A], ex.coefs[:N*G*A]
 	if memOn {
-		vmath.RowDots(ex.syc[:N], probs, w.sycFlat, ex.cellOff[:N])
+		vmath.RowDots(ex.syc[:N], probs, w.sycFlat, ex.truthOff[:N])
 	}
 	// Every slot's values at once: the rewards, and in the KL slot
 	// -log ref_a, onto which the logits are added (-log ref_a + l_a is
@@ -507,20 +510,22 @@ type expectedWork struct {
 	mem, omega    []float64 // [row]: remembered stance, and weight
 	user          []int     // [row]
 	// [row]: the offsets of the row's slots in rew0 and slope, of its
-	// cell's sums in coefFlat, of its cell's responses in world.sycFlat
-	// and cellLogits, and of its KL slot in vals[(slots-1)*A:].
-	rewOff, coefOff, cellOff, klOff []int
-	vals, coefs                     []float64 // [row][slot][response]: values, and their score coefficients
-	syc                             []float64 // [row]: P(sycophantic)
+	// cell's sums in coefFlat, of its cell's responses in cellLogits, of
+	// its truth's in world.sycFlat, and of its KL slot in vals[(slots-1)*A:].
+	rewOff, coefOff, cellOff, truthOff, klOff []int
+	vals, coefs                               []float64 // [row][slot][response]: values, and their score coefficients
+	syc                                       []float64 // [row]: P(sycophantic)
 
 	slots   int       // in use: the signals of nonzero weight, and KL
 	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
 	slotW   []float64 // [slot]: its weight at this step (1 for KL)
 	slotOf  []int     // [signal, then KL]: its slot
-	// [cell*len(segments)+segment][slot][response]: the slot's expected
-	// reward at memory 0 and its slope in memory (world.rew0Flat and
-	// slopeFlat); -log pi_ref and 0 in the KL slot.
+	// [situation*len(segments)+segment][slot][response]: the slot's
+	// expected reward at memory 0 and its slope in memory (world.rew0Flat
+	// and slopeFlat, as of world.rewardsVersion rewards); -log pi_ref and 0
+	// in the KL slot.
 	rew0, slope []float64
+	rewards     int
 	rowR        [][]float64 // [signal]: one row's rewards, for reward.Advantages
 	zeroR       []float64   // the rewards of a signal of zero weight
 
@@ -546,14 +551,14 @@ func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedW
 	A, S, C := len(w.responses), len(w.sigs), len(w.cellProb)
 	rows := batchSize
 	if batchSize == 0 {
-		rows = min(fullBlockUsers, len(w.userSeg)) * C
+		rows = min(fullBlockUsers, len(w.userSeg)) * len(w.sitProb)
 		probs, logits = make([]float64, rows*A), make([]float64, rows*A)
 	}
-	K := C * len(w.segments)
+	K := len(w.sitProb) * len(w.segments)
 	ex := expectedWork{
 		probs: probs[:rows*A], logits: logits[:rows*A],
 		mem: make([]float64, rows), omega: make([]float64, rows), user: make([]int, rows),
-		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), klOff: make([]int, rows),
+		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), truthOff: make([]int, rows), klOff: make([]int, rows),
 		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A), syc: make([]float64, rows),
 		slotW: make([]float64, S+1), slotOf: make([]int, S+1),
 		rew0: make([]float64, K*(S+1)*A), slope: make([]float64, K*(S+1)*A),
@@ -587,9 +592,10 @@ func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
 		}
 	}
 	ex.slotW[g] = 1
-	if same && g == ex.slots-1 {
+	if same && g == ex.slots-1 && ex.rewards == w.rewardsVersion {
 		return
 	}
+	ex.rewards = w.rewardsVersion
 	ex.slots, ex.slotSig = g+1, ex.slotSig[:0]
 	for i, wi := range weights {
 		if wi != 0 {
@@ -607,7 +613,7 @@ func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
 		}
 	}
 	A, C, G := len(logRef), len(w.cellProb), ex.slots
-	for k := 0; k < C*len(w.segments); k++ {
+	for k := 0; k < len(w.sitProb)*len(w.segments); k++ {
 		r0, sl := ex.rew0[k*G*A:(k+1)*G*A], ex.slope[k*G*A:(k+1)*G*A]
 		for s, i := range ex.slotSig {
 			copy(r0[s*A:s*A+A], w.rew0Flat[(k*S+i)*A:(k*S+i+1)*A])
@@ -636,12 +642,14 @@ func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
 	}
 }
 
-// setRow makes row n the prompt of user in cell, with remembered stance m.
-func (ex *expectedWork) setRow(w *world, n, user, cell int, m float64) {
-	A := len(w.responses)
-	ex.rewOff[n] = (cell*len(w.segments) + w.userSeg[user]) * ex.slots * A
+// setRow makes row n the prompt of user in situation sit, with remembered
+// stance m.
+func (ex *expectedWork) setRow(w *world, n, user, sit int, m float64) {
+	A, cell := len(w.responses), w.sitCell[sit]
+	ex.rewOff[n] = (sit*len(w.segments) + w.userSeg[user]) * ex.slots * A
 	ex.coefOff[n] = cell * len(ex.cellCoef) * A // every signal's slot, and KL's
 	ex.cellOff[n] = cell * A
+	ex.truthOff[n] = w.sitTruth[sit] * A
 	ex.mem[n] = m
 }
 
@@ -758,11 +766,11 @@ func (tr *trainer) stepReinforce(t int) {
 	B := len(tr.batch)
 	for n := range tr.batch {
 		b := &tr.batch[n]
-		b.user, b.cell, b.mem = tr.draw(t)
+		tr.draw(t, b)
 		x := tr.context(b.cell, b.mem)
 		tr.pol.Probs(b.probs, x)
 		b.action = sampleIndex(b.probs, tr.rng.Float64())
-		o := tr.outcome(b.cell, b.user, b.action, b.mem)
+		o := tr.outcome(b.sit, b.user, b.action, b.mem)
 		b.syc = o.Sycophantic
 		for i, sig := range w.sigs {
 			tr.r[i][n] = 0
@@ -801,14 +809,14 @@ func (tr *trainer) stepGRPO(t int) {
 	}
 	for n := range tr.batch {
 		b := &tr.batch[n]
-		b.user, b.cell, b.mem = tr.draw(t)
+		tr.draw(t, b)
 		x := tr.context(b.cell, b.mem)
 		tr.pol.Probs(b.probs, x)
 		b.syc = 0
 		for g := 0; g < G; g++ {
 			a := sampleIndex(b.probs, tr.rng.Float64())
 			actions[g] = a
-			o := tr.outcome(b.cell, b.user, a, b.mem)
+			o := tr.outcome(b.sit, b.user, a, b.mem)
 			b.syc += o.Sycophantic / float64(G)
 			for i, sig := range w.sigs {
 				tr.r[i][g] = 0

@@ -56,7 +56,7 @@ func tinyWorld(nc, na int, beta float64) *sim.Config {
 		Signals:    map[string]reward.Spec{},
 	}
 	for k := 0; k < nc; k++ {
-		cfg.Contexts["ctx_"+names[k]] = sim.Context{Share: 1 / float64(nc), Wrong: 0.5}
+		cfg.Contexts["ctx_"+names[k]] = sim.Context{Share: 1 / float64(nc), Wrong: 0.5, CueAccuracy: 0.8}
 	}
 	for a := 0; a < na; a++ {
 		cfg.Responses["resp_"+names[a]] = sim.Response{Prior: -0.4 * float64(a), Agree: float64(a) / float64(na)}
@@ -202,7 +202,7 @@ func TestMonotoneInThumbsWeight(t *testing.T) {
 func TestCriticalRatio(t *testing.T) {
 	const beta, ws, det, fp = 0.2, 1.0, 0.8, 0.05
 	cfg := tinyWorld(1, 0, beta)
-	cfg.Contexts = map[string]sim.Context{"opinion": {Share: 1, Wrong: 1}}
+	cfg.Contexts = map[string]sim.Context{"opinion": {Share: 1, Wrong: 1, CueAccuracy: 0.75}}
 	cfg.Responses = map[string]sim.Response{
 		"candid":     {Prior: 0, Candor: 1, Warmth: 0.3},
 		"validating": {Prior: -0.5, Agree: 1, Warmth: 0.8},

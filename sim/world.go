@@ -5,28 +5,37 @@ import (
 	"github.com/rewardmix/rewardmix/reward"
 )
 
-// world is a validated Config compiled into flat arrays. A cell is a context
-// type together with whether the user's stance is wrong: cell = 2*context +
-// wrong. The policy observes the cell (the model knows whether the user is
-// right) and, when memory is enabled, the user's remembered stance.
+// world is a validated Config compiled into flat arrays.
+//
+// A prompt's situation is a context type, whether the user's stance is
+// wrong (the truth, which outcomes and rewards depend on) and the cue the
+// model reads off the prompt: whether the stance looks wrong, which matches
+// the truth with the context's cue_accuracy. The policy sees only the cell,
+// the context type and the cue (cell = 2*context + cue), and with memory
+// on the user's remembered stance; never the truth. A truth is indexed the
+// same way, 2*context + wrong. Only situations of positive probability are
+// listed.
 type world struct {
 	cfg *Config
 
 	contexts, segments, responses, signals []string
 
-	cellProb  []float64 // P(cell)
-	cellCDF   []float64
-	cellCtx   []int // context index of a cell
-	cellWrong []bool
+	cellProb []float64 // P(cell): what the policy sees
+	// The situations: P, its CDF, the cell the policy sees and the truth.
+	sitProb, sitCDF   []float64
+	sitCell, sitTruth []int
+	truthCtx          []int  // context index of a truth
+	truthWrong        []bool // whether the user's stance is wrong
 
-	// outcome[cell][segment][response] with Memory left at 0.
+	// outcome[truth][segment][response] with Memory left at 0.
 	outcome [][][]reward.Outcome
-	harm    [][]float64 // [cell][segment]: long-term cost of a sycophantic response
+	harm    [][]float64 // [truth][segment]: long-term cost of a sycophantic response
 	// Expected reward of each signal at memory 0, and its slope in the
-	// remembered stance (rewards are affine in it), by [cell][segment]
+	// remembered stance (rewards are affine in it), by [situation][segment]
 	// [signal][response] (see signalRewards); P(sycophantic) by
-	// [cell][response] (the same for every segment).
+	// [truth][response] (the same for every segment).
 	rew0Flat, slopeFlat, sycFlat []float64
+	cellSyc                      []float64 // [cell][response]: P(sycophantic | what the model sees)
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -37,6 +46,9 @@ type world struct {
 
 	features policy.Features
 	memDim   int
+	// rewardsVersion counts the changes of rew0Flat and slopeFlat, so that
+	// a copy of them knows when it is stale.
+	rewardsVersion int
 }
 
 // segmentCounts splits n users over shares by largest remainder, so that the
@@ -92,37 +104,39 @@ func newWorld(c *Config) (*world, error) {
 	}
 	meanFeedback /= float64(len(w.userSeg))
 
+	w.cellProb = make([]float64, 2*len(w.contexts))
 	cum := 0.0
 	for k, n := range w.contexts {
 		x := c.Contexts[n]
 		for wrong := 0; wrong < 2; wrong++ {
-			p := x.Share * (1 - x.Wrong)
-			if wrong == 1 {
-				p = x.Share * x.Wrong
-			}
-			w.cellProb = append(w.cellProb, p)
-			cum += p
-			w.cellCDF = append(w.cellCDF, cum)
-			w.cellCtx = append(w.cellCtx, k)
-			w.cellWrong = append(w.cellWrong, wrong == 1)
+			w.truthCtx = append(w.truthCtx, k)
+			w.truthWrong = append(w.truthWrong, wrong == 1)
+		}
+		for _, st := range situationsOf(k, x.Share, x.Wrong, x.CueAccuracy) {
+			w.sitProb = append(w.sitProb, st.prob)
+			cum += st.prob
+			w.sitCDF = append(w.sitCDF, cum)
+			w.sitCell = append(w.sitCell, st.cell)
+			w.sitTruth = append(w.sitTruth, st.truth)
+			w.cellProb[st.cell] += st.prob
 		}
 	}
-	C := len(w.cellProb)
+	C := len(w.cellProb) // cells, and truths
 
 	w.outcome = make([][][]reward.Outcome, C)
 	w.harm = make([][]float64, C)
-	for cell := 0; cell < C; cell++ {
-		x := c.Contexts[w.contexts[w.cellCtx[cell]]]
-		w.outcome[cell] = make([][]reward.Outcome, S)
-		w.harm[cell] = make([]float64, S)
+	for truth := 0; truth < C; truth++ {
+		x := c.Contexts[w.contexts[w.truthCtx[truth]]]
+		w.outcome[truth] = make([][]reward.Outcome, S)
+		w.harm[truth] = make([]float64, S)
 		for s, sn := range w.segments {
 			seg := c.Segments[sn]
-			w.harm[cell][s] = x.Harm * seg.HarmMultiplier
+			w.harm[truth][s] = x.Harm * seg.HarmMultiplier
 			row := make([]reward.Outcome, A)
 			for a, rn := range w.responses {
-				row[a] = outcomeOf(w.cellCtx[cell], a, x, w.cellWrong[cell], c.Responses[rn], seg)
+				row[a] = outcomeOf(w.truthCtx[truth], a, x, w.truthWrong[truth], c.Responses[rn], seg)
 			}
-			w.outcome[cell][s] = row
+			w.outcome[truth][s] = row
 		}
 	}
 
@@ -165,32 +179,88 @@ func newWorld(c *Config) (*world, error) {
 		w.sigs = append(w.sigs, sig)
 	}
 	nS := len(w.sigs) * A
-	w.rew0Flat, w.slopeFlat, w.sycFlat = make([]float64, C*S*nS), make([]float64, C*S*nS), make([]float64, C*A)
-	for c := 0; c < C; c++ {
-		for s := 0; s < S; s++ {
-			r0, sl := w.signalRewards(c, s)
-			for a := 0; a < A; a++ {
-				o0, o1 := w.outcome[c][s][a], w.outcome[c][s][a]
-				o1.Memory = 1
-				for i, sig := range w.sigs {
-					e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
-					r0[i*A+a], sl[i*A+a] = e0, e1-e0
-				}
-			}
+	nSit := len(w.sitProb)
+	w.rew0Flat, w.slopeFlat, w.sycFlat = make([]float64, nSit*S*nS), make([]float64, nSit*S*nS), make([]float64, C*A)
+	for i := range w.sigs {
+		w.signalChanged(i)
+	}
+	for t := 0; t < C; t++ {
+		for a, o := range w.outcome[t][0] {
+			w.sycFlat[t*A+a] = o.Sycophantic
 		}
-		for a, o := range w.outcome[c][0] {
-			w.sycFlat[c*A+a] = o.Sycophantic
+	}
+	// P(sycophantic | cell, response), what a system prompt can act on: each
+	// situation's weight within its cell first, so that a cell of one
+	// situation gets its truth's values exactly.
+	w.cellSyc = make([]float64, C*A)
+	for st, ps := range w.sitProb {
+		c, f := w.sitCell[st], ps/w.cellProb[w.sitCell[st]]
+		for a := 0; a < A; a++ {
+			w.cellSyc[c*A+a] += f * w.sycFlat[w.sitTruth[st]*A+a]
 		}
 	}
 	return w, nil
 }
 
+// signalChanged computes signal i's expected rewards at memory 0, and
+// their slopes in memory, in every situation for every segment: when the
+// world is made, and again when the signal changes (a reward model refit).
+func (w *world) signalChanged(i int) {
+	A := len(w.responses)
+	sig := w.sigs[i]
+	for st := range w.sitProb {
+		for s := range w.segments {
+			r0, sl := w.signalRewards(st, s)
+			for a := 0; a < A; a++ {
+				o0 := w.outcome[w.sitTruth[st]][s][a]
+				o0.Cell = w.sitCell[st]
+				o1 := o0
+				o1.Memory = 1
+				e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
+				r0[i*A+a], sl[i*A+a] = e0, e1-e0
+			}
+		}
+	}
+	w.rewardsVersion++
+}
+
 // signalRewards returns the expected rewards at memory 0 and their slopes
-// in memory for a cell and segment, by signal then response.
-func (w *world) signalRewards(cell, seg int) (r0, slope []float64) {
+// in memory for a situation and segment, by signal then response.
+func (w *world) signalRewards(sit, seg int) (r0, slope []float64) {
 	nS := len(w.sigs) * len(w.responses)
-	k := (cell*len(w.segments) + seg) * nS
+	k := (sit*len(w.segments) + seg) * nS
 	return w.rew0Flat[k : k+nS : k+nS], w.slopeFlat[k : k+nS : k+nS]
+}
+
+// situation is one situation of a context: its probability among all
+// prompts, the cell the policy sees and the truth.
+type situation struct {
+	prob        float64
+	cell, truth int
+}
+
+// situationsOf lists the situations of context k of traffic share share,
+// whose users' stance is wrong with probability wrong, and whose cue
+// (whether the stance looks wrong) matches the truth with probability
+// accuracy: those of positive probability, by truth and then cue.
+func situationsOf(k int, share, wrong, accuracy float64) []situation {
+	var out []situation
+	for w := 0; w < 2; w++ {
+		pw := share * (1 - wrong)
+		if w == 1 {
+			pw = share * wrong
+		}
+		for cue := 0; cue < 2; cue++ {
+			p := pw * accuracy
+			if cue != w {
+				p = pw * (1 - accuracy)
+			}
+			if p > 0 {
+				out = append(out, situation{p, 2*k + cue, 2*k + w})
+			}
+		}
+	}
+	return out
 }
 
 // outcomeOf derives what a response style does in a cell for a user segment.
@@ -227,18 +297,18 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 	}
 }
 
-// sampleCell draws a cell by inverse CDF from u in [0, 1).
-func (w *world) sampleCell(u float64) int {
-	u *= w.cellCDF[len(w.cellCDF)-1]
-	// The first c with u < cdf[c] is the number of cdf values <= u (the
+// sampleSituation draws a situation by inverse CDF from u in [0, 1).
+func (w *world) sampleSituation(u float64) int {
+	u *= w.sitCDF[len(w.sitCDF)-1]
+	// The first s with u < cdf[s] is the number of cdf values <= u (the
 	// CDF does not decrease), counted without a branch to mispredict.
-	c := 0
-	for _, v := range w.cellCDF[:len(w.cellCDF)-1] {
+	s := 0
+	for _, v := range w.sitCDF[:len(w.sitCDF)-1] {
 		if u >= v {
-			c++
+			s++
 		}
 	}
-	return c
+	return s
 }
 
 // memoryTarget is where one interaction pulls a user's remembered stance.
