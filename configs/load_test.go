@@ -402,6 +402,51 @@ func TestLoadErrors(t *testing.T) {
 			key:  "deployment.rollout_hour", at: "rollout_hour", msg: `did you mean "rollout_hours"?`,
 		},
 		{
+			name: "cue accuracy below chance",
+			text: "extends = \"incident\"\n[contexts.opinion]\nshare = 0.4\nwrong = 0.5\ncue_accuracy = 0.4\n",
+			key:  "contexts.opinion.cue_accuracy", at: "cue_accuracy", msg: "0.4 is out of range [0.5, 1]", exact: true,
+		},
+		{
+			name: "no deployment round",
+			text: "extends = \"incident\"\n[feedback]\nrounds = 0\n",
+			key:  "feedback.rounds", at: "rounds", msg: "0 is out of range [1, 1000]", exact: true,
+		},
+		{
+			name: "more rounds than steps left",
+			text: "extends = \"incident\"\n[feedback]\nrounds = 200\n",
+			key:  "feedback.rounds", at: "rounds", msg: "200 deployments do not fit in the 150 steps from the first (step 150",
+		},
+		{
+			name: "a log too small to fit a reward model",
+			text: "extends = \"incident\"\n[feedback]\nlog_size = 10\n",
+			key:  "feedback.log_size", at: "log_size", msg: "fewer than the 28 coefficients of a reward model: log at least 560 conversations",
+		},
+		{
+			name: "no segment gives feedback",
+			text: "extends = \"incident\"\n[segments.typical]\nfeedback_rate = 0.0\n[segments.expert]\nfeedback_rate = 0.0\n[segments.vulnerable]\nfeedback_rate = 0.0\n",
+			key:  "feedback.log_size", msg: "no segment gives feedback (every feedback_rate is 0)",
+		},
+		{
+			name: "a reward-model source on a spec signal",
+			text: "extends = \"incident\"\n[signals.spec]\nkind = \"spec\"\nsource = \"reward_model\"\n",
+			key:  "signals.spec.source", at: "source", msg: `key does not apply to kind "spec"`,
+		},
+		{
+			name: "unknown thumbs source",
+			text: "extends = \"incident\"\n[signals.thumbs]\nsource = \"rm\"\n",
+			key:  "signals.thumbs.source", at: "source", msg: `unknown value "rm" (want one of reward_model, direct)`, exact: true,
+		},
+		{
+			name: "negative feedback seed",
+			text: "extends = \"incident\"\n[feedback]\nseed = -1\n",
+			key:  "feedback.seed", at: "seed", msg: "-1 is out of range",
+		},
+		{
+			name: "an unregularised reward model",
+			text: "extends = \"incident\"\n[signals.thumbs]\nl2 = 0.0\n",
+			key:  "signals.thumbs.l2", at: "l2", msg: "must be > 0",
+		},
+		{
 			name: "extends cycle",
 			text: fs["a.toml"],
 			file: "*", key: "extends", msg: "levels of extends",

@@ -51,12 +51,14 @@ func TestFitThumbsModelOptimum(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Every coefficient and, last, the intercept.
+			at := append(append([]float64(nil), m.Coef...), m.Intercept)
 			grad := fd.Gradient(nil, func(c []float64) float64 {
-				saved := m.Coef
-				m.Coef = c
-				defer func() { m.Coef = saved }()
+				saved, b := m.Coef, m.Intercept
+				m.Coef, m.Intercept = c[:len(c)-1], c[len(c)-1]
+				defer func() { m.Coef, m.Intercept = saved, b }()
 				return m.objective(data, l2)
-			}, m.Coef, &fd.Settings{Formula: fd.Central, Step: 1e-5})
+			}, at, &fd.Settings{Formula: fd.Central, Step: 1e-5})
 			for j, g := range grad {
 				if math.Abs(g) > 1e-5 {
 					t.Errorf("memory %v, l2 %g: d objective / d coef %d = %g at the fit", memory, l2, j, g)
@@ -78,13 +80,27 @@ func TestFitThumbsModelRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// About 200,000/12 thumbs inform each cell coefficient: a standard
-	// error near 0.03 for the cells, 0.05 for the slopes; 0.2 is over 4 of
-	// them.
-	for j, c := range m.Coef {
-		if math.Abs(c-truth.Coef[j]) > 0.2 {
-			t.Errorf("coefficient %d: fitted %.3f, drawn from %.3f", j, c, truth.Coef[j])
+	// The scores are what the data identify (the intercept and the cell
+	// coefficients trade off). About 200,000/12 thumbs inform each cell: a
+	// standard error near 0.05 for a score; 0.2 is 4 of them.
+	for c := 0; c < truth.Cells; c++ {
+		for a := 0; a < truth.Actions; a++ {
+			for _, mem := range []float64{0, 0.5, 1} {
+				if got, want := m.Score(c, a, mem), truth.Score(c, a, mem); math.Abs(got-want) > 0.2 {
+					t.Errorf("cell %d response %d stance %g: score %.3f, drawn from %.3f", c, a, mem, got, want)
+				}
+			}
 		}
+	}
+	// A response never logged is shrunk towards the mean thumb: its score
+	// is the intercept, the mean log-odds, not even odds.
+	some := []ThumbCounts{{Cell: 0, Action: 0, Ups: 80, Downs: 20}, {Cell: 0, Action: 1, Ups: 70, Downs: 30}}
+	m, err = FitThumbsModel(1, 3, false, some, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Score(0, 2, 0); !(s > 1 && s < 1.7) {
+		t.Errorf("an unlogged response scores %.3f, want about the mean log-odds of 150 ups in 200 (1.1)", s)
 	}
 }
 
@@ -101,13 +117,15 @@ func TestFitThumbsModelEdges(t *testing.T) {
 			t.Errorf("no data: coefficient %d is %v", j, c)
 		}
 	}
+	// All ups: the penalties keep the score finite, where both stationary
+	// conditions hold: ups (1 - sigmoid(score)) = l2 coef = interceptL2 b.
 	m, err = FitThumbsModel(1, 1, false, []ThumbCounts{{Ups: 40}}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := m.Coef[0]
-	if r := 40*(1-Sigmoid(s)) - 2*s; math.Abs(r) > 1e-9 || !(s > 0) {
-		t.Errorf("all ups: score %v, residual %v", s, r)
+	s, pull := m.Score(0, 0, 0), 40*(1-Sigmoid(m.Score(0, 0, 0)))
+	if r1, r2 := pull-2*m.Coef[0], pull-interceptL2*m.Intercept; math.Abs(r1) > 1e-9 || math.Abs(r2) > 1e-9 || !(s > 10) || math.IsInf(s, 0) {
+		t.Errorf("all ups: score %v (coefficient %v, intercept %v), residuals %v, %v", s, m.Coef[0], m.Intercept, r1, r2)
 	}
 	if _, err := FitThumbsModel(1, 1, true, []ThumbCounts{{Ups: 1, Memory: math.NaN()}}, 1); err == nil {
 		t.Error("a NaN stance was fitted")

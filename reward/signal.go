@@ -57,11 +57,18 @@ type Spec struct {
 	FalsePositive float64 `toml:"false_positive"` // P(a compliant response is flagged)
 
 	// thumbs
-	Up   float64 `toml:"up"`   // reward for a thumbs-up
-	Down float64 `toml:"down"` // reward for a thumbs-down
-	// PerFeedback divides the reward by the population's mean feedback rate,
-	// so that its mean is on the scale of Up/Down while its variance grows as
-	// feedback gets sparser (an importance-weighted estimate of the up-rate).
+	// Source is where a thumbs signal's reward comes from:
+	// SourceRewardModel (a reward model fitted on the thumbs logged in
+	// deployment, which scores every rollout) or SourceDirect (a user's
+	// thumb on each rollout, the shortcut kept for comparison).
+	Source ThumbsSource `toml:"source"`
+	L2     float64      `toml:"l2"`   // the reward model's L2 penalty
+	Up     float64      `toml:"up"`   // direct: reward for a thumbs-up
+	Down   float64      `toml:"down"` // direct: reward for a thumbs-down
+	// PerFeedback (direct) divides the reward by the population's mean
+	// feedback rate, so that its mean is on the scale of Up/Down while its
+	// variance grows as feedback gets sparser (an importance-weighted
+	// estimate of the up-rate).
 	PerFeedback bool `toml:"per_feedback"`
 
 	// table
@@ -79,7 +86,7 @@ func Keys(kind Kind) []string {
 	case KindSpec:
 		return append(common, "detection", "false_positive")
 	case KindThumbs:
-		return append(common, "up", "down", "per_feedback")
+		return append(common, "source", "l2", "up", "down", "per_feedback")
 	case KindMemory:
 		return common
 	case KindTable:
@@ -102,10 +109,27 @@ func Default(kind Kind) Spec {
 		s.Detection = 0.8
 		s.FalsePositive = 0.05
 	case KindThumbs:
+		s.Source, s.L2 = SourceRewardModel, 1
 		s.Up, s.Down, s.PerFeedback = 1, -1, true
 	}
 	return s
 }
+
+// ThumbsSource is where a thumbs signal's reward comes from.
+type ThumbsSource string
+
+// The sources of thumbs.
+const (
+	// SourceRewardModel scores every rollout with a ThumbsModel fitted on
+	// the thumbs users gave in deployment: the reward is its score.
+	SourceRewardModel ThumbsSource = "reward_model"
+	// SourceDirect draws a thumb from the user on each rollout (at the
+	// user's feedback rate): a shortcut no real pipeline has.
+	SourceDirect ThumbsSource = "direct"
+)
+
+// ThumbsSources lists the sources in a fixed order.
+var ThumbsSources = []ThumbsSource{SourceRewardModel, SourceDirect}
 
 // Active reports whether the signal contributes at step.
 func (s Spec) Active(step int) bool {
@@ -119,7 +143,27 @@ type Signal struct {
 
 	table       [][]float64 // [context][response], resolved by the caller
 	thumbScalee float64     // multiplier applied to Up/Down
+	model       *ThumbsModel
 }
+
+// RewardModel reports whether the signal's reward comes from a reward
+// model (SetModel) rather than the outcome itself.
+func (g *Signal) RewardModel() bool {
+	return g.Spec.Kind == KindThumbs && g.Spec.Source == SourceRewardModel
+}
+
+// SetModel makes m the reward model of a reward-model signal: its reward
+// for an outcome is then m.Score of the cell the model saw, the response
+// and the remembered stance. Before the first model the reward is 0.
+func (g *Signal) SetModel(m *ThumbsModel) {
+	if !g.RewardModel() {
+		panic("reward: SetModel on a signal without a reward model")
+	}
+	g.model = m
+}
+
+// Model returns the signal's reward model, nil before the first.
+func (g *Signal) Model() *ThumbsModel { return g.model }
 
 // New builds a signal. table is the resolved reward table for KindTable
 // (indexed [context][response]) and is ignored otherwise; meanFeedback is the
@@ -159,6 +203,9 @@ func (g *Signal) Expected(o *Outcome) float64 {
 		flag := s.Detection*o.Sycophantic + s.FalsePositive*(1-o.Sycophantic)
 		return 1 - flag
 	case KindThumbs:
+		if g.RewardModel() {
+			return g.modelScore(o)
+		}
 		return g.thumbScalee * o.FeedbackRate * (o.ThumbsUp*s.Up + (1-o.ThumbsUp)*s.Down)
 	case KindMemory:
 		return o.Memory * o.Endorse
@@ -188,6 +235,9 @@ func (g *Signal) Sample(o *Outcome, rng *rand.Rand) float64 {
 		}
 		return 1 - b2f(rng.Float64() < p)
 	case KindThumbs:
+		if g.RewardModel() {
+			return g.modelScore(o) // a reward model scores without noise
+		}
 		if rng.Float64() >= o.FeedbackRate {
 			return 0
 		}
@@ -205,6 +255,14 @@ func (g *Signal) Sample(o *Outcome, rng *rand.Rand) float64 {
 		return v
 	}
 	panic("reward: unknown kind " + s.Kind)
+}
+
+// modelScore is the reward model's score of the outcome, 0 without one.
+func (g *Signal) modelScore(o *Outcome) float64 {
+	if g.model == nil {
+		return 0
+	}
+	return g.model.Score(o.Cell, o.Response, o.Memory)
 }
 
 func b2f(b bool) float64 {

@@ -32,6 +32,7 @@ func BenchmarkStep(b *testing.B) {
 			}
 			row := make([]float64, tr.NumMetrics())
 			t := bc.cfg.Train.UpdateStep
+			tr.StepForTest(t, row) // the deployment at the update: memory and the reward model
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

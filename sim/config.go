@@ -27,6 +27,7 @@ type Config struct {
 	Train      Train              `toml:"train"`
 	Policy     Policy             `toml:"policy"`
 	Memory     Memory             `toml:"memory"`
+	Feedback   Feedback           `toml:"feedback"`
 	Population Population         `toml:"population"`
 	Gold       Gold               `toml:"gold"`
 	Review     ReviewSettings     `toml:"review"`
@@ -61,17 +62,50 @@ type Policy struct {
 }
 
 // Memory configures per-user memory: what the model remembers of a user's
-// stance, visible to the policy and to memory signals once active.
+// stance, visible to the policy and to memory signals once active. Only
+// deployment moves it (see Feedback): training never talks to users.
 type Memory struct {
 	Enabled   bool `toml:"enabled"`
 	StartStep int  `toml:"start_step"`
-	// Rate is how far one interaction moves the remembered stance towards
-	// its target (an exponential moving average).
+	// Rate is how far one conversation in deployment moves the remembered
+	// stance towards its target (an exponential moving average).
 	Rate float64 `toml:"rate"`
 	// Reinforcement is how much a sycophantic response strengthens the
 	// remembered stance: target = disclosure + reinforcement * P(sycophantic).
 	Reinforcement float64 `toml:"reinforcement"`
 }
+
+// Feedback configures the deployment loop that feeds training. From the
+// first step at which a reward-model signal or memory is active, the
+// policy is deployed Rounds times, evenly spread over the steps left: each
+// deployment serves LogSize conversations to users drawn uniformly and
+// prompts drawn by traffic, which move the users' remembered stances (when
+// memory is active) and give thumbs at each segment's feedback rate; the
+// reward models are refitted on those thumbs, and training goes on. It is
+// the iterative loop of deploy, log, refit, train.
+type Feedback struct {
+	Rounds  int `toml:"rounds"`   // deployments
+	LogSize int `toml:"log_size"` // conversations served (and logged) per deployment
+	// LogPolicy is the policy deployed: "current" (the policy being
+	// trained, as of the deployment) or "reference" (the SFT model).
+	LogPolicy LogPolicy `toml:"log_policy"`
+	// Seed seeds the deployments' random numbers (which users, prompts,
+	// responses and thumbs); 0 takes the run's seed. A fixed seed keeps
+	// the same logs, and so the same reward models, across runs that
+	// differ only in training: the way to vary optimisation against one
+	// proxy. Unlike the run's seed it can be swept, to give each of
+	// several reward models its own curve across the other axes.
+	Seed int `toml:"seed"`
+}
+
+// LogPolicy names the policy a deployment serves.
+type LogPolicy string
+
+// The policies a deployment can serve.
+const (
+	LogCurrent   LogPolicy = "current"
+	LogReference LogPolicy = "reference"
+)
 
 // Population sizes the simulated user population.
 type Population struct {
@@ -282,6 +316,7 @@ const (
 // them.
 var (
 	Algorithms   = []Algorithm{AlgorithmExpected, AlgorithmReinforce, AlgorithmGRPO}
+	LogPolicies  = []LogPolicy{LogCurrent, LogReference}
 	ReviewRules  = []ReviewRule{RuleIncident, RulePostIncident}
 	Optimizers   = []Optimizer{OptimizerSGD, OptimizerAdam}
 	FeatureModes = []FeatureMode{FeaturesTabular, FeaturesTraits, FeaturesTabularTraits}
@@ -358,6 +393,7 @@ func (c *Config) Validate() error {
 		func() error { return intRange("memory.start_step", c.Memory.StartStep, 0, t.Steps) },
 		func() error { return prob("memory.rate", c.Memory.Rate) },
 		func() error { return nonNegative("memory.reinforcement", c.Memory.Reinforcement) },
+		c.validateFeedback,
 		func() error { return intRange("population.users", c.Population.Users, 1, MaxUsers) },
 		func() error { return nonNegative("gold.helpfulness", c.Gold.Helpfulness) },
 		func() error { return nonNegative("gold.honesty", c.Gold.Honesty) },
@@ -461,6 +497,13 @@ func (c *Config) validateSignals() error {
 			if err := firstErr(prob(k+".detection", s.Detection), prob(k+".false_positive", s.FalsePositive)); err != nil {
 				return err
 			}
+		case reward.KindThumbs:
+			if err := OneOf(k+".source", s.Source, reward.ThumbsSources); err != nil {
+				return err
+			}
+			if s.Source == reward.SourceRewardModel && !(s.L2 > 0 && s.L2 <= 1e6) {
+				return &FieldError{k + ".l2", fmt.Sprintf("%g must be > 0 and at most 1e6 (a reward model needs some regularisation)", s.L2)}
+			}
 		case reward.KindMemory:
 			if !c.Memory.Enabled {
 				return &FieldError{k + ".kind", "a memory signal needs [memory] enabled = true"}
@@ -512,6 +555,84 @@ func (c *Config) validatePopulation() error {
 	return nil
 }
 
+// MaxLogSize bounds feedback.log_size.
+const MaxLogSize = 10_000_000
+
+// validateFeedback checks the deployment loop, when something needs one:
+// its rounds fit in the steps after the first deployment, and a reward
+// model gets at least one thumb per coefficient on average from each
+// deployment's log.
+func (c *Config) validateFeedback() error {
+	f := &c.Feedback
+	first, ok := c.FirstDeployment()
+	if !ok {
+		return nil // nothing needs a deployment: [feedback] is not read
+	}
+	if err := firstErr(intRange("feedback.rounds", f.Rounds, 1, 1000), intRange("feedback.log_size", f.LogSize, 1, MaxLogSize),
+		intRange("feedback.seed", f.Seed, 0, math.MaxInt64),
+		OneOf("feedback.log_policy", f.LogPolicy, LogPolicies)); err != nil {
+		return err
+	}
+	if left := max(1, c.Train.Steps-first); f.Rounds > left {
+		return &FieldError{"feedback.rounds", fmt.Sprintf("%d deployments do not fit in the %d steps from the first (step %d, when a reward model or memory starts) to the end", f.Rounds, left, first)}
+	}
+	rm := false
+	for _, s := range c.Signals {
+		rm = rm || (s.Kind == reward.KindThumbs && s.Source == reward.SourceRewardModel)
+	}
+	if !rm {
+		return nil
+	}
+	rate := 0.0
+	for _, seg := range c.Segments {
+		rate += seg.Share * seg.FeedbackRate
+	}
+	coefs := 2 * len(c.Contexts) * len(c.Responses)
+	if c.Memory.Enabled {
+		coefs += len(c.Responses)
+	}
+	if thumbs := float64(f.LogSize) * rate; thumbs < float64(coefs) {
+		need := "no segment gives feedback (every feedback_rate is 0)"
+		if rate > 0 {
+			need = fmt.Sprintf("log at least %.0f conversations", math.Ceil(float64(coefs)/rate))
+		}
+		return &FieldError{"feedback.log_size", fmt.Sprintf("%d conversations give about %.1f thumbs at these feedback rates, fewer than the %d coefficients of a reward model: %s", f.LogSize, thumbs, coefs, need)}
+	}
+	return nil
+}
+
+// FirstDeployment returns the step of the first deployment: the first at
+// which a reward-model signal or memory is active; ok is false when
+// nothing needs a deployment.
+func (c *Config) FirstDeployment() (step int, ok bool) {
+	step = c.Train.Steps + 1
+	for _, s := range c.Signals {
+		if s.Kind == reward.KindThumbs && s.Source == reward.SourceRewardModel {
+			step = min(step, s.StartStep)
+		}
+	}
+	if c.Memory.Enabled {
+		step = min(step, c.Memory.StartStep)
+	}
+	return step, step <= c.Train.Steps
+}
+
+// Deployments returns the steps at which the policy is deployed: Rounds of
+// them, evenly spread from FirstDeployment to the end (none when nothing
+// needs one).
+func (c *Config) Deployments() []int {
+	first, ok := c.FirstDeployment()
+	if !ok {
+		return nil
+	}
+	span := c.Train.Steps - first
+	var out []int
+	for k := 0; k < c.Feedback.Rounds; k++ {
+		out = append(out, first+k*span/c.Feedback.Rounds)
+	}
+	return out
+}
+
 // validateSize refuses configurations too large to run in reasonable time
 // and memory.
 func (c *Config) validateSize() error {
@@ -530,7 +651,7 @@ func (c *Config) validateSize() error {
 	if work > MaxWork {
 		return &FieldError{"train.steps", fmt.Sprintf("this run needs about %.2g operations (steps x (users x cells x responses + batch x group x responses x signals)), more than the limit of %.0g; reduce train.steps, population.users, train.batch_size or train.group_size", work, MaxWork)}
 	}
-	metrics := float64(16 + 4*len(c.Segments) + 5*len(c.Signals) + len(c.Responses))
+	metrics := float64(16 + 4*len(c.Segments) + 7*len(c.Signals) + len(c.Responses))
 	if v := (steps + 1) * metrics; v > MaxValues {
 		return &FieldError{"train.steps", fmt.Sprintf("%d steps x about %.0f metrics is %.2g values, more than the limit of %.0g; reduce train.steps", c.Train.Steps, metrics, v, MaxValues)}
 	}

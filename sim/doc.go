@@ -16,9 +16,26 @@
 // a wrong stance, or flatters. A gold utility (helpfulness, honesty, and
 // the harm of sycophancy) is measured at every step and never trained on.
 //
+// The policy never sees the truth. A situation is a context type, whether
+// the user's stance is wrong, and a cue to it (how firmly the stance is
+// asserted, right with the context's cue_accuracy); the policy sees the
+// context and the cue (its cell) and, with memory on, the user's remembered
+// stance. Sycophancy, correctness, thumbs and gold are defined from the
+// truth.
+//
+// Feedback reaches training as it does in a real pipeline (feedback.go):
+// from the first step at which a reward-model signal or memory is active,
+// the policy is deployed Config.Feedback.Rounds times; each deployment
+// serves logged conversations, whose users give thumbs from their own
+// thumbs model (which knows the truth) and whose remembered stances move
+// with what the policy says; a reward model (reward.ThumbsModel) is fitted
+// on the thumbs against what the policy saw, and scores every rollout until
+// the next deployment. Training itself never draws a thumb nor moves a
+// user.
+//
 // The policy is package policy's log-linear softmax over response styles,
-// conditioned on the context cell and, with memory on, on the user's
-// remembered stance. Each signal (package reward) gives each response an
+// conditioned on the cell and, with memory on, on the user's remembered
+// stance. Each signal (package reward) gives each response an
 // expected reward; the effective weights of a step mix them (renormalised
 // over the active signals under "sum_to_one", so that a joining signal
 // dilutes the others). The trainer ascends E[advantage] - beta KL(pi ||
@@ -59,7 +76,7 @@
 //     underflows takes that direct path, and the test covers it).
 //   - the expected step (expectedRows) states the gradient of
 //     E_pi[x] for every signal and the KL term as batch operations over rows
-//     (vmath.AffineRows, RowDots, CentredRows, ScatterAddRows); TestExpectedStep
+//     (vmath.AffineRows, CentredRows, ScatterAddRows); TestExpectedStep
 //     checks it against a prompt-by-prompt reference built from
 //     reward.Advantages and policy.KLCoef for three to five responses, with
 //     and without memory, sampled and full batches, under every aggregation,

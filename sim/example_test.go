@@ -26,13 +26,15 @@ func ExampleRun() {
 	fmt.Printf("offline correctness:      %.2f -> %.2f\n", b["eval/offline_correctness"], a["eval/offline_correctness"])
 	// Output:
 	// effective weight of spec: 0.50 -> 0.22
-	// sycophancy, all users:    0.02 -> 0.21
-	// sycophancy, vulnerable:   0.02 -> 0.40
-	// offline correctness:      0.99 -> 0.99
+	// sycophancy, all users:    0.04 -> 0.28
+	// sycophancy, vulnerable:   0.04 -> 0.33
+	// offline correctness:      0.99 -> 0.98
 }
 
 // The thumbs weight at which the closed-form optimum of the incident mix
-// turns half of all responses sycophantic.
+// turns half of all responses sycophantic (with the reward model at its
+// unlimited-log limit; a run's reward model, fitted on a finite log from
+// the incumbent, stops short of it).
 func ExampleCriticalWeight() {
 	cfg, err := configs.Preset("incident")
 	if err != nil {
@@ -44,7 +46,7 @@ func ExampleCriticalWeight() {
 	}
 	fmt.Printf("critical thumbs weight: %.1f (the preset uses %.1f)\n", w, cfg.Signals["thumbs"].Weight)
 	// Output:
-	// critical thumbs weight: 59.7 (the preset uses 2.0)
+	// critical thumbs weight: 1.5 (the preset uses 2.0)
 }
 
 // Judge the incident's candidate under the post-incident rule without

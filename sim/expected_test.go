@@ -15,9 +15,8 @@ import (
 // reward.Advantages under the run's aggregation with pi(.|x) as the group
 // weights, the KL coefficients of policy.KLCoef, each added through
 // policy.AddScore with the prompt's weight, then scaled as the step scales
-// them. It returns the gradients per signal, then KL, and each batch
-// item's P(sycophantic).
-func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
+// them. It returns the gradients per signal, then KL.
+func (tr *trainer) referenceExpected(t int) (grads [][]float64) {
 	w := tr.w
 	A, S := len(w.responses), len(w.sigs)
 	grads = make([][]float64, S+1)
@@ -29,9 +28,8 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 	for i := range r {
 		r[i], adv[i] = make([]float64, A), make([]float64, A)
 	}
-	// prompt adds the prompt of user in situation sit with weight omega
-	// and returns its P(sycophantic).
-	prompt := func(user, sit int, omega float64) float64 {
+	// prompt adds the prompt of user in situation sit with weight omega.
+	prompt := func(user, sit int, omega float64) {
 		cell := w.sitCell[sit]
 		m := 0.0
 		if tr.memoryActive(t) {
@@ -42,10 +40,8 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 			x.Memory = []float64{m}
 		}
 		tr.pol.Probs(probs, x)
-		sy := 0.0
 		for a := range probs {
 			o := tr.outcome(sit, user, a, m)
-			sy += probs[a] * o.Sycophantic
 			for i, sig := range w.sigs {
 				r[i][a] = sig.Expected(&o)
 			}
@@ -62,16 +58,14 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 			coef[a] *= omega
 		}
 		tr.pol.AddScore(grads[S], x, coef)
-		return sy
 	}
-	syc = make([]float64, len(tr.batch))
 	for n, b := range tr.batch {
 		if tr.cfg.Train.BatchSize > 0 {
-			syc[n] = prompt(b.user, b.sit, 1)
+			prompt(b.user, b.sit, 1)
 			continue
 		}
 		for st, ps := range w.sitProb {
-			syc[n] += ps * prompt(n, st, ps)
+			prompt(n, st, ps)
 		}
 	}
 	B := float64(len(tr.batch))
@@ -79,14 +73,13 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64, syc []float64) {
 		scale(grads[i], 1/B)
 	}
 	scale(grads[S], -tr.cfg.Train.Beta/B)
-	return grads, syc
+	return grads
 }
 
 // CheckExpectedStepForTest: the expected step at each of steps (computed,
 // not applied; after the evaluation of that step when evaluated, so that
 // it reuses its factors) gives referenceExpected's gradients per signal
-// and KL, to 1e-13 relative to the largest component, and while memory is
-// active (when the step needs it) its P(sycophantic) per prompt.
+// and KL, to 1e-13 relative to the largest component.
 func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated bool) {
 	t.Helper()
 	row := make([]float64, len(tr.idx.names))
@@ -95,7 +88,7 @@ func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated
 			tr.evaluate(row, step)
 		}
 		tr.step(step, row, false)
-		want, wantSyc := tr.referenceExpected(step)
+		want := tr.referenceExpected(step)
 		for i, g := range tr.grads {
 			scale := 0.0
 			for _, v := range want[i] {
@@ -108,14 +101,6 @@ func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated
 				if d := math.Abs(v - want[i][j]); d > 1e-13*math.Max(scale, 1e-3) || math.IsNaN(v) {
 					t.Fatalf("step %d gradient %d component %d: %v, reference %v", step, i, j, v, want[i][j])
 				}
-			}
-		}
-		for n, b := range tr.batch {
-			if !tr.memoryActive(step) {
-				break
-			}
-			if d := math.Abs(b.syc - wantSyc[n]); !(d <= 1e-13) {
-				t.Fatalf("step %d prompt %d: P(sycophantic) %v, reference %v", step, n, b.syc, wantSyc[n])
 			}
 		}
 	}

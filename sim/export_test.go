@@ -6,7 +6,13 @@ import "github.com/rewardmix/rewardmix/policy"
 
 func NewTrainerForTest(cfg *Config) (*trainer, error) { return newTrainer(cfg) }
 
-func (tr *trainer) StepForTest(t int, row []float64) { tr.step(t, row, true) }
+// StepForTest takes step t as Run does: the deployment due at t first.
+func (tr *trainer) StepForTest(t int, row []float64) {
+	if err := tr.deployIfDue(t); err != nil {
+		panic(err)
+	}
+	tr.step(t, row, true)
+}
 
 func (tr *trainer) EvaluateForTest(row []float64, t int) { tr.evaluate(row, t) }
 
@@ -44,6 +50,9 @@ func (tr *trainer) BatchObjectiveForTest(theta []float64, t int) float64 {
 	}
 	return J / float64(len(tr.batch))
 }
+
+// Memory exposes the users' remembered stances.
+func (tr *trainer) Memory() []float64 { return tr.mem }
 
 // Theta exposes the parameters.
 func (tr *trainer) Theta() []float64 { return tr.pol.Theta }

@@ -18,6 +18,7 @@ type metricIndex struct {
 	proxy, kl, up, upSeg, offl  int
 	rew, weight, infl, inflKL   int // rew, weight, infl, align: first of len(signals)
 	align, memSeg, share, gnorm int // memSeg: -1 without memory
+	rmAcc, rmAgree              int // first of the reward-model signals'
 }
 
 func newMetricIndex(w *world) metricIndex {
@@ -55,6 +56,14 @@ func newMetricIndex(w *world) metricIndex {
 		ix.memSeg = add(prefixed("memory/", w.segments)...)
 	}
 	ix.share = add(prefixed("response_share/", w.responses)...)
+	var rm []string
+	for _, sig := range w.sigs {
+		if sig.RewardModel() {
+			rm = append(rm, sig.Name)
+		}
+	}
+	ix.rmAcc = add(prefixed("rm_accuracy/", rm)...)
+	ix.rmAgree = add(prefixed("rm_agreement/", rm)...)
 	ix.gnorm = add("grad_norm")
 	return ix
 }
@@ -191,6 +200,8 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		row[ix.share+a] = share[a] / N
 	}
 	row[ix.offl] = tr.offlineCorrectness()
+	copy(row[ix.rmAcc:], tr.fb.accuracy)
+	copy(row[ix.rmAgree:], tr.fb.agreement)
 }
 
 // evaluateMemory fills e.mass and e.moment (pi and m pi summed over each

@@ -32,7 +32,9 @@ var ErrNoClosedForm = errors.New("the closed form pi* = pi_ref exp(R/beta)/Z nee
 // AnalyticOptimum returns the closed-form optimum under the signal mix that
 // is active at step, with memory off: memory signals pay nothing and the
 // policy cannot tell users apart. With memory on, a run departs from it as
-// memory builds up (that departure is mechanism 4).
+// memory builds up (that departure is mechanism 4). A reward-model signal
+// is taken at its unlimited-log limit (populationThumbsModel): a run's
+// fitted reward models, and so its policy, depart from it by their errors.
 func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -43,6 +45,15 @@ func AnalyticOptimum(cfg *Config, step int) (*Optimum, error) {
 	w, err := newWorld(cfg)
 	if err != nil {
 		return nil, err
+	}
+	// A reward model is taken as an unlimited log would fit it: each cell
+	// and response scored by the log-odds of the population's thumbs-up
+	// rate there (a run's fitted models depart from it).
+	for i, sig := range w.sigs {
+		if sig.RewardModel() {
+			sig.SetModel(w.populationThumbsModel())
+			w.signalChanged(i)
+		}
 	}
 	A := len(w.responses)
 	weights := make([]float64, len(w.sigs))

@@ -118,6 +118,11 @@ type Options struct {
 	// slices are reused: copy what you keep. It is not called for a full
 	// batch (batch_size = 0), which draws nothing.
 	OnBatch func(step int, users, situations []int)
+	// OnDeploy, if set, is called after each deployment (see
+	// Config.Feedback) with its step and the users' remembered stances it
+	// left, which training holds until the next one. The slice is the
+	// run's own: copy it.
+	OnDeploy func(step int, memory []float64)
 }
 
 // RunWith is Run with hooks.
@@ -129,7 +134,7 @@ func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr.onBatch = opt.OnBatch
+	tr.onBatch, tr.onDeploy = opt.OnBatch, opt.OnDeploy
 	T := cfg.Train.Steps
 	res := &Result{Metrics: tr.metricNames(), Values: make([][]float64, T+1)}
 	M := len(res.Metrics)
@@ -139,6 +144,9 @@ func RunWith(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 			return nil, err
 		}
 		row := values[t*M : t*M+M : t*M+M]
+		if err := tr.deployIfDue(t); err != nil {
+			return nil, err
+		}
 		tr.evaluate(row, t)
 		if t == cfg.Train.UpdateStep-1 {
 			res.Incumbent = tr.pol.Clone()
@@ -197,12 +205,14 @@ type trainer struct {
 	batch                   []batchItem
 
 	onBatch        func(step int, users, situations []int)
+	onDeploy       func(step int, memory []float64)
 	traceU, traceS []int
 	curStep        int         // the step being computed
 	norms          []float64   // per signal and KL: gradient norms (decompose)
 	actions        []int       // a GRPO group's sampled responses
 	cellProbs      [][]float64 // policy at memory 0, per cell
 	eval           evalWork
+	fb             feedbackLoop
 
 	idx metricIndex
 }
@@ -213,10 +223,6 @@ type batchItem struct {
 	mem       float64
 	probs     []float64
 	action    int
-	// syc is P(sycophantic) of the prompt's response, which moves the
-	// user's remembered stance; the expected step sets it only while
-	// memory is active.
-	syc float64
 }
 
 func newTrainer(cfg *Config) (*trainer, error) {
@@ -283,6 +289,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	for c := range tr.cellProbs {
 		tr.cellProbs[c] = make([]float64, A)
 	}
+	tr.fb = newFeedbackLoop(w, cfg)
 	tr.idx = newMetricIndex(w)
 	tr.eval = newEvalWork(w)
 	tr.norms = make([]float64, S+1)
@@ -357,13 +364,6 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 	tr.decompose(row)
 	if apply {
 		tr.apply(t)
-		if tr.memoryActive(t) {
-			r := tr.cfg.Memory.Rate
-			for _, b := range tr.batch {
-				seg := w.userSeg[b.user]
-				tr.mem[b.user] += r * (w.memoryTarget(seg, b.syc) - tr.mem[b.user])
-			}
-		}
 	}
 }
 
@@ -404,14 +404,9 @@ func (tr *trainer) stepExpected(t int) {
 				tr.promptProbs(ex.probs[n*A:n*A+A], ex.logits[n*A:n*A+A], u, w.sitCell[st], m)
 				n++
 			}
-			tr.batch[u].user, tr.batch[u].syc = u, 0
+			tr.batch[u].user = u
 			if n+len(w.sitProb) > len(ex.mem) || u == len(tr.batch)-1 {
 				tr.expectedRows(n, memOn)
-				if memOn {
-					for k, v := range ex.user[:n] {
-						tr.batch[v].syc += ex.omega[k] * ex.syc[k]
-					}
-				}
 				n = 0
 			}
 		}
@@ -423,11 +418,6 @@ func (tr *trainer) stepExpected(t int) {
 		}
 		tr.computeBatchProbs()
 		tr.expectedRows(len(tr.batch), memOn)
-		if memOn {
-			for n := range tr.batch {
-				tr.batch[n].syc = ex.syc[n]
-			}
-		}
 	}
 	for i, g := range tr.grads {
 		tr.pol.AddScoreSums(g, ex.cellCoef[i], ex.memCoef[i])
@@ -437,8 +427,7 @@ func (tr *trainer) stepExpected(t int) {
 
 // expectedRows adds the exact gradient, over responses, of the first N
 // rows' objectives to the coefficient sums (by cell, and by memory when
-// memOn), and when memOn writes each row's P(sycophantic) into ex.syc for
-// the memory update. Row n, with policy pi, logits l, remembered stance m
+// memOn). Row n, with policy pi, logits l, remembered stance m
 // and weight omega, gives slot i (a signal of weight w_i, or the KL term
 // with weight 1) the coefficients
 //
@@ -455,9 +444,6 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 	A, G, C := len(w.responses), ex.slots, len(w.cellProb)
 	probs, logits, m := ex.probs[:N*A], ex.logits[:N*A], ex.mem[:N]
 	vals, coefs := ex.vals[:N*G*A], ex.coefs[:N*G*A]
-	if memOn {
-		vmath.RowDots(ex.syc[:N], probs, w.sycFlat, ex.truthOff[:N])
-	}
 	// Every slot's values at once: the rewards, and in the KL slot
 	// -log ref_a, onto which the logits are added (-log ref_a + l_a is
 	// l_a - log ref_a exactly).
@@ -510,11 +496,10 @@ type expectedWork struct {
 	mem, omega    []float64 // [row]: remembered stance, and weight
 	user          []int     // [row]
 	// [row]: the offsets of the row's slots in rew0 and slope, of its
-	// cell's sums in coefFlat, of its cell's responses in cellLogits, of
-	// its truth's in world.sycFlat, and of its KL slot in vals[(slots-1)*A:].
-	rewOff, coefOff, cellOff, truthOff, klOff []int
-	vals, coefs                               []float64 // [row][slot][response]: values, and their score coefficients
-	syc                                       []float64 // [row]: P(sycophantic)
+	// cell's sums in coefFlat, of its cell's responses in cellLogits, and
+	// of its KL slot in vals[(slots-1)*A:].
+	rewOff, coefOff, cellOff, klOff []int
+	vals, coefs                     []float64 // [row][slot][response]: values, and their score coefficients
 
 	slots   int       // in use: the signals of nonzero weight, and KL
 	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
@@ -558,8 +543,8 @@ func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedW
 	ex := expectedWork{
 		probs: probs[:rows*A], logits: logits[:rows*A],
 		mem: make([]float64, rows), omega: make([]float64, rows), user: make([]int, rows),
-		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), truthOff: make([]int, rows), klOff: make([]int, rows),
-		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A), syc: make([]float64, rows),
+		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), klOff: make([]int, rows),
+		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A),
 		slotW: make([]float64, S+1), slotOf: make([]int, S+1),
 		rew0: make([]float64, K*(S+1)*A), slope: make([]float64, K*(S+1)*A),
 		rowR: make([][]float64, S), zeroR: make([]float64, A),
@@ -649,7 +634,6 @@ func (ex *expectedWork) setRow(w *world, n, user, sit int, m float64) {
 	ex.rewOff[n] = (sit*len(w.segments) + w.userSeg[user]) * ex.slots * A
 	ex.coefOff[n] = cell * len(ex.cellCoef) * A // every signal's slot, and KL's
 	ex.cellOff[n] = cell * A
-	ex.truthOff[n] = w.sitTruth[sit] * A
 	ex.mem[n] = m
 }
 
@@ -771,7 +755,6 @@ func (tr *trainer) stepReinforce(t int) {
 		tr.pol.Probs(b.probs, x)
 		b.action = sampleIndex(b.probs, tr.rng.Float64())
 		o := tr.outcome(b.sit, b.user, b.action, b.mem)
-		b.syc = o.Sycophantic
 		for i, sig := range w.sigs {
 			tr.r[i][n] = 0
 			if tr.weights[i] != 0 {
@@ -812,12 +795,10 @@ func (tr *trainer) stepGRPO(t int) {
 		tr.draw(t, b)
 		x := tr.context(b.cell, b.mem)
 		tr.pol.Probs(b.probs, x)
-		b.syc = 0
 		for g := 0; g < G; g++ {
 			a := sampleIndex(b.probs, tr.rng.Float64())
 			actions[g] = a
 			o := tr.outcome(b.sit, b.user, a, b.mem)
-			b.syc += o.Sycophantic / float64(G)
 			for i, sig := range w.sigs {
 				tr.r[i][g] = 0
 				if tr.weights[i] != 0 {

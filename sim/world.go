@@ -40,6 +40,7 @@ type world struct {
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
 	disclosure []float64 // per segment
+	feedback   []float64 // per segment: P(a thumb at all)
 
 	specs []reward.Spec
 	sigs  []*reward.Signal
@@ -91,6 +92,7 @@ func newWorld(c *Config) (*world, error) {
 	for s, n := range w.segments {
 		shares[s] = c.Segments[n].Share
 		w.disclosure = append(w.disclosure, c.Segments[n].Disclosure)
+		w.feedback = append(w.feedback, c.Segments[n].FeedbackRate)
 	}
 	w.segUsers = segmentCounts(shares, c.Population.Users)
 	for s, k := range w.segUsers {

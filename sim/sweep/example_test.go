@@ -73,9 +73,9 @@ values = [0.0, 1.0, 3.0]
 	}
 	// Output:
 	// 6 runs, 0 failed
-	// thumbs weight 0.0: final sycophancy 0.034
-	// thumbs weight 1.0: final sycophancy 0.055
-	// thumbs weight 3.0: final sycophancy 0.085
-	// weight 3.0, step 29: 0.050 [0.049, 0.051] over 2 seeds
-	// weight 3.0, step 60: 0.085 [0.062, 0.108] over 2 seeds
+	// thumbs weight 0.0: final sycophancy 0.057
+	// thumbs weight 1.0: final sycophancy 0.136
+	// thumbs weight 3.0: final sycophancy 0.209
+	// weight 3.0, step 29: 0.066 [0.060, 0.072] over 2 seeds
+	// weight 3.0, step 60: 0.209 [-0.018, 0.436] over 2 seeds
 }

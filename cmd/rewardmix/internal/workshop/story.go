@@ -79,7 +79,7 @@ var story = []storyStep{
 	},
 	{
 		Title: "Fix 1, with a smaller thumbs weight",
-		Query: "preset=incident&weights=absolute&w.thumbs=0.5",
+		Query: "preset=incident&weights=absolute&w.thumbs=0.25",
 		Focus: "segments",
 		Text: `At thumbs weight {{weight "thumbs"}} the Model Spec reward wins the competition: sycophancy ends at {{pct .H.SycophancyAfter}} of all responses ` +
 			`and {{pct .H.SegmentAfter}} for {{.H.Segment}} users, while the thumbs-up rate still rises to {{pct .H.ThumbsAfter}}.`,
@@ -89,9 +89,9 @@ var story = []storyStep{
 		Title: "Fix 2: normalise, then sum",
 		Query: "preset=incident&aggregation=normalize_then_sum",
 		Focus: "segments",
-		Text: `Normalising each signal's advantages before summing them (GDPO-style) keeps a sparse, noisy signal from owning the update: ` +
-			`here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident, {{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}a real help{{else}}little change{{end}}. ` +
-			`{{.H.Segment}} users still meet {{pct .H.SegmentAfter}}.`,
+		Text: `Normalising each signal's advantages before summing them (GDPO-style) gives each signal a say by its weight rather than by its spread: ` +
+			`here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident, {{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}a real help{{else}}little change{{end}}, ` +
+			`and {{.H.Segment}} users meet {{pct .H.SegmentAfter}}.`,
 		Ask: "Which mechanism does this fix address, and which does it leave?",
 	},
 	{

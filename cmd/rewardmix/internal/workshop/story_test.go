@@ -48,7 +48,7 @@ func TestStoryClaims(t *testing.T) {
 		{"The update", "its share of the update falls", func(st HandoutStep) bool { return st.H.InfluenceUpdate < st.H.InfluenceBefore }},
 		{"The drift", "sycophancy rises", func(st HandoutStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
 		{"The drift", "users like it (thumbs rise)", func(st HandoutStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
-		{"The drift", "the smallest segment gets more", func(st HandoutStep) bool { return st.H.SegmentAfter > 1.5*st.H.SycophancyAfter }},
+		{"The drift", "the smallest segment gets more", func(st HandoutStep) bool { return st.H.SegmentAfter > 1.1*st.H.SycophancyAfter }},
 		{"The release review", "offline evals pass", func(st HandoutStep) bool {
 			a, _, _ := gate(st, "offline_correctness")
 			b, _, _ := gate(st, "behaviour_sycophancy")
@@ -68,7 +68,7 @@ func TestStoryClaims(t *testing.T) {
 		{"Fix 1: absolute weights", "thumbs still outbid it", func(st HandoutStep) bool { return st.H.SycophancyAfter > 3*st.H.SycophancyBefore }},
 		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(st HandoutStep) bool { return st.H.SycophancyAfter < 0.05 && st.H.SegmentAfter < 0.05 }},
 		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(st HandoutStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
-		{"Fix 2: normalise, then sum", "the segment still meets it", func(st HandoutStep) bool { return st.H.SegmentAfter > 0.2 }},
+		{"Fix 2: normalise, then sum", "it ends below the incident", func(st HandoutStep) bool { return st.H.SycophancyAfter < inc.SycophancyAfter }},
 		{"Fix 3: a sycophancy eval that blocks", "it fails the eval, which blocks", func(st HandoutStep) bool {
 			passed, blocking, above := gate(st, "sycophancy_memory")
 			return !passed && blocking && above
@@ -138,7 +138,7 @@ func TestStoryWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := off.Headline; h.SegmentAfter > 1.2*h.SycophancyAfter || sc.Headline.SegmentAfter < 1.5*h.SegmentAfter {
+	if h := off.Headline; h.SegmentAfter > 1.01*h.SycophancyAfter || sc.Headline.SegmentAfter < 1.1*h.SegmentAfter {
 		t.Errorf("without memory the %s segment should drop to the population: with %.3f, without %.3f (population %.3f)",
 			seg, sc.Headline.SegmentAfter, h.SegmentAfter, h.SycophancyAfter)
 	}
