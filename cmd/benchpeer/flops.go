@@ -18,9 +18,11 @@ import (
 
 // flops counts the floating-point additions, subtractions, multiplications
 // and divisions of one training step of the expected algorithm as sim
-// performs it (sim/run.go step, stepExpected and expectedPrompt; policy
+// performs it (sim/run.go step, stepExpected and expectedRows; policy
 // Logits and AddScore; reward.Advantages and EffectiveWeights), with every
 // signal active and memory on (BenchmarkStep's state after the update).
+// Training no longer moves remembered stances (deployments do), so a
+// prompt's P(sycophantic) and memory update are not part of the step.
 // Exponentials, logarithms, square roots and comparisons are not counted.
 type flops struct {
 	B, A, S, D     int
@@ -35,15 +37,13 @@ func stepFlops(cfg *sim.Config) flops {
 	f := flops{B: B, A: A, S: S, D: D}
 	f.prompt = 3*A + // logits: tabular add; memory m*theta + add
 		3*A + 1 + // softmax: subtract max, sum, 1/sum, scale
-		2*A + // P(sycophantic)
 		2*S*A + // rewards r0 + m*slope
 		2*S*A + // advantages: the pi-weighted mean
 		2*S*A + // advantages: w * (r - mean)
 		2*S*A + // coefficients weight * p * adv
 		3*S*A + // AddScore per signal: tabular add; memory m*c + add
 		6*A + // KL coefficients: l - log ref, kl = sum p v, p (v - kl)
-		3*A + // AddScore of the KL term
-		5 // memory update: target = disclosure + r*syc; mem += rate*(target - mem)
+		3*A // AddScore of the KL term
 	f.perRun = 2*S + // effective weights: sum and normalise
 		1 + (S+1)*D + // scale by 1/B and -beta/B
 		(S+1)*D + // total

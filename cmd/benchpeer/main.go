@@ -1,26 +1,37 @@
 // Command benchpeer runs the incident workload through the Go simulator and
 // through the two NumPy peers of sim/testdata/peer (perrun.py: one run,
 // vectorised over the batch; sweep.py: a whole sweep vectorised across
-// runs), checks that they agree, and prints how fast each is.
+// runs, on 2 processes), checks that they agree, and prints how fast each
+// is.
 //
 //	go run ./cmd/benchpeer [-reps 3] [-quick]
 //
+// The peers implement one special case of sim's pipeline, the closest to
+// its first model, and every config benchpeer runs is set to it (peerCase):
+// every thumbs signal source = "direct" (a user's thumb per rollout, no
+// reward model) and every context's cue_accuracy = 1 (the cue reveals
+// whether the stance is wrong, so a situation is a cell); remembered
+// stances move only at the deployments of [feedback], as in sim.
+//
 // It prints, in order: the agreement of each peer with Go on runs whose
-// prompts it replays (it exits 1 if a difference exceeds 1e-9), run-steps/s
-// of each, the Go sweep's scaling from 1 to 2 workers, the Go speedup
-// against perrun.py at batch sizes 16 to 1024, the Go step's GFLOP/s
-// against a floats.Dot loop, and last `speedup_vs_numpy: X`: sweep.py's wall
-// time divided by that of `rewardmix sweep --workers 2` on the same 200-run
-// sweep of the incident preset (20 thumbs weights x 10 seeds), median of
-// -reps repetitions.
+// prompts and post-deployment stances it replays (it exits 1 if a
+// difference exceeds 1e-9), run-steps/s of each, the Go sweep's scaling
+// from 1 to 2 workers, the Go speedup against perrun.py at batch sizes 16 to
+// 1024, the Go step's GFLOP/s against a floats.Dot loop, and last
+// `speedup_vs_numpy: X`: sweep.py's wall time (2 processes, simulating the
+// deployments with its own random numbers) divided by that of `rewardmix
+// sweep --workers 2` on the same 200-run sweep of the incident preset in
+// that case (20 thumbs weights x 10 seeds), median of -reps repetitions.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +44,7 @@ import (
 	"time"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/reward"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -96,23 +108,32 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	if err != nil {
 		return err
 	}
-	sweepFile := filepath.Join(dir, "sweep.toml")
-	if err := os.WriteFile(sweepFile, sweepTOML(weights, seeds), 0o644); err != nil {
+	peerCase(base)
+	if err := base.Validate(); err != nil {
 		return err
 	}
-	sw, err := configs.LoadSweep(sweepFile, sweepTOML(weights, seeds), nil, configs.DefaultMaxRuns)
+	sweepFile := filepath.Join(dir, "sweep.toml")
+	src := sweepTOML(base, weights, seeds)
+	if err := os.WriteFile(sweepFile, src, 0o644); err != nil {
+		return err
+	}
+	sw, err := configs.LoadSweep(sweepFile, src, nil, configs.DefaultMaxRuns)
 	if err != nil {
 		return err
 	}
+	if !bytes.Equal(configs.Encode(sw.Base), configs.Encode(base)) {
+		return errors.New("the timed sweep's base config is not the incident preset in the peers' case")
+	}
 	nv, _ := exec.Command(o.python, "-c", "import numpy; print(numpy.__version__)").Output()
-	fmt.Fprintf(stdout, "benchpeer: incident preset (%d steps, batch %d, %d users); sweep of %d runs (%d thumbs weights x %d seeds); numpy %s under %s; %d CPUs; medians of %d\n",
-		base.Train.Steps, base.Train.BatchSize, base.Population.Users, sw.Len(), len(weights), seeds,
+	fmt.Fprintf(stdout, "benchpeer: incident preset (%d steps, batch %d, %d users, deployments at steps %v of %d conversations) in the peers' case: thumbs source = \"direct\", cue_accuracy = 1 in every context; sweep of %d runs (%d thumbs weights x %d seeds); numpy %s under %s; %d CPUs; medians of %d\n",
+		base.Train.Steps, base.Train.BatchSize, base.Population.Users, base.Deployments(), base.Feedback.LogSize, sw.Len(), len(weights), seeds,
 		strings.TrimSpace(string(nv)), o.python, runtime.NumCPU(), o.reps)
 
 	// 1. Agreement on the deterministic workload: the incident preset for
 	// perrun.py, and four runs of the sweep (different weights and seeds)
-	// for sweep.py, all replaying the Go runs' prompts.
-	progress("agreement: Go runs, then both peers replaying their prompts")
+	// for sweep.py, all replaying the Go runs' prompts and the stances
+	// their deployments left.
+	progress("agreement: Go runs, then both peers replaying their prompts and stances")
 	agreeCfgs := []*sim.Config{base}
 	for _, i := range []int{0, sw.Len() / 3, 2 * sw.Len() / 3, sw.Len() - 1} {
 		c, err := sw.Config(sw.Run(i))
@@ -129,7 +150,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	if !(pr.max <= Tolerance && swd.max <= Tolerance) {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(stdout, "agreement: perrun max|diff| %.3g (%s) over %d values; sweep max|diff| %.3g (%s) over %d values of %d runs; every metric at every step and the final theta; tolerance %g: %s\n",
+	fmt.Fprintf(stdout, "agreement (prompts and post-deployment stances replayed): perrun max|diff| %.3g (%s) over %d values; sweep max|diff| %.3g (%s) over %d values of %d runs; every metric at every step and the final theta; tolerance %g: %s\n",
 		pr.max, pr.where, pr.n, swd.max, swd.where, swd.n, len(agreeCfgs), Tolerance, verdict)
 	if verdict != "ok" {
 		return errDisagree
@@ -159,8 +180,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 		perBatch[b] = batchTime{g, median(rep.Seconds[1:])} // the first repetition warms up
 	}
 
-	// 3. The sweep: sweep.py against the rewardmix binary (2 workers), both
-	// as whole processes writing their outputs, interleaved.
+	// 3. The sweep: sweep.py (2 processes) against the rewardmix binary (2
+	// workers), both as whole processes writing their outputs, interleaved.
 	progress("building rewardmix")
 	bin := filepath.Join(dir, "rewardmix")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/rewardmix")
@@ -174,10 +195,11 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	}
 	var peerWall, peerInner, peerCPU, goWall, goCPU []float64
 	for r := 0; r < o.reps; r++ {
-		progress("sweep %d/%d: sweep.py, then rewardmix sweep --workers 2", r+1, o.reps)
+		progress("sweep %d/%d: sweep.py --workers 2, then rewardmix sweep --workers 2", r+1, o.reps)
 		out := filepath.Join(dir, fmt.Sprintf("peer-sweep-%d", r))
 		rep, err := runPeer(ctx, o.python, "sweep.py", "--config", filepath.Join(dir, "batch64.toml"),
-			"--grid", "signals.thumbs.weight="+strings.Join(grid, ","), "--replicates", strconv.Itoa(seeds), "--out", out)
+			"--grid", "signals.thumbs.weight="+strings.Join(grid, ","), "--replicates", strconv.Itoa(seeds),
+			"--workers", "2", "--out", out)
 		if err != nil {
 			return err
 		}
@@ -199,7 +221,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 
 	steps := float64(base.Train.Steps)
 	b64 := perBatch[64]
-	fmt.Fprintf(stdout, "run-steps/s: go (1 worker) %.0f; perrun peer %.0f; sweep peer %.0f (%d runs at once, %.2f s in training; %.2f s wall with start-up and output)\n",
+	fmt.Fprintf(stdout, "run-steps/s: go (1 worker) %.0f; perrun peer %.0f; sweep peer %.0f (%d runs at once on 2 processes, %.2f s in training and deployments; %.2f s wall with start-up and output)\n",
 		steps/b64.goSec, steps/b64.peerSec, float64(sw.Len())*steps/median(peerInner), sw.Len(), median(peerInner), median(peerWall))
 
 	// 4. Go sweep scaling: sim.RunAll over the sweep, 1 then 2 workers.
@@ -248,7 +270,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 			stepSec*1e6, stepG, fl.macs(), dot, 100*stepG/dot, fl)
 	}
 
-	fmt.Fprintf(stdout, "sweep of %d runs: sweep peer %.2f s wall (%.2f s CPU), rewardmix sweep --workers 2 %.2f s wall (%.2f s CPU); medians of %d: wall peer %s, go %s\n",
+	fmt.Fprintf(stdout, "sweep of %d runs: sweep peer (2 processes) %.2f s wall (%.2f s CPU), rewardmix sweep --workers 2 %.2f s wall (%.2f s CPU); medians of %d: wall peer %s, go %s\n",
 		sw.Len(), median(peerWall), median(peerCPU), median(goWall), median(goCPU), len(goWall), secs(peerWall), secs(goWall))
 	if o.quick {
 		fmt.Fprintln(stdout, "(quick: a 20-run sweep and one repetition; not the benchmark figure)")
@@ -257,11 +279,21 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	return stepErr
 }
 
-// sweepTOML is the timed sweep: the shipped incident preset over thumbs
-// weights x seeds.
-func sweepTOML(weights []float64, seeds int) []byte {
+// sweepTOML is the timed sweep: the shipped incident preset, set to the
+// peers' case as peerCase sets base (its thumbs signals and contexts), over
+// thumbs weights x seeds.
+func sweepTOML(base *sim.Config, weights []float64, seeds int) []byte {
 	var b strings.Builder
-	b.WriteString("# benchpeer: the incident preset over thumbs weights x seeds.\nextends = \"incident\"\n\n[sweep]\nmode = \"grid\"\nseeds = [")
+	b.WriteString("# benchpeer: the incident preset in the peers' case, over thumbs weights x seeds.\nextends = \"incident\"\n")
+	for _, n := range sim.Names(base.Signals) {
+		if s := base.Signals[n]; s.Kind == reward.KindThumbs {
+			fmt.Fprintf(&b, "\n[signals.%s]\nsource = %q\n", n, s.Source)
+		}
+	}
+	for _, n := range sim.Names(base.Contexts) {
+		fmt.Fprintf(&b, "\n[contexts.%s]\ncue_accuracy = %s\n", n, tomlFloat(base.Contexts[n].CueAccuracy))
+	}
+	b.WriteString("\n[sweep]\nmode = \"grid\"\nseeds = [")
 	for i := 1; i <= seeds; i++ {
 		if i > 1 {
 			b.WriteString(", ")
@@ -273,13 +305,19 @@ func sweepTOML(weights []float64, seeds int) []byte {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(strconv.FormatFloat(w, 'f', -1, 64))
-		if w == float64(int(w)) {
-			b.WriteString(".0")
-		}
+		b.WriteString(tomlFloat(w))
 	}
 	b.WriteString("]\n")
 	return []byte(b.String())
+}
+
+// tomlFloat writes x as a TOML float (1.0, not the integer 1).
+func tomlFloat(x float64) string {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	if x == math.Trunc(x) {
+		s += ".0"
+	}
+	return s
 }
 
 // timeGoRun returns the median time of sim.Run on cfg, after one warm-up.

@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/reward"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -47,6 +49,24 @@ func numpyMissing(python string) error {
 	return nil
 }
 
+// peerCase makes cfg the special case of sim's pipeline that the peers
+// implement, the closest to its first model: every thumbs signal direct (a
+// user's thumb per rollout, no reward model) and every cue exact
+// (cue_accuracy 1: a situation is a cell, 2*context + wrong). Remembered
+// stances move only at deployments, as sim always has them.
+func peerCase(cfg *sim.Config) {
+	for n, s := range cfg.Signals {
+		if s.Kind == reward.KindThumbs {
+			s.Source = reward.SourceDirect
+			cfg.Signals[n] = s
+		}
+	}
+	for n, x := range cfg.Contexts {
+		x.CueAccuracy = 1
+		cfg.Contexts[n] = x
+	}
+}
+
 // writeConfig writes cfg resolved, as `rewardmix run` does, to path.
 func writeConfig(path string, cfg *sim.Config) error {
 	return os.WriteFile(path, configs.Encode(cfg), 0o644)
@@ -54,7 +74,8 @@ func writeConfig(path string, cfg *sim.Config) error {
 
 // promptRecorder collects the prompts of a Go run in the peers' format: a
 // 16-byte header (b"rmprompt", int32 steps+1, int32 batch), then per step
-// int32 users[batch] and cells[batch], little-endian.
+// int32 users[batch] and situations[batch], little-endian (in peerCase a
+// situation is a cell of positive probability).
 type promptRecorder struct {
 	steps, batch int
 	buf          bytes.Buffer
@@ -68,12 +89,12 @@ func newPromptRecorder(cfg *sim.Config) *promptRecorder {
 	return p
 }
 
-func (p *promptRecorder) onBatch(step int, users, cells []int) {
+func (p *promptRecorder) onBatch(step int, users, situations []int) {
 	if step != p.n || len(users) != p.batch {
 		panic(fmt.Sprintf("benchpeer: batch of step %d (%d prompts) out of order", step, len(users)))
 	}
 	var b [4]byte
-	for _, xs := range [][]int{users, cells} {
+	for _, xs := range [][]int{users, situations} {
 		for _, x := range xs {
 			binary.LittleEndian.PutUint32(b[:], uint32(int32(x)))
 			p.buf.Write(b[:])
@@ -82,18 +103,53 @@ func (p *promptRecorder) onBatch(step int, users, cells []int) {
 	p.n++
 }
 
-// goRun runs cfg and writes its config and prompts into dir as
-// config.toml and prompts.bin.
+// memoryRecorder collects the remembered stances each deployment of a Go
+// run leaves, in the peers' format: a 16-byte header (b"rmmemory", int32
+// deployments, int32 users), then per deployment int64 step and float64
+// memory[users], little-endian.
+type memoryRecorder struct {
+	users int
+	steps []int
+	mem   [][]float64
+}
+
+func (r *memoryRecorder) onDeploy(step int, memory []float64) {
+	if len(memory) != r.users {
+		panic(fmt.Sprintf("benchpeer: the deployment of step %d left %d stances, want %d", step, len(memory), r.users))
+	}
+	r.steps = append(r.steps, step)
+	r.mem = append(r.mem, slices.Clone(memory))
+}
+
+func (r *memoryRecorder) bytes() []byte {
+	var b bytes.Buffer
+	b.WriteString("rmmemory")
+	binary.Write(&b, binary.LittleEndian, [2]int32{int32(len(r.steps)), int32(r.users)})
+	for k, step := range r.steps {
+		binary.Write(&b, binary.LittleEndian, int64(step))
+		binary.Write(&b, binary.LittleEndian, r.mem[k])
+	}
+	return b.Bytes()
+}
+
+// goRun runs cfg and writes into dir its config, prompts and the stances
+// after each deployment, as config.toml, prompts.bin and memory.bin.
 func goRun(ctx context.Context, cfg *sim.Config, dir string) (*sim.Result, error) {
-	rec := newPromptRecorder(cfg)
-	res, err := sim.RunWith(ctx, cfg, sim.Options{OnBatch: rec.onBatch})
+	rec, mem := newPromptRecorder(cfg), &memoryRecorder{users: cfg.Population.Users}
+	res, err := sim.RunWith(ctx, cfg, sim.Options{OnBatch: rec.onBatch, OnDeploy: mem.onDeploy})
 	if err != nil {
 		return nil, err
 	}
 	if rec.n != rec.steps {
 		return nil, fmt.Errorf("the Go run reported %d batches, want %d", rec.n, rec.steps)
 	}
+	if want := cfg.Deployments(); !slices.Equal(mem.steps, want) {
+		return nil, fmt.Errorf("the Go run reported deployments at steps %v, want %v", mem.steps, want)
+	}
 	if err := writeConfig(filepath.Join(dir, "config.toml"), cfg); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "memory.bin"), mem.bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	return res, os.WriteFile(filepath.Join(dir, "prompts.bin"), rec.buf.Bytes(), 0o644)
@@ -240,13 +296,15 @@ func compare(res *sim.Result, out peerOutput) diff {
 // Tolerance is the largest absolute difference allowed between Go and a peer.
 const Tolerance = 1e-9
 
-// agreement runs cfgs through Go, recording their prompts, then replays them
-// through both peers and returns the largest difference of each, over every
-// metric at every step and the final theta. perrun.py replays the first
-// config; sweep.py all of them at once.
+// agreement runs cfgs (in peerCase) through Go, recording their prompts and
+// the stances each deployment leaves, then replays both through both peers,
+// which hold the replayed stances from each deployment step on instead of
+// simulating the deployment, and returns the largest difference of each
+// peer, over every metric at every step and the final theta. perrun.py
+// replays the first config; sweep.py all of them at once, on 2 processes.
 func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir string) (perrun, sweep diff, err error) {
 	var results []*sim.Result
-	var cfgFiles, promptFiles []string
+	var cfgFiles, promptFiles, memFiles []string
 	for i, cfg := range cfgs {
 		d := filepath.Join(dir, fmt.Sprintf("go%d", i))
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -259,6 +317,7 @@ func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir strin
 		results = append(results, res)
 		cfgFiles = append(cfgFiles, filepath.Join(d, "config.toml"))
 		promptFiles = append(promptFiles, filepath.Join(d, "prompts.bin"))
+		memFiles = append(memFiles, filepath.Join(d, "memory.bin"))
 	}
 	steps := cfgs[0].Train.Steps
 	dim := len(results[0].Policy.Theta)
@@ -269,7 +328,7 @@ func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir strin
 	}
 
 	pd := filepath.Join(dir, "perrun")
-	if _, err := runPeer(ctx, python, "perrun.py", "--config", cfgFiles[0], "--prompts", promptFiles[0], "--out", pd); err != nil {
+	if _, err := runPeer(ctx, python, "perrun.py", "--config", cfgFiles[0], "--prompts", promptFiles[0], "--memory", memFiles[0], "--out", pd); err != nil {
 		return diff{}, diff{}, err
 	}
 	outs, err := readPeerOutput(pd, 1, steps, results[0].Metrics, dim)
@@ -281,7 +340,8 @@ func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir strin
 	sd := filepath.Join(dir, "sweep")
 	args := append([]string{"--config"}, cfgFiles...)
 	args = append(append(args, "--prompts"), promptFiles...)
-	if _, err := runPeer(ctx, python, "sweep.py", append(args, "--out", sd)...); err != nil {
+	args = append(append(args, "--memory"), memFiles...)
+	if _, err := runPeer(ctx, python, "sweep.py", append(args, "--workers", "2", "--out", sd)...); err != nil {
 		return diff{}, diff{}, err
 	}
 	outs, err = readPeerOutput(sd, len(cfgs), steps, results[0].Metrics, dim)

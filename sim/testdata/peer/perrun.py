@@ -3,19 +3,23 @@
 
 This is what a competent researcher would write instead of the Go simulator
 for the `expected` algorithm with aggregation "none" (the `incident` preset's
-path): the exact expectation over responses for each of B sampled prompts,
-as responses x batch arrays, an Adam step, the per-user memory update, and
-every metric of sim.Result evaluated exactly at every step over users x cells
-x responses.
+path), in the special case of world.py (direct thumbs, exact cues): the exact
+expectation over responses for each of B sampled prompts, as responses x
+batch arrays, an Adam step, the deployments that move the users' remembered
+stances (held fixed by training in between), and every metric of
+sim.Result evaluated exactly at every step over users x cells x responses.
 
-    perrun.py --config config.toml [--prompts prompts.bin] [--out DIR] [--repeat N]
+    perrun.py --config config.toml [--prompts prompts.bin --memory memory.bin] [--out DIR] [--repeat N]
 
-With --prompts it replays the (user, cell) prompts a Go run drew (see
-world.read_prompts); without, it draws its own from NumPy's generator with the
-same distributions (--seed). --out writes metrics.f64 ((steps+1) x metrics,
-row-major float64), theta.f64 and metrics.txt (names, one a line). It prints
-one JSON line: the time of each repetition (world compilation, prompts and
-training; not interpreter start-up or file output).
+With --prompts it replays the (user, situation) prompts a Go run drew (see
+world.read_prompts); without, it draws its own from NumPy's generator with
+the same distributions (--seed). With --memory it replays the stances each of
+the Go run's deployments left (world.read_memory); without, it simulates the
+deployments with its own draws (World.deploy). --out writes metrics.f64
+((steps+1) x metrics, row-major float64), theta.f64 and metrics.txt (names,
+one a line). It prints one JSON line: the time of each repetition (world
+compilation, prompts, deployments and training; not interpreter start-up or
+file output).
 """
 
 import argparse
@@ -28,7 +32,7 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_prompts, softmax_into, write_outputs  # noqa: E402
+from world import Unsupported, World, ascend, load, read_memory, read_prompts, softmax_into, write_outputs  # noqa: E402
 
 
 def draw_prompts(w, rng):
@@ -141,9 +145,11 @@ class Evaluator:
         return self.seg_t @ pw, (self.seg_t * mem) @ pw, kl
 
 
-def train(w, users, cells, weights=None, direct=False):
+def train(w, users, cells, memory=None, rng=None, weights=None, direct=False):
     """One run. Returns (values, theta): every metric at steps 0..T, and the
-    final parameters in policy.Policy.Theta order.
+    final parameters in policy.Policy.Theta order. memory ({step: stances},
+    from world.read_memory) replays the stances each deployment left;
+    without it the deployments are simulated with rng.
 
     Batch arrays are (..., A, B), so that sums over responses and signals run
     over leading axes; parameters are held transposed, (A, rows)."""
@@ -177,14 +183,17 @@ def train(w, users, cells, weights=None, direct=False):
     scale[S] = -w.beta * (1 / B)
     prior = w.prior[:, None]
     log_ref = w.log_ref[:, None]
-    ar = np.arange(B)
-    first = np.empty(B, dtype=bool)
-    rank = np.empty(B, dtype=np.int64)
     i_kl, i_gn = w.ix["influence/kl"], w.ix["grad_norm"]
+    deploys = set(w.deploy_steps)
     for t in range(T + 1):
         row = values[t]
         wt = wts[t]
         mem_on = w.memory and t >= w.mem_start
+        if t in deploys and mem_on:  # stances move here only, held by training
+            if memory is not None:
+                mem[:] = memory[t]
+            else:
+                w.deploy(*w.served_logits(theta_t[:, None, :]), mem[None], rng)
         evaluate(row, theta_t, mem, mem_on, wt, direct)
 
         # The exact expected gradient of each sampled prompt (sim stepExpected).
@@ -233,26 +242,6 @@ def train(w, users, cells, weights=None, direct=False):
             break
 
         ascend(theta, tf, t, w, adam_m, adam_v)  # Adam or SGD, in place
-
-        # Memory: each prompt pulls its user's stance towards its target, in
-        # batch order (a user drawn twice is updated twice).
-        if mem_on:
-            np.take(w.syc_t, c, axis=1, out=e)
-            syc = np.add.reduce(np.multiply(probs, e, out=e))
-            target = np.minimum(w.disclosure[seg] + w.reinforcement * syc, 1.0)
-            order = np.argsort(u, kind="stable")
-            su = u[order]
-            first[0] = True
-            np.not_equal(su[1:], su[:-1], out=first[1:])
-            rank[order] = ar - np.maximum.accumulate(np.where(first, ar, 0))
-            top = rank.max()
-            if top == 0:
-                mem[u] += w.mem_rate * (target - mem[u])
-            else:
-                for j in range(top + 1):  # occurrences, not batch items
-                    sel = rank == j
-                    uj = u[sel]
-                    mem[uj] += w.mem_rate * (target[sel] - mem[uj])
     return values, np.ascontiguousarray(theta_t.T).reshape(-1)
 
 
@@ -260,6 +249,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True, help="resolved config.toml")
     ap.add_argument("--prompts", help="prompt file written by the Go run (default: draw with NumPy)")
+    ap.add_argument("--memory", help="stances after each deployment, written by the Go run (default: simulate)")
     ap.add_argument("--seed", type=int, default=None, help="NumPy seed for own draws (default: the config's)")
     ap.add_argument("--out", help="folder for metrics.f64, theta.f64, metrics.txt")
     ap.add_argument("--repeat", type=int, default=1, help="train this many times, report each time")
@@ -271,11 +261,13 @@ def main():
         for _ in range(a.repeat):
             t0 = time.perf_counter()
             w = World(cfg)
+            rng = np.random.default_rng(cfg["seed"] if a.seed is None else a.seed)
             if a.prompts:
-                users, cells = read_prompts(a.prompts, w.steps, w.batch)
+                users, cells = read_prompts(a.prompts, w)
             else:
-                users, cells = draw_prompts(w, np.random.default_rng(cfg["seed"] if a.seed is None else a.seed))
-            values, theta = train(w, users, cells, direct=a.direct)
+                users, cells = draw_prompts(w, rng)
+            memory = read_memory(a.memory, w) if a.memory else None
+            values, theta = train(w, users, cells, memory, rng, direct=a.direct)
             times.append(time.perf_counter() - t0)
     except (Unsupported, ValueError) as e:
         print(f"perrun.py: {a.config}: {e}", file=sys.stderr)

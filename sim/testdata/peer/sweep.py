@@ -2,37 +2,46 @@
 """NumPy peer of `rewardmix sweep`: many runs at once, vectorised across runs.
 
 Every array carries a run dimension (responses x R runs x batch for
-training, R x users x cells x responses for the exact evaluation), so each
-NumPy operation serves every run of the sweep. Runs may differ in their
-signal weights and seeds (and so their prompts); everything else must be
-shared. Same model and update rule as perrun.py: the `expected` algorithm
-with aggregation "none".
+training, R x users x cells x responses for the exact evaluation, runs x
+users for a deployment's conversations), so each NumPy operation serves
+every run of the sweep; --workers splits the runs into that many parts, one
+forked process each, as `rewardmix sweep --workers` uses that many cores.
+Runs may differ in their signal weights and seeds (and so their prompts and
+deployments); everything else must be shared. Same model and update rule as
+perrun.py: the `expected` algorithm with aggregation "none", in the special
+case of world.py (direct thumbs, exact cues, stances moved only at
+deployments).
 
-    sweep.py --config c1.toml c2.toml ... [--prompts p1.bin p2.bin ...]
-    sweep.py --config base.toml --grid signals.thumbs.weight=0,0.25,... --replicates 10
+    sweep.py --config c1.toml c2.toml ... [--prompts p1.bin ... --memory m1.bin ...]
+    sweep.py --config base.toml --grid signals.thumbs.weight=0,0.25,... --replicates 10 --workers 2
 
 The first form is one run per resolved config; the second a grid over the
 weights (one signal's weight per --grid) times replicates, in the order of
 `rewardmix sweep` (point-major). --prompts replays one prompt file per run
-(or one for every run); without it the prompts are drawn from NumPy's
-generator (--seed). --out writes metrics.f64 (runs x (steps+1) x metrics),
-theta.f64 (runs x parameters) and metrics.txt. It prints one JSON line with
-the time of each repetition (world compilation, prompts and training).
+(or one for every run), and --memory the stances after each deployment
+(world.read_memory); without them each part of the runs draws its own
+prompts and simulates its own deployments (World.deploy) from NumPy's
+generator, seeded (--seed, part). --out writes metrics.f64 (runs x
+(steps+1) x metrics), theta.f64 (runs x parameters) and metrics.txt. It
+prints one JSON line with the time of each repetition (world compilation,
+prompts, deployments and training, all parts).
 """
 
 import argparse
 import copy
 import itertools
 import json
+import mmap
 import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_prompts, softmax_into, write_outputs  # noqa: E402
+from world import Unsupported, World, ascend, load, read_memory, read_prompts, softmax_into, write_outputs  # noqa: E402
 
 
 def shared_part(cfg):
@@ -143,9 +152,11 @@ class Evaluator:
         return self.seg_t @ pw, (self.seg_t[None] * mem[:, None, :]) @ pw, kl
 
 
-def train(w, W, users, cells, direct=False):
+def train(w, W, users, cells, memory=None, rng=None, direct=False):
     """R runs at once. W: (R, S) configured weights; users, cells: (T+1, R, B).
-    Returns values (R, T+1, metrics) and theta (R, parameters).
+    Returns values (R, T+1, metrics) and theta (R, parameters). memory
+    ({step: (R, U) stances}) replays the stances each deployment left;
+    without it the deployments are simulated with rng.
 
     Batch arrays are (..., A, R, B), so that sums over responses and signals
     run over leading axes; parameters are held as (A, R, rows)."""
@@ -186,14 +197,17 @@ def train(w, W, users, cells, direct=False):
     scale[S] = -w.beta * (1 / B)
     prior = w.prior[:, None, None]
     log_ref = w.log_ref[:, None, None]
-    ar = np.arange(N)
-    first = np.empty(N, dtype=bool)
-    rank = np.empty(N, dtype=np.int64)
     i_kl, i_gn = w.ix["influence/kl"], w.ix["grad_norm"]
+    deploys = set(w.deploy_steps)
     for t in range(T + 1):
         out = values[:, t, :]
         wt = wts[t]  # (R, S)
         mem_on = w.memory and t >= w.mem_start
+        if t in deploys and mem_on:  # stances move here only, held by training
+            if memory is not None:
+                mem[:] = memory[t]
+            else:
+                w.deploy(*w.served_logits(theta_t), mem, rng)
         evaluate(out, theta_t, mem, mem_on, wt, direct)
 
         u, c = users[t], cells[t]  # (R, B)
@@ -245,19 +259,6 @@ def train(w, W, users, cells, direct=False):
 
         ascend(theta_t, total, t, w, adam_m, adam_v)  # Adam or SGD, in place
 
-        if mem_on:
-            np.take(w.syc_t, c, axis=1, out=e)
-            syc = np.add.reduce(np.multiply(probs, e, out=e)).reshape(-1)
-            target = np.minimum(w.disclosure[seg].reshape(-1) + w.reinforcement * syc, 1.0)
-            order = np.argsort(uf, kind="stable")
-            su = uf[order]
-            first[0] = True
-            np.not_equal(su[1:], su[:-1], out=first[1:])
-            rank[order] = ar - np.maximum.accumulate(np.where(first, ar, 0))
-            for j in range(rank.max() + 1):  # a user drawn twice in a batch is updated twice, in order
-                sel = rank == j
-                uj = uf[sel]
-                mem_flat[uj] += w.mem_rate * (target[sel] - mem_flat[uj])
     return values, np.ascontiguousarray(theta_t.transpose(1, 2, 0)).reshape(R, -1)
 
 
@@ -277,13 +278,69 @@ def parse_grid(specs, world):
     return axes
 
 
+def shared_zeros(shape):
+    """A zeroed float64 array in anonymous shared memory, which processes
+    forked after it write into for their parent."""
+    n = int(np.prod(shape))
+    return np.frombuffer(mmap.mmap(-1, max(8 * n, 1)), dtype=np.float64, count=n).reshape(shape)
+
+
+def train_split(w, W, prompts, memory, seed, workers, direct=False):
+    """train over the runs split into workers contiguous parts, one process
+    each (forked: the world and any replayed prompts and stances are
+    shared, not copied), the results in shared memory. prompts is (users,
+    cells), or None for each part to draw its own; each part draws from its
+    own stream, (seed, part), for its prompts and deployments."""
+    R = W.shape[0]
+    values = shared_zeros((R, w.steps + 1, len(w.metrics)))
+    theta = shared_zeros((R, w.D))
+    parts = [(p[0], p[-1] + 1) for p in np.array_split(np.arange(R), min(workers, R))]
+
+    def part(i):
+        lo, hi = parts[i]
+        rng = np.random.default_rng([seed, i])
+        if prompts is None:
+            users = rng.integers(0, w.U, size=(w.steps + 1, hi - lo, w.batch))
+            cells = w.sample_cells(rng.random((w.steps + 1, hi - lo, w.batch)))
+        else:
+            users, cells = prompts[0][:, lo:hi], prompts[1][:, lo:hi]
+        mem = None if memory is None else {t: m[lo:hi] for t, m in memory.items()}
+        values[lo:hi], theta[lo:hi] = train(w, W[lo:hi], users, cells, mem, rng, direct)
+
+    pids = []
+    for i in range(1, len(parts)):
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: its part, then exit without running the parent's code
+            status = 1
+            try:
+                part(i)
+                status = 0
+            except BaseException:
+                traceback.print_exc()
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+        pids.append(pid)
+    try:
+        part(0)
+    finally:
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+    if any(codes):
+        raise RuntimeError(f"a worker process failed (exit codes {codes})")
+    return values, theta
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", nargs="+", required=True, help="resolved config.toml per run, or one base config")
     ap.add_argument("--grid", action="append", default=[], help="signals.<name>.weight=v1,v2,... (with one --config)")
     ap.add_argument("--replicates", type=int, default=1, help="runs per grid point (with --grid)")
     ap.add_argument("--prompts", nargs="+", help="prompt files from the Go runs: one per run, or one for all")
+    ap.add_argument("--memory", nargs="+", help="stances after each deployment from the Go runs: one file per run, "
+                    "or one for all (default: simulate the deployments)")
     ap.add_argument("--seed", type=int, default=None, help="NumPy seed for own draws (default: the first config's)")
+    ap.add_argument("--workers", type=int, default=1, help="processes, each training a contiguous part of the runs")
     ap.add_argument("--out", help="folder for metrics.f64, theta.f64, metrics.txt")
     ap.add_argument("--repeat", type=int, default=1, help="train this many times, report each time")
     ap.add_argument("--direct", action="store_true", help="evaluate with the direct softmax (no factorisation)")
@@ -296,6 +353,9 @@ def main():
             fail(f"{p} differs from {a.config[0]} in more than seed and signal weights")
     if a.grid and len(cfgs) != 1:
         fail("--grid expands one base config")
+    if a.workers < 1:
+        fail(f"--workers {a.workers}: want at least 1")
+    seed = cfgs[0]["seed"] if a.seed is None else a.seed
     times = []
     try:
         for _ in range(a.repeat):
@@ -310,20 +370,22 @@ def main():
             else:
                 W = np.array([[c["signals"][n]["weight"] for n in w.signals] for c in cfgs])
             R = W.shape[0]
+            for flag, files in (("prompt", a.prompts), ("memory", a.memory)):
+                if files and len(files) not in (1, R):
+                    fail(f"{len(files)} {flag} files for {R} runs")
+            prompts = None
             if a.prompts:
-                if len(a.prompts) not in (1, R):
-                    fail(f"{len(a.prompts)} prompt files for {R} runs")
-                ps = [read_prompts(p, w.steps, w.batch) for p in a.prompts]
-                users = np.stack([p[0] for p in ps], axis=1)
-                cells = np.stack([p[1] for p in ps], axis=1)
+                ps = [read_prompts(p, w) for p in a.prompts]
                 if len(ps) == 1:
-                    users = np.repeat(users, R, axis=1)
-                    cells = np.repeat(cells, R, axis=1)
-            else:
-                rng = np.random.default_rng(cfgs[0]["seed"] if a.seed is None else a.seed)
-                users = rng.integers(0, w.U, size=(w.steps + 1, R, w.batch))
-                cells = w.sample_cells(rng.random((w.steps + 1, R, w.batch)))
-            values, theta = train(w, W, users, cells, direct=a.direct)
+                    ps *= R
+                prompts = np.stack([p[0] for p in ps], axis=1), np.stack([p[1] for p in ps], axis=1)
+            memory = None
+            if a.memory:
+                ms = [read_memory(p, w) for p in a.memory]
+                if len(ms) == 1:
+                    ms *= R
+                memory = {t: np.stack([m[t] for m in ms]) for t in w.deploy_steps}
+            values, theta = train_split(w, W, prompts, memory, seed, a.workers, direct=a.direct)
             times.append(time.perf_counter() - t0)
     except (Unsupported, ValueError) as e:
         print(f"sweep.py: {a.config[0]}: {e}", file=sys.stderr)

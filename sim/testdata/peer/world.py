@@ -1,11 +1,16 @@
 """The rewardmix world compiled into NumPy arrays, from a resolved config.toml.
 
 Shared by the two NumPy peers (perrun.py, sweep.py). It mirrors sim/world.go
-(cells, segment split, outcomes, expected rewards), reward/signal.go and
+(cells, segment split, outcomes, expected rewards), sim/feedback.go (the
+deployments that move remembered stances), reward/signal.go and
 reward/mix.go (signal expectations, effective weights) and policy/policy.go
-(the tabular + memory log-linear policy). Only the `expected` algorithm with
-aggregation "none" and tabular features is implemented: other settings are
-refused by `check_supported`.
+(the tabular + memory log-linear policy). Only the special case of sim's
+pipeline closest to its first model is implemented: the `expected`
+algorithm with aggregation "none", tabular features, every thumbs signal
+`source = "direct"` (a thumb per rollout, no reward model) and every
+context's `cue_accuracy = 1`, so that a situation is a cell (2*context +
+wrong) and the policy in effect sees the truth; remembered stances move only
+at deployments. Other settings are refused by `check_supported`.
 
 Layouts: policy.Policy.Theta is, flat, a (C+1, A) array: the tabular block in
 rows 0..C-1 (cell, response) and the memory x response block in row C (absent
@@ -47,6 +52,13 @@ def check_supported(cfg):
     for n, s in cfg["signals"].items():
         if s["kind"] not in ("correctness", "spec", "thumbs", "memory", "table"):
             bad.append(f'signals.{n}.kind = "{s["kind"]}"')
+        elif s["kind"] == "thumbs" and s["source"] != "direct":
+            bad.append(f'signals.{n}.source = "{s["source"]}" (only "direct": no reward model)')
+    for n, x in cfg["contexts"].items():
+        if x["cue_accuracy"] != 1:
+            bad.append(f"contexts.{n}.cue_accuracy = {x['cue_accuracy']} (only 1: a situation is a cell)")
+    if deployments(cfg) and cfg["feedback"]["log_policy"] not in ("current", "reference"):
+        bad.append(f'feedback.log_policy = "{cfg["feedback"]["log_policy"]}"')
     # The peers rely on remembered stances staying in [0, 1], as sim's
     # validation guarantees.
     m = cfg["memory"]
@@ -68,6 +80,17 @@ def segment_counts(shares, n):
         rem[best] = -1.0
         total += 1
     return counts
+
+
+def deployments(cfg):
+    """The steps of the deployments (sim.Config.Deployments): rounds of
+    them, evenly spread from the first step at which memory is active (the
+    peers have no reward model) to the end; none without memory."""
+    t, mem = cfg["train"]["steps"], cfg["memory"]
+    if not mem["enabled"] or mem["start_step"] > t:
+        return []
+    first, rounds = mem["start_step"], cfg["feedback"]["rounds"]
+    return [first + k * (t - first) // rounds for k in range(rounds)]
 
 
 def sigmoid(x):
@@ -93,6 +116,11 @@ class World:
         self.mem_rate = mem["rate"]
         self.reinforcement = mem["reinforcement"]
         self.gold_w = cfg["gold"]
+        self.deploy_steps = deployments(cfg)
+        if self.deploy_steps:
+            fb = cfg["feedback"]
+            self.log_size = fb["log_size"]
+            self.log_reference = fb["log_policy"] == "reference"
 
         self.contexts = sorted(cfg["contexts"])
         self.segments = sorted(cfg["segments"])
@@ -121,6 +149,9 @@ class World:
         self.cell_wrong = np.array(wrong)
         C = len(prob)
         self.C = C
+        # With every cue exact, sim's situations are the cells of positive
+        # probability, in order: situation index -> cell.
+        self.sit_cell = np.flatnonzero(self.cell_prob > 0)
         xs = [cfg["contexts"][self.contexts[k]] for k in ctx]
         self.verifiable = np.array([bool(x["verifiable"]) for x in xs])
 
@@ -184,7 +215,6 @@ class World:
         self.slope_sig = np.flatnonzero(np.any(slope != 0, axis=(0, 1, 3)))
         self.slope_t = np.ascontiguousarray(slope[:, :, self.slope_sig].transpose(2, 3, 0, 1)
                                             .reshape(len(self.slope_sig), A, C * NS))
-        self.syc_t = np.ascontiguousarray(syc.T)  # (A, C)
         self.has_slope = len(self.slope_sig) > 0
 
         # Reference policy: softmax of the prior, as policy.Softmax does it.
@@ -252,25 +282,130 @@ class World:
             eff = np.where(tot > 0, eff / np.where(tot > 0, tot, 1.0), eff)
         return eff
 
+    def served_logits(self, theta_t):
+        """The logits a deployment serves, from parameters held as (A, R,
+        rows): cell logits (A, R, C) at memory 0 and memory logits (A, R),
+        as sim's deploy forms them; the reference policy's under log_policy
+        "reference"."""
+        A, R, C = self.A, theta_t.shape[1], self.C
+        if self.log_reference:
+            return np.broadcast_to(self.prior[:, None, None], (A, R, C)), np.zeros((A, R))
+        cl = self.prior[:, None, None] + theta_t[:, :, :C]
+        if not self.memory:
+            return cl, np.zeros((A, R))
+        return cl, (cl[:, :, 0] + theta_t[:, :, C]) - cl[:, :, 0]
+
+    def deploy(self, cell_logits, mem_logits, mem, rng):
+        """One deployment of R runs at once, with the peer's own random
+        numbers (sim/feedback.go deploy, in distribution: it cannot replay
+        Go's stream): log_size conversations per run, each to a user drawn
+        uniformly, in a cell drawn by traffic, with a response drawn from
+        the served policy (cell_logits (A, R, C) + m * mem_logits (A, R)) at
+        the user's stance m, which the response then pulls towards
+        min(1, disclosure + reinforcement * P(sycophantic)) at memory.rate.
+        mem, (R, U) and C-contiguous, is updated in place.
+
+        A user's conversations are sequential, but users are independent:
+        so it draws how many conversations each user of each run has (a
+        multinomial, as log_size uniform draws give), then serves every
+        user's j-th conversation at once, for j = 0, 1, ...: the same
+        distribution of stances as sim's order, in a few dozen vectorised
+        rounds instead of log_size scalar ones. Pairs (run, user) are held
+        most conversations first, so that round j works on a prefix."""
+        A, R, C = cell_logits.shape
+        U = self.U
+        K = R * U
+        if not mem.flags.c_contiguous or mem.shape != (R, U):
+            raise ValueError("deploy: mem must be a C-contiguous (runs, users) array")
+        n = rng.multinomial(self.log_size, np.full(U, 1 / U), size=R).reshape(K)
+        order = np.argsort(n)[::-1]
+        active = K - np.cumsum(np.bincount(n))  # active[j]: pairs with a (j+1)-th conversation
+        run = order // U
+        m = mem.reshape(K)[order]
+        disc = self.disclosure[self.user_seg[order % U]]
+        cl = np.ascontiguousarray(cell_logits.reshape(A, R * C))
+        ml = np.ascontiguousarray(mem_logits[:, run])  # (A, K)
+        row = run * C  # + cell: the pair's column of cl
+        syc = self.reinforcement * self.syc.reshape(-1)  # [cell*A + response]; the cell is the truth
+        col = np.empty(K, dtype=np.int64)
+        lg = np.empty((A, K))
+        tmp = np.empty((A, K))
+        mx = np.empty(K)
+        for k in active[:-1]:
+            c = self.sample_cells(rng.random(k))
+            np.add(row[:k], c, out=col[:k])
+            l, mk = lg[:, :k], m[:k]
+            np.take(cl, col[:k], axis=1, out=l, mode="clip")  # "clip": no buffered bounds check
+            l += np.multiply(ml[:, :k], mk, out=tmp[:, :k])
+            l -= np.maximum.reduce(l, out=mx[:k])
+            np.exp(l, out=l)
+            for a in range(1, A):  # cumulative weights, as sampleIndex sums them
+                l[a] += l[a - 1]
+            u = rng.random(k)
+            u *= l[A - 1]
+            c *= A
+            for a in range(A - 1):  # + the sampled response: the first whose cumulative weight exceeds u
+                c += l[a] <= u
+            target = syc[c]
+            target += disc[:k]
+            np.minimum(target, 1.0, out=target)
+            target -= mk
+            target *= self.mem_rate
+            mk += target
+        mem.reshape(K)[order] = m
+
     def sample_cells(self, u):
-        """Cells by inverse CDF from uniforms u (sim.world.sampleCell)."""
-        c = np.searchsorted(self.cell_cdf, u * self.cell_cdf[-1], side="right")
-        return np.minimum(c, self.C - 1)
+        """Cells by inverse CDF from uniforms u (sim.world.sampleSituation):
+        the number of CDF values up to u, counted by comparisons, which
+        for a handful of cells beats a binary search."""
+        x = u * self.cell_cdf[-1]
+        c = np.zeros(u.shape, dtype=np.int64)
+        for v in self.cell_cdf[:-1]:
+            c += x >= v
+        return c
 
 
-def read_prompts(path, steps, batch):
+def read_prompts(path, w):
     """Prompts written by the Go side: a 16-byte header (b"rmprompt", int32
-    steps+1, int32 batch) then, per step, int32 users[batch] and cells[batch],
-    little-endian. Returns users, cells as (steps+1, batch) int64 arrays."""
+    steps+1, int32 batch) then, per step, int32 users[batch] and
+    situations[batch], little-endian. Returns users, cells as (steps+1,
+    batch) int64 arrays."""
     with open(path, "rb") as f:
         head = f.read(16)
         if head[:8] != b"rmprompt":
             raise ValueError(f"{path}: not a prompt file")
         n, b = np.frombuffer(head[8:], dtype="<i4")
-        if n != steps + 1 or b != batch:
-            raise ValueError(f"{path}: {n} steps x {b} prompts, the config wants {steps + 1} x {batch}")
-        data = np.fromfile(f, dtype="<i4", count=n * 2 * b).reshape(n, 2, b)
-    return data[:, 0, :].astype(np.int64), data[:, 1, :].astype(np.int64)
+        if n != w.steps + 1 or b != w.batch:
+            raise ValueError(f"{path}: {n} steps x {b} prompts, the config wants {w.steps + 1} x {w.batch}")
+        data = np.fromfile(f, dtype="<i4", count=n * 2 * b)
+    if data.size != n * 2 * b:
+        raise ValueError(f"{path}: truncated")
+    data = data.reshape(n, 2, b)
+    sits = data[:, 1, :]
+    if sits.min() < 0 or sits.max() >= len(w.sit_cell):
+        raise ValueError(f"{path}: a situation out of range")
+    return data[:, 0, :].astype(np.int64), w.sit_cell[sits]
+
+
+def read_memory(path, w):
+    """Remembered stances written by the Go side after each deployment: a
+    16-byte header (b"rmmemory", int32 deployments, int32 users) then, per
+    deployment, int64 step and float64 memory[users], little-endian.
+    Returns {step: stances}, and requires the deployments' steps to be the
+    config's."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+        if head[:8] != b"rmmemory":
+            raise ValueError(f"{path}: not a memory file")
+        n, u = np.frombuffer(head[8:], dtype="<i4")
+        data = np.fromfile(f, dtype="<f8", count=n * (1 + u))
+    if u != w.U or data.size != n * (1 + u):
+        raise ValueError(f"{path}: {n} deployments of {u} users, truncated or not the config's {w.U} users")
+    data = data.reshape(n, 1 + u)
+    steps = data[:, 0].view("<i8").tolist()
+    if steps != w.deploy_steps:
+        raise ValueError(f"{path}: deployments at steps {steps}, the config's are at {w.deploy_steps}")
+    return dict(zip(steps, data[:, 1:]))
 
 
 def softmax_into(logits, e, probs):
