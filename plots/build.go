@@ -33,7 +33,9 @@ const (
 	// critical line when both are signal weights.
 	KindHeatmap Kind = "heatmap"
 	// KindFrontier is gold utility and proxy reward against sqrt(KL), with
-	// the Gao et al. fit to the gold curve.
+	// the Gao et al. fit to gold: a run's curve over the last stretch of
+	// steps with a fixed reward, or a sweep's runs as points, grouped by
+	// Options.By (by default the first swept key that changes the reward).
 	KindFrontier Kind = "frontier"
 	// KindCompare is one metric from several sources overlaid.
 	KindCompare Kind = "compare"
@@ -47,7 +49,7 @@ var Kinds = []Kind{KindDrift, KindInfluence, KindSegments, KindHeatmap, KindFron
 // sycophancy over every step.
 type Options struct {
 	Metric string // drift, heatmap, compare (default "sycophancy_rate")
-	By     string // drift: one line per value of this swept key
+	By     string // drift, frontier: one line (colour) per value of this swept key
 	X, Y   string // heatmap: the swept keys on its axes (default the first two numeric axes)
 	// Level is the heatmap's contour and analytic critical line (0: 0.5,
 	// or midway between the map's extremes when 0.5 is outside them).
@@ -156,6 +158,20 @@ func StandardSet(src results.Source, o Options, skip ...Kind) ([]Kind, []*Figure
 		figs = append(figs, fig)
 	}
 	return kinds, figs, nil
+}
+
+// proxyAxis is the axis a sweep's frontier groups its runs by: the first
+// that changes what is optimised, so that each Gao fit is over runs against
+// one proxy. Keys of [train] say how it is optimised, and those of [review]
+// and [deployment] judge the result; "" when no axis is of another table.
+func proxyAxis(axes []string) string {
+	for _, a := range axes {
+		table, _, _ := strings.Cut(a, ".")
+		if table != "train" && table != "review" && table != "deployment" {
+			return a
+		}
+	}
+	return ""
 }
 
 // pooledCache answers a source's pooled requests for the metrics it holds
@@ -429,21 +445,176 @@ func frontierFigure(o Options, src results.Source) (*Figure, error) {
 	if err := results.CheckMetrics(src, ms...); err != nil {
 		return nil, err
 	}
-	st, err := pooledSteps(src, ms, o.steps())
+	if src.Sweep() {
+		return sweepFrontier(o, src, ms)
+	}
+	r := o.steps()
+	from, why := fixedStretch(src.Config(), r)
+	r.Lo = from
+	st, err := pooledSteps(src, ms, r)
 	if err != nil {
 		return nil, err
 	}
-	x, kl, _, _, n := st.Series("kl", 0)
+	x, kl, _, _, _ := st.Series("kl", 0)
 	_, gold, _, _, _ := st.Series("gold_utility", 0)
 	_, proxy, _, _, _ := st.Series("proxy_reward", 0)
 	if len(x) == 0 {
 		return nil, results.Errorf("no data for kl in the step range")
 	}
-	d := &Frontier{Title: src.Label() + ": Goodhart frontier" + meanOf(src, n), Gold: gold, Proxy: proxy, Steps: x}
+	d := &Frontier{Title: src.Label() + ": Goodhart frontier", Gold: gold, Proxy: proxy, Steps: x, Change: why}
 	for _, k := range kl {
 		d.D = append(d.D, math.Sqrt(math.Max(k, 0)))
 	}
-	return d.Figure()
+	fig, err := d.Figure()
+	if err == nil && why != "" {
+		fig.Notes = append(fig.Notes, "frontier: "+stretchNote(from, why))
+	}
+	return fig, err
+}
+
+// fixedStretch returns the first step of the last stretch of r over which
+// the reward trained on is one fixed function (no change of the mix, no
+// deployment refitting a reward model or moving memory), and, when that
+// cuts r short, what changed the reward there, in words. A frontier drawn
+// across a change would join two different proxies into one curve.
+func fixedStretch(cfg *sim.Config, r results.StepRange) (int, string) {
+	hi := r.Hi
+	if hi < 0 {
+		hi = cfg.Train.Steps
+	}
+	from := r.Lo
+	for _, t := range cfg.RewardChanges() {
+		if t > from && t <= hi {
+			from = t
+		}
+	}
+	if from == r.Lo {
+		return from, ""
+	}
+	return from, rewardChangeAt(cfg, from)
+}
+
+// stretchNote is the sentence that says why a frontier starts at step
+// from: what changed the reward there.
+func stretchNote(from int, what string) string {
+	return fmt.Sprintf("the reward changes at step %d (%s); the frontier shows only the steps after, where it is fixed", from, what)
+}
+
+// rewardChangeAt says in words what changes the reward at step t.
+func rewardChangeAt(cfg *sim.Config, t int) string {
+	var starts, ends []string
+	for _, n := range sim.Names(cfg.Signals) {
+		s := cfg.Signals[n]
+		if s.StartStep == t {
+			starts = append(starts, n)
+		}
+		if s.EndStep == t {
+			ends = append(ends, n)
+		}
+	}
+	var what []string
+	rewards := func(names []string, verb string) string {
+		if len(names) == 1 {
+			return "the " + names[0] + " reward " + verb + "s the mix"
+		}
+		return "the " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " rewards " + verb + " the mix"
+	}
+	if len(starts) > 0 {
+		what = append(what, rewards(starts, "join"))
+	}
+	if len(ends) > 0 {
+		what = append(what, rewards(ends, "leave"))
+	}
+	if cfg.Memory.Enabled && cfg.Memory.StartStep == t {
+		what = append(what, "per-user memory switches on")
+	}
+	if slices.Contains(cfg.Deployments(), t) {
+		what = append(what, "a deployment logs new feedback")
+	}
+	return strings.Join(what, "; ")
+}
+
+// sweepFrontier is the frontier across a sweep's runs: each run's final
+// d = sqrt(KL) and its gains since the start of its last fixed stretch,
+// grouped by o.By (by default the proxy axis), with the Gao form fitted
+// across the runs of each group when every stretch starts at the
+// reference (step 0).
+func sweepFrontier(o Options, src results.Source, ms []string) (*Figure, error) {
+	if o.By == "" {
+		o.By = proxyAxis(src.Axes())
+	}
+	g, err := results.GroupBy(src, o.By)
+	if err != nil {
+		return nil, err
+	}
+	r := o.steps()
+	runs := src.Runs()
+	starts, ends := make([]int, len(runs)), make([]int, len(runs))
+	from, why, mixed := -1, "", false
+	for i, run := range runs {
+		ends[i] = r.Hi
+		if !run.OK {
+			continue
+		}
+		cfg, err := src.RunConfig(i)
+		if err != nil {
+			return nil, err
+		}
+		w := ""
+		starts[i], w = fixedStretch(cfg, r)
+		switch {
+		case from < 0:
+			from, why = starts[i], w
+		case starts[i] != from:
+			mixed = true
+		}
+	}
+	at, err := src.At(ms, starts)
+	if err != nil {
+		return nil, err
+	}
+	end, err := src.At(ms, ends)
+	if err != nil {
+		return nil, err
+	}
+	if from < 0 {
+		return nil, results.Errorf("%s has no finished runs", src.Name())
+	}
+	d := &FrontierRuns{Title: src.Label() + ": Goodhart frontier across runs", From: from, Change: why, Mixed: mixed, LegendTitle: keyName(o.By)}
+	if o.By != "" {
+		d.Title += fmt.Sprintf("\n(one point per run; a colour per %s)", keyName(o.By))
+	}
+	d.Groups = make([]FrontierGroup, len(g.Labels))
+	for k, l := range g.Labels {
+		d.Groups[k].Label = ShortNumber(l)
+	}
+	if o.By == "" {
+		d.Groups[0].Label = ""
+	}
+	for i, gi := range g.Of {
+		if gi < 0 {
+			continue
+		}
+		kl, gold, proxy := end[i][0], end[i][1]-at[i][1], end[i][2]-at[i][2]
+		if math.IsNaN(kl) || math.IsNaN(gold) || math.IsNaN(proxy) {
+			d.Missing++
+			continue
+		}
+		grp := &d.Groups[gi]
+		grp.D = append(grp.D, math.Sqrt(math.Max(kl, 0)))
+		grp.Gold, grp.Proxy = append(grp.Gold, gold), append(grp.Proxy, proxy)
+	}
+	fig, err := d.Figure()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case mixed:
+		fig.Notes = append(fig.Notes, "frontier: the reward changes at different steps in different runs; each run's gains are from the start of its own last fixed stretch, and there is no fit")
+	case why != "":
+		fig.Notes = append(fig.Notes, "frontier: "+stretchNote(from, why)+"; with gains measured from there, not from the reference, there is no fit")
+	}
+	return fig, nil
 }
 
 // meanOf is a title's note that a sweep's figure shows the mean of its n

@@ -69,27 +69,40 @@ func TestCriticalLine(t *testing.T) {
 	}
 }
 
-// TestFrontierStepRange: from a step range that starts after step 0 the
-// frontier's gains, fit and labels start at that step.
+// TestFrontierStepRange: the frontier of a run starts at the step range's
+// start or at the last change of the reward inside it, whichever is later,
+// and says so; it never joins two rewards into one curve.
 func TestFrontierStepRange(t *testing.T) {
-	src := smallRun(t)
+	src := smallRun(t) // the reward changes at step 15
 	for _, c := range []struct {
 		steps      results.StepRange
 		from, fitd string
-	}{{results.AllSteps, "0", "steps 0-"}, {results.StepRange{Lo: 10, Hi: 25}, "10", "steps 10-"}} {
+		changed    bool
+	}{
+		{results.AllSteps, "15", "", true},
+		{results.StepRange{Lo: 0, Hi: 10}, "0", "steps 0-10", false},
+		{results.StepRange{Lo: 2, Hi: 20}, "15", "", true},
+		{results.StepRange{Lo: 18, Hi: 30}, "18", "", false},
+	} {
 		fig, err := Build(KindFrontier, Options{Steps: &c.steps}, src)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := fig.Rows[0][0].Y.Label.Text; got != "gain since step "+c.from {
-			t.Errorf("%v: y label %q", c.steps, got)
+			t.Errorf("%v: y label %q, want from step %s", c.steps, got, c.from)
 		}
-		found := false
+		var labels []string
 		for _, e := range fig.Key.Entries {
-			found = found || strings.Contains(e.Label, c.fitd)
+			labels = append(labels, e.Label)
 		}
-		if !found {
-			t.Errorf("%v: no key entry names the fitted steps %q", c.steps, c.fitd)
+		key := strings.Join(labels, "\n")
+		if c.fitd != "" && !strings.Contains(key, c.fitd) {
+			t.Errorf("%v: no key entry names the fitted steps %q:\n%s", c.steps, c.fitd, key)
+		}
+		said := strings.Contains(key, "only: the reward is fixed from step 15, where\n  the memory and thumbs rewards join the mix\n  per-user memory switches on\n  a deployment logs new feedback\n")
+		noted := len(fig.Notes) == 1 && strings.Contains(fig.Notes[0], "the reward changes at step 15")
+		if said != c.changed || noted != c.changed {
+			t.Errorf("%v: key says the change %v, notes %q; want %v\n%s", c.steps, said, fig.Notes, c.changed, key)
 		}
 	}
 }

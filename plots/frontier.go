@@ -1,13 +1,13 @@
 package plots
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -23,7 +23,6 @@ type GaoFit struct {
 	// R2 is the coefficient of determination and RMSE the root mean
 	// squared residual of the fit.
 	R2, RMSE float64
-	Status   optimize.Status
 }
 
 // Gao evaluates d (a - b ln d), taking d ln d = 0 at d = 0.
@@ -34,10 +33,11 @@ func Gao(d, a, b float64) float64 {
 	return d * (a - b*math.Log(d))
 }
 
-// FitGao fits R = d (a - b ln d) to the points (d[i], r[i]) with
-// gonum/optimize (BFGS with the analytic gradient): r is the gain since the
-// reference policy, at d = 0. It returns an error for fewer than three
-// points, a negative or non-finite d, or a failed optimisation.
+// FitGao fits R = d (a - b ln d) to the points (d[i], r[i]): r is the gain
+// since the reference policy, at d = 0. The model is linear in (a, b), so
+// the fit is the exact least-squares solution (a QR factorisation, gonum
+// mat). It returns an error for fewer than three points, a negative or
+// non-finite d, or points that cannot tell a from b (all at one d).
 func FitGao(d, r []float64) (GaoFit, error) { return fitGao(0, d, r) }
 
 // FitGaoFrom fits the same form to gains measured from a point at d0 > 0
@@ -55,62 +55,51 @@ func fitGao(d0 float64, d, r []float64) (GaoFit, error) {
 	if len(d) != len(r) {
 		panic("plots: FitGao: d and r differ in length")
 	}
-	if len(d) < 3 {
-		return GaoFit{}, dataErr("the Gao fit needs at least three points, got %d", len(d))
+	n := len(d)
+	if n < 3 {
+		return GaoFit{}, dataErr("the Gao fit needs at least three points, got %d", n)
 	}
-	// Features u = d - d0 and v = -(d ln d - d0 ln d0); the model is
-	// linear in (a, b).
+	// Features u = d - d0 and v = -(d ln d - d0 ln d0); r = a u + b v.
 	xlogx := func(x float64) float64 {
 		if x == 0 {
 			return 0
 		}
 		return x * math.Log(x)
 	}
-	u, v := make([]float64, len(d)), make([]float64, len(d))
+	X := mat.NewDense(n, 2, nil)
+	y := mat.NewVecDense(n, nil)
 	for i, x := range d {
 		if !(x >= 0) || math.IsInf(x, 0) || math.IsNaN(r[i]) || math.IsInf(r[i], 0) {
 			return GaoFit{}, dataErr("the Gao fit needs finite d >= 0 and finite r, got d=%g r=%g", x, r[i])
 		}
-		u[i] = x - d0
-		v[i] = -(xlogx(x) - xlogx(d0))
+		X.Set(i, 0, x-d0)
+		X.Set(i, 1, -(xlogx(x) - xlogx(d0)))
+		y.SetVec(i, r[i])
 	}
-	prob := optimize.Problem{
-		Func: func(p []float64) float64 {
-			s := 0.0
-			for i := range u {
-				e := p[0]*u[i] + p[1]*v[i] - r[i]
-				s += e * e
-			}
-			return s
-		},
-		Grad: func(g, p []float64) {
-			g[0], g[1] = 0, 0
-			for i := range u {
-				e := p[0]*u[i] + p[1]*v[i] - r[i]
-				g[0] += 2 * e * u[i]
-				g[1] += 2 * e * v[i]
-			}
-		},
+	var qr mat.QR
+	qr.Factorize(X)
+	var R mat.Dense
+	qr.RTo(&R)
+	// Columns that are (nearly) dependent leave a and b undetermined: the
+	// points lie at one d, or at d0.
+	scale := math.Max(mat.Norm(X.ColView(0), 2), mat.Norm(X.ColView(1), 2))
+	if scale == 0 || math.Abs(R.At(1, 1)) <= 1e-10*scale || math.Abs(R.At(0, 0)) <= 1e-10*scale {
+		return GaoFit{}, dataErr("the Gao fit needs points at more than one distance d")
 	}
-	res, err := optimize.Minimize(prob, []float64{0, 0}, &optimize.Settings{GradientThreshold: 1e-12}, &optimize.BFGS{})
-	if err != nil && res == nil {
+	var coef mat.VecDense
+	if err := qr.SolveVecTo(&coef, false, y); err != nil {
 		return GaoFit{}, dataErr("the Gao fit failed: %v", err)
 	}
-	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) {
-		return GaoFit{}, dataErr("the Gao fit failed: %v", err)
+	f := GaoFit{A: coef.AtVec(0), B: coef.AtVec(1)}
+	mean := mat.Sum(y) / float64(n)
+	ssRes, ssTot := 0.0, 0.0
+	for i := range n {
+		e := f.A*X.At(i, 0) + f.B*X.At(i, 1) - r[i]
+		ssRes += e * e
+		ssTot += (r[i] - mean) * (r[i] - mean)
 	}
-	f := GaoFit{A: res.X[0], B: res.X[1], Status: res.Status}
-	mean := 0.0
-	for _, y := range r {
-		mean += y
-	}
-	mean /= float64(len(r))
-	ssTot := 0.0
-	for _, y := range r {
-		ssTot += (y - mean) * (y - mean)
-	}
-	f.RMSE = math.Sqrt(res.F / float64(len(r)))
-	f.R2 = 1 - res.F/ssTot
+	f.RMSE = math.Sqrt(ssRes / float64(n))
+	f.R2 = 1 - ssRes/ssTot
 	return f, nil
 }
 
@@ -125,6 +114,9 @@ type Frontier struct {
 	Gold, Proxy []float64 // at each step
 	// Steps are the training steps of the points (nil: 0, 1, 2, ...).
 	Steps []float64
+	// Change, when the points start after step 0 because the reward
+	// changed there, says what changed it (the key says so).
+	Change string
 }
 
 // Figure builds the plot, fitting the Gao form to the gold gain and marking
@@ -159,6 +151,9 @@ func (d *Frontier) Figure() (*Figure, error) {
 	}
 	d0 := d.D[0]
 	fit, fitErr := FitGaoFrom(d0, d.D[:top+1], gold[:top+1])
+	if top < 2 && n >= 3 {
+		fitErr = dataErr("sqrt(KL) does not grow after step %s: the policy moves back towards the reference, not along a KL path", FormatNumber(step(top)))
+	}
 	p := newPlot(d.Title, "d = sqrt(KL to reference)", fmt.Sprintf("gain since step %s", FormatNumber(step(0))))
 	dmin, dmax := d0, d.D[top]
 	for _, x := range d.D[:top+1] {
@@ -196,6 +191,10 @@ func (d *Frontier) Figure() (*Figure, error) {
 	p.Add(pl, gl, end)
 	key := NewKey()
 	key.MaxColumns = 1
+	if d.Change != "" {
+		key.Add(fmt.Sprintf("steps %s-%s only: the reward is fixed from step %s, where", FormatNumber(step(0)), FormatNumber(step(n-1)), FormatNumber(step(0))))
+		addClauses(key, d.Change)
+	}
 	key.Add("proxy reward (trained on)", pl)
 	key.Add("gold utility (not trained on)", gl)
 	switch {
@@ -204,16 +203,7 @@ func (d *Frontier) Figure() (*Figure, error) {
 	default:
 		p.Add(fl)
 		key.Add(fmt.Sprintf("Gao fit d(a - b ln d), steps %s-%s", FormatNumber(step(0)), FormatNumber(step(top))), fl)
-		label := fmt.Sprintf("a=%.3g, b=%.3g, R²=%.2f", fit.A, fit.B, fit.R2)
-		switch ds := math.Exp(fit.A/fit.B - 1); {
-		case fit.B <= 0:
-			label += ", no peak (b <= 0)"
-		case ds > 10*dmax:
-			label += ", peak d* beyond 10x the data"
-		default:
-			label += fmt.Sprintf(", peak d*=%.3g", ds)
-		}
-		key.Add(label)
+		key.Add(gaoLabel(fit, dmax))
 	}
 	key.Add(fmt.Sprintf("final step (%s)", FormatNumber(step(n-1))), end)
 	if peak-gold[n-1] > 1e-3*math.Max(math.Abs(peak), 1e-12) {
@@ -221,7 +211,10 @@ func (d *Frontier) Figure() (*Figure, error) {
 		// compare overoptimisation across scales.
 		p.Add(drop)
 		label := fmt.Sprintf("gold drop, peak to final: %.3g", peak-gold[n-1])
-		if peak > 0 {
+		switch {
+		case gold[n-1] < 0:
+			label += fmt.Sprintf(", to below step %s's", FormatNumber(step(0)))
+		case peak > 0:
 			label += fmt.Sprintf(" (%.0f%% of peak)", 100*(peak-gold[n-1])/peak)
 		}
 		key.Add(label, drop)
@@ -231,6 +224,155 @@ func (d *Frontier) Figure() (*Figure, error) {
 	f.Key = key
 	f.scaled(&pl.LineStyle, &gl.LineStyle, &fl.LineStyle, &drop.LineStyle)
 	return f, nil
+}
+
+// FrontierRuns is the Goodhart frontier across a sweep's runs, one point
+// per run: its final d = sqrt(KL to the reference) and its gains in gold
+// utility and proxy reward, in groups (one per value of a swept key, or
+// one for all). When the gains are from the reference (From = 0, the
+// reward fixed for the whole of every run) the Gao form is fitted across
+// each group's runs; otherwise the points are drawn without a fit, since
+// they are not on one curve from the reference.
+type FrontierRuns struct {
+	Title string
+	// LegendTitle names what the groups are values of ("" for one group).
+	LegendTitle string
+	Groups      []FrontierGroup
+	// From is the step the gains are measured from; Change, when the
+	// reward changed there, says what changed it; Mixed says the runs'
+	// gains start at different steps.
+	From   int
+	Change string
+	Mixed  bool
+	// Missing counts the runs left out for want of a value.
+	Missing int
+}
+
+// FrontierGroup is one group's runs: the final d of each and its gains.
+type FrontierGroup struct {
+	Label          string
+	D, Gold, Proxy []float64
+}
+
+// Figure builds the plot: gold gains as filled dots and proxy gains as
+// open ones, a colour per group, and each group's Gao fit with its
+// coefficients, R² and peak d* in the key.
+func (d *FrontierRuns) Figure() (*Figure, error) {
+	total := 0
+	for _, g := range d.Groups {
+		if len(g.Gold) != len(g.D) || len(g.Proxy) != len(g.D) {
+			return nil, dataErr("frontier series differ in length")
+		}
+		total += len(g.D)
+	}
+	if total == 0 {
+		return nil, dataErr("frontier has no runs with values")
+	}
+	ylabel := fmt.Sprintf("gain since step %d", d.From)
+	if d.Mixed {
+		ylabel = "gain since the reward last changed"
+	}
+	p := newPlot(d.Title, "d = sqrt(KL to reference), final", ylabel)
+	key := NewKey()
+	key.MaxColumns = 1
+	fit := d.From == 0 && !d.Mixed
+	switch {
+	case d.Mixed:
+		key.Add("the reward changes at different steps in different runs: gains from each run's last change; no fit")
+	case d.Change != "":
+		key.Add(fmt.Sprintf("gains since step %d, where the reward changes (no fit):", d.From))
+		addClauses(key, d.Change)
+	case !fit:
+		key.Add(fmt.Sprintf("gains since step %d, not the reference: no fit", d.From))
+	}
+	// A colour per group; past the palette, the next shape (filled for
+	// gold, open for the proxy).
+	shapes := [][2]draw.GlyphDrawer{{draw.CircleGlyph{}, draw.RingGlyph{}}, {draw.SquareGlyph{}, draw.BoxGlyph{}}, {draw.TriangleGlyph{}, draw.PyramidGlyph{}}}
+	glyph := func(gi, open int) draw.GlyphStyle {
+		shape := shapes[(gi/len(Palette))%len(shapes)][open]
+		return draw.GlyphStyle{Color: Palette[gi%len(Palette)], Radius: vg.Points(2.5), Shape: shape}
+	}
+	key.Title = d.LegendTitle
+	key.Add("filled: gold utility (not trained on); open: proxy reward (trained on)")
+	if fit {
+		key.Add("dashed: Gao fit of gold, d(a - b ln d), across each group's runs")
+	}
+	var strokes []*draw.LineStyle
+	for gi, g := range d.Groups {
+		if len(g.D) == 0 {
+			continue
+		}
+		c := Palette[gi%len(Palette)]
+		gs, err := plotter.NewScatter(xys(g.D, g.Gold))
+		if err != nil {
+			return nil, err
+		}
+		gs.GlyphStyle = glyph(gi, 0)
+		ps, err := plotter.NewScatter(xys(g.D, g.Proxy))
+		if err != nil {
+			return nil, err
+		}
+		ps.GlyphStyle = glyph(gi, 1)
+		p.Add(ps, gs)
+		name := g.Label
+		if name == "" {
+			name = "all runs"
+		}
+		name += fmt.Sprintf(" (%d runs)", len(g.D))
+		if !fit {
+			key.Add(name, gs)
+			continue
+		}
+		f, err := FitGao(g.D, g.Gold)
+		if err != nil {
+			key.Add(name+": no Gao fit: "+strings.TrimPrefix(err.Error(), "plots: "), gs)
+			continue
+		}
+		dmax := slices.Max(g.D)
+		line := make(plotter.XYs, 101)
+		for i := range line {
+			x := dmax * float64(i) / 100
+			line[i].X, line[i].Y = x, Gao(x, f.A, f.B)
+		}
+		fl, err := plotter.NewLine(line)
+		if err != nil {
+			return nil, err
+		}
+		fl.Color, fl.Width, fl.Dashes = c, vg.Points(1.5), Dashes[1]
+		p.Add(fl)
+		strokes = append(strokes, &fl.LineStyle)
+		key.Add(name+": "+gaoLabel(f, dmax), fl, gs)
+	}
+	if d.Missing > 0 {
+		key.Add(fmt.Sprintf("%d runs without a value at the steps asked for are left out", d.Missing))
+	}
+	fig := single(p)
+	fig.Height = 12 * vg.Centimeter
+	fig.Key = key
+	fig.scaled(strokes...)
+	return fig, nil
+}
+
+// addClauses adds a description of what changed, one clause ("; "
+// separated) per indented key line, so that no line runs off the figure.
+func addClauses(key *Key, what string) {
+	for _, c := range strings.Split(what, "; ") {
+		key.Add("  " + c)
+	}
+}
+
+// gaoLabel states a Gao fit: its coefficients, R² and where gold peaks.
+func gaoLabel(f GaoFit, dmax float64) string {
+	label := fmt.Sprintf("a=%.3g, b=%.3g, R²=%.2f", f.A, f.B, f.R2)
+	switch ds := math.Exp(f.A/f.B - 1); {
+	case f.B <= 0:
+		label += ", no peak (b <= 0)"
+	case ds > 10*dmax:
+		label += ", peak d* beyond 10x the data"
+	default:
+		label += fmt.Sprintf(", peak d*=%.3g", ds)
+	}
+	return label
 }
 
 // Drop marks the drop of a curve from its peak to its final value: a dotted

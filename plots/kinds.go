@@ -375,8 +375,14 @@ func (v valueTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // FormatNumber formats a parameter value with at most 4 significant digits
-// (a linspace value such as 0.30000000000000004 reads 0.3).
-func FormatNumber(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) }
+// (a linspace value such as 0.30000000000000004 reads 0.3), and a whole
+// number in full.
+func FormatNumber(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e9 {
+		return strconv.FormatFloat(x, 'f', 0, 64) // 32000 and step 10000, not 3.2e+04
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
+}
 
 // crosses reports whether any point of line lies inside the grid's extent
 // (a line wholly outside the axes gets no legend entry).

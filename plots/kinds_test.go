@@ -264,3 +264,11 @@ func TestPlottersRanges(t *testing.T) {
 		t.Errorf("stack range %v %v %v %v", x0, x1, y0, y1)
 	}
 }
+
+func TestFormatNumber(t *testing.T) {
+	for x, want := range map[float64]string{0.30000000000000004: "0.3", 32000: "32000", 10000: "10000", -3: "-3", 0.001: "0.001", 1234.5678: "1235", 3.7e12: "3.7e+12"} {
+		if got := FormatNumber(x); got != want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", x, got, want)
+		}
+	}
+}

@@ -30,3 +30,19 @@ func (c *Config) MixChanges() []int {
 	slices.Sort(steps)
 	return steps
 }
+
+// RewardChanges returns, in order, the steps in 1..train.steps at which the
+// reward that training maximises changes: the mix changes (MixChanges), or
+// a deployment refits the reward models and moves users' remembered
+// stances. Between two of them (and from the last to the end) the reward
+// is one fixed function of the policy.
+func (c *Config) RewardChanges() []int {
+	steps := c.MixChanges()
+	for _, t := range c.Deployments() {
+		if t > 0 && t <= c.Train.Steps && !slices.Contains(steps, t) {
+			steps = append(steps, t)
+		}
+	}
+	slices.Sort(steps)
+	return steps
+}

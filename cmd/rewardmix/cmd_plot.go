@@ -31,7 +31,10 @@ by -o (default DIR-plots/KIND.png); the format follows the extension (.png,
   heatmap    a final metric over two swept axes (--x, --y), with the analytic
              critical line when both are signal weights
   frontier   gold utility and proxy reward against sqrt(KL), with the Gao et
-             al. fit R = d(a - b ln d) to the gold curve
+             al. fit R = d(a - b ln d) to gold: a run's curve over its last
+             stretch with a fixed reward; a sweep's runs as points, a colour
+             and a fit per value of --by (default the first swept key that
+             changes the reward, not the training)
   compare    one metric from several folders overlaid`
 
 func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,7 +46,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	kindFlag := fs.String("kind", "", "one figure: "+strings.Join(kindNames, ", ")+" (default: the standard set)")
 	metric := fs.String("metric", "", "metric for drift, heatmap and compare (default sycophancy_rate)")
-	by := fs.String("by", "", "drift: one line per value of this swept key")
+	by := fs.String("by", "", "drift, frontier: one line (a colour) per value of this swept key")
 	xKey := fs.String("x", "", "heatmap: swept key on the x axis (default the first axis)")
 	yKey := fs.String("y", "", "heatmap: swept key on the y axis (default the second axis)")
 	level := fs.Float64("level", 0, "heatmap: level of the simulated contour and the analytic critical line\n(default 0.5, or midway between the map's extremes when 0.5 is outside them)")

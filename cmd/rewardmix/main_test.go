@@ -171,7 +171,7 @@ func TestDispatchExitCodes(t *testing.T) {
 		{name: "run two configs", args: []string{"run", "incident", "baseline", "-o", out}, code: exitInput,
 			stderrRE: `^rewardmix run: want one preset name or config file, got 2 arguments \(see 'rewardmix run --help'\)\n$`},
 		{name: "missing file", args: []string{"run", missing, "-o", out}, code: exitInput,
-			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(missing) + `: no such file, and no preset of that name \(presets: baseline, incident, incident-alpha, incident-gated\)\n$`},
+			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(missing) + `: no such file, and no preset of that name \(presets: baseline, goodhart, incident, incident-alpha, incident-gated\)\n$`},
 		{name: "folder as config", args: []string{"run", dir, "-o", out}, code: exitInput},
 		{name: "unknown key", args: []string{"run", unknownKey, "-o", out}, code: exitInput,
 			stderrRE: `^rewardmix run: ` + regexp.QuoteMeta(unknownKey) + `:3:1: train\.learning_rat: unknown key[^\n]*\n$`},

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,10 @@ type Folder struct {
 	// axis; a run folder has one. Small (one row per run): the steps are
 	// never held.
 	runs []Run
+	// finals are the runs' final values, one per metric (runs.csv; NaN
+	// for a failed run). A run folder's come from its steps when asked.
+	finals [][]float64
+	sw     *configs.Sweep // the sweep, to resolve each run's config
 }
 
 // Open reads what a folder is (a run folder: steps.csv and config.toml; or
@@ -60,7 +65,7 @@ func Open(dir string) (*Folder, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.cfg = s.Base
+		r.cfg, r.sw = s.Base, s
 		for _, ax := range s.Axes {
 			r.axes = append(r.axes, ax.Key)
 		}
@@ -135,8 +140,97 @@ func (r *Folder) readRuns() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		r.runs = append(r.runs, Run{ID: rec[0], OK: rec[len(rec)-2] == "ok", Params: append([]string(nil), rec[2:2+na]...)})
+		run := Run{ID: rec[0], OK: rec[len(rec)-2] == "ok", Params: append([]string(nil), rec[2:2+na]...)}
+		final := make([]float64, len(r.metrics))
+		for i, v := range rec[2+na : len(rec)-2] {
+			final[i] = math.NaN()
+			if run.OK {
+				if final[i], err = strconv.ParseFloat(v, 64); err != nil {
+					return errorf("%s: run %s: %s = %q is not a number", path, run.ID, r.metrics[i], v)
+				}
+			}
+		}
+		r.runs, r.finals = append(r.runs, run), append(r.finals, final)
 	}
+}
+
+// RunConfig returns run i's resolved config: a sweep's base config with
+// the run's parameters and seed, or a run folder's config.
+func (r *Folder) RunConfig(i int) (*sim.Config, error) {
+	if i < 0 || i >= len(r.runs) {
+		panic(fmt.Sprintf("results: RunConfig(%d) of %d runs", i, len(r.runs)))
+	}
+	if !r.sweep {
+		return r.cfg, nil
+	}
+	id := r.runs[i].ID
+	k, err := strconv.Atoi(strings.TrimPrefix(id, "r"))
+	if err != nil || k < 0 || k >= r.sw.Len() || r.sw.Run(k).ID != id {
+		return nil, errorf("%s: run %q of runs.csv is not a run of its sweep.toml", r.path, id)
+	}
+	return r.sw.Config(r.sw.Run(k))
+}
+
+// At returns each run's values of metrics at a step of its own: steps[i]
+// for run i, or its final step where steps[i] < 0. A value the folder
+// does not hold (a failed run, a step past the run's end) is NaN. Final
+// values of a sweep come from runs.csv; any other step takes one pass
+// over steps.csv.
+func (r *Folder) At(metrics []string, steps []int) ([][]float64, error) {
+	if len(steps) != len(r.runs) {
+		panic(fmt.Sprintf("results: At with %d steps for %d runs", len(steps), len(r.runs)))
+	}
+	if err := CheckMetrics(r, metrics...); err != nil {
+		return nil, err
+	}
+	out := nanRows(len(r.runs), len(metrics))
+	want := slices.Clone(steps)
+	stream := false
+	for i, t := range want {
+		switch {
+		case t >= 0:
+			stream = true
+		case r.sweep:
+			for j, m := range metrics {
+				out[i][j] = r.finals[i][slices.Index(r.metrics, m)]
+			}
+		default:
+			want[i], stream = r.cfg.Train.Steps, true // a run folder's final step
+		}
+	}
+	if !stream {
+		return out, nil
+	}
+	index := make(map[string]int, len(metrics))
+	for j, m := range metrics {
+		index[m] = j
+	}
+	err := r.scan(func(run int, metric, step, value []byte) error {
+		j, ok := index[string(metric)]
+		if !ok || !r.runs[run].OK {
+			return nil
+		}
+		t, v, err := parseStepValue(step, value)
+		if err == nil && t == want[run] {
+			out[run][j] = v
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func nanRows(n, m int) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, m)
+		for j := range out[i] {
+			out[i][j] = math.NaN()
+		}
+	}
+	return out
 }
 
 // firstStepMetrics returns the metrics of a run's steps.csv, read from its
@@ -178,6 +272,41 @@ func firstStepMetrics(path string) ([]string, error) {
 // with the number of runs.
 func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, error) {
 	st := newStepStats(metrics, len(g.Labels))
+	err := r.scan(func(run int, metric, step, value []byte) error {
+		mi, ok := st.index[string(metric)]
+		if !ok || g.Of[run] < 0 {
+			return nil
+		}
+		t, v, err := parseStepValue(step, value)
+		if err != nil || !sr.Has(t) {
+			return err
+		}
+		st.add(mi, g.Of[run], t, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// errBadLine is what a scan callback returns for a line it cannot read.
+var errBadLine = errors.New("not a rewardmix steps.csv line")
+
+// parseStepValue reads a steps.csv line's step and value.
+func parseStepValue(step, value []byte) (int, float64, error) {
+	t, err1 := strconv.Atoi(string(step))
+	v, err2 := strconv.ParseFloat(string(value), 64)
+	if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
+		return 0, 0, errBadLine
+	}
+	return t, v, nil
+}
+
+// scan streams steps.csv and calls fn with each line's run (its index in
+// Runs), metric, and unparsed step and value, which are valid only during
+// the call. An error of fn stops the scan, reported at its line.
+func (r *Folder) scan(fn func(run int, metric, step, value []byte) error) error {
 	runIndex := make(map[string]int, len(r.runs))
 	for i, run := range r.runs {
 		runIndex[run.ID] = i
@@ -185,73 +314,55 @@ func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, er
 	path := filepath.Join(r.path, StepsFile)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
 	if _, err := br.ReadSlice('\n'); err != nil {
-		return nil, errorf("%s: empty", path)
+		return errorf("%s: empty", path)
 	}
 	lineNo := 1
 	var lastID []byte
-	group := 0
-	if !r.sweep {
-		group = g.Of[0]
-	}
-	bad := func() error { return errorf("%s:%d: not a rewardmix steps.csv line", path, lineNo) }
+	run := 0
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			return nil, bad()
+			return errorf("%s:%d: %v", path, lineNo+1, errBadLine)
 		}
 		if len(line) == 0 && err != nil {
-			break
+			return nil
 		}
 		lineNo++
 		line = bytes.TrimSuffix(line, []byte{'\n'})
 		if r.sweep {
 			k := bytes.IndexByte(line, ',')
 			if k < 0 {
-				return nil, bad()
+				return errorf("%s:%d: %v", path, lineNo, errBadLine)
 			}
 			id := line[:k]
 			if !bytes.Equal(id, lastID) {
 				i, ok := runIndex[string(id)]
 				if !ok {
-					return nil, errorf("%s:%d: run %q is not in runs.csv", path, lineNo, id)
+					return errorf("%s:%d: run %q is not in runs.csv", path, lineNo, id)
 				}
-				group = g.Of[i]
+				run = i
 				lastID = append(lastID[:0], id...)
 			}
 			line = line[k+1:]
 		}
 		k1 := bytes.IndexByte(line, ',')
-		if k1 < 0 {
-			return nil, bad()
+		k2 := bytes.IndexByte(line[k1+1:], ',')
+		if k1 < 0 || k2 < 0 {
+			return errorf("%s:%d: %v", path, lineNo, errBadLine)
 		}
-		rest := line[k1+1:]
-		k2 := bytes.IndexByte(rest, ',')
-		if k2 < 0 {
-			return nil, bad()
+		k2 += k1 + 1
+		if ferr := fn(run, line[k1+1:k2], line[:k1], line[k2+1:]); ferr != nil {
+			return errorf("%s:%d: %v", path, lineNo, ferr)
 		}
-		mi, ok := st.index[string(rest[:k2])]
-		if !ok || group < 0 {
-			continue
-		}
-		t, err1 := strconv.Atoi(string(line[:k1]))
-		v, err2 := strconv.ParseFloat(string(rest[k2+1:]), 64)
-		if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
-			return nil, bad()
-		}
-		if !sr.Has(t) {
-			continue
-		}
-		st.add(mi, group, t, v)
 		if err != nil {
-			break
+			return nil
 		}
 	}
-	return st, nil
 }
 
 // Points reads agg.csv: for one metric, each parameter point's axis values

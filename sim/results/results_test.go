@@ -55,6 +55,24 @@ func smallRun(t *testing.T) *sim.Result {
 	return res
 }
 
+// oneAxisSweep runs the oneAxis sweep into a temporary folder and opens it.
+func oneAxisSweep(t *testing.T) (*results.Folder, string) {
+	t.Helper()
+	s, err := configs.LoadSweep("one.toml", []byte(oneAxis), nil, configs.DefaultMaxRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "one")
+	if _, err := sweep.Run(context.Background(), s, dir, sweep.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := results.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, dir
+}
+
 // TestRunFolder: a run written by WriteRunDir and opened again is the same
 // Source as the run in memory, value for value.
 func TestRunFolder(t *testing.T) {
@@ -112,18 +130,7 @@ func TestRunFolder(t *testing.T) {
 // against agg.csv, which the sweep computes from the runs' final values by
 // another route.
 func TestSweepSteps(t *testing.T) {
-	s, err := configs.LoadSweep("one.toml", []byte(oneAxis), nil, configs.DefaultMaxRuns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "one")
-	if _, err := sweep.Run(context.Background(), s, dir, sweep.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	src, err := results.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, dir := oneAxisSweep(t)
 	if !src.Sweep() || !slices.Equal(src.Axes(), []string{"signals.thumbs.weight"}) || len(src.Runs()) != 6 {
 		t.Fatalf("sweep folder: axes %v, %d runs", src.Axes(), len(src.Runs()))
 	}
@@ -176,6 +183,71 @@ func TestSweepSteps(t *testing.T) {
 	}
 	if err := results.CheckMetrics(src, "sycophancy"); !errors.As(err, &re) || !strings.Contains(err.Error(), `no metric "sycophancy"`) {
 		t.Errorf("an unknown metric: %v", err)
+	}
+}
+
+// TestAtAndRunConfig: a sweep folder's values of each run, at a step of
+// its own or its final one, are those of the run rerun from RunConfig; a
+// run folder's and a run in memory's agree with its rows.
+func TestAtAndRunConfig(t *testing.T) {
+	src, _ := oneAxisSweep(t)
+	ms := []string{"gold_utility", "kl"}
+	steps := []int{-1, 7, -1, 20, 40, 0}
+	got, err := src.At(ms, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range src.Runs() {
+		cfg, err := src.RunConfig(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sim.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := steps[i]
+		if step < 0 {
+			step = cfg.Train.Steps
+		}
+		for j, m := range ms {
+			if want := res.Values[step][slices.Index(res.Metrics, m)]; got[i][j] != want {
+				t.Errorf("run %d, %s at step %d: At %v, rerun %v", i, m, step, got[i][j], want)
+			}
+		}
+	}
+	var re *results.Error
+	if _, err := src.At([]string{"sycophancy"}, steps); !errors.As(err, &re) {
+		t.Errorf("At of an unknown metric: %v", err)
+	}
+
+	res := smallRun(t)
+	files, err := results.RunFiles(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdir := filepath.Join(t.TempDir(), "small")
+	if err := results.WriteRunDir(rdir, files); err != nil {
+		t.Fatal(err)
+	}
+	folder, err := results.Open(rdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := slices.Index(res.Metrics, "kl")
+	for _, src := range []results.Source{folder, results.FromResult(res)} {
+		for _, c := range []struct{ step, row int }{{-1, 40}, {12, 12}, {41, math.MaxInt}} {
+			v, err := src.At([]string{"kl"}, []int{c.step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.row == math.MaxInt && !math.IsNaN(v[0][0]):
+				t.Errorf("%s: a step past the end gives %v, want NaN", src.Name(), v[0][0])
+			case c.row < math.MaxInt && v[0][0] != res.Values[c.row][k]:
+				t.Errorf("%s: kl at %d is %v, want %v", src.Name(), c.step, v[0][0], res.Values[c.row][k])
+			}
+		}
 	}
 }
 

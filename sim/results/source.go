@@ -36,6 +36,14 @@ type Source interface {
 	// Points returns the mean final value of metric at each parameter
 	// point of a sweep (agg.csv), with the point's axis values.
 	Points(metric string) ([]Point, error)
+	// At returns each run's values of metrics (a row per run, in run
+	// order) at a step of its own: steps[i] for run i, or its final step
+	// where steps[i] < 0. A value the source does not hold (a failed run,
+	// a step past the run's end) is NaN.
+	At(metrics []string, steps []int) ([][]float64, error)
+	// RunConfig returns run i's resolved config: its parameters set in
+	// the base config, and its own seed.
+	RunConfig(i int) (*sim.Config, error)
 }
 
 // Run is one run of a source.
@@ -146,6 +154,33 @@ func (m *memory) Steps(metrics []string, g Groups, r StepRange) (*StepStats, err
 		st.acc[mi][group] = a
 	}
 	return st, nil
+}
+
+func (m *memory) At(metrics []string, steps []int) ([][]float64, error) {
+	if len(steps) != 1 {
+		panic(fmt.Sprintf("results: At with %d steps for one run", len(steps)))
+	}
+	if err := CheckMetrics(m, metrics...); err != nil {
+		return nil, err
+	}
+	out := nanRows(1, len(metrics))
+	t := steps[0]
+	if t < 0 {
+		t = len(m.res.Values) - 1
+	}
+	if t < len(m.res.Values) {
+		for j, name := range metrics {
+			out[0][j] = m.res.Values[t][slices.Index(m.res.Metrics, name)]
+		}
+	}
+	return out, nil
+}
+
+func (m *memory) RunConfig(i int) (*sim.Config, error) {
+	if i != 0 {
+		panic(fmt.Sprintf("results: RunConfig(%d) of one run", i))
+	}
+	return m.res.Config(), nil
 }
 
 func (m *memory) Points(string) ([]Point, error) {

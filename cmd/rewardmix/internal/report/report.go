@@ -58,7 +58,7 @@ var captions = map[plots.Kind]string{
 	plots.KindDrift:     "Drift over training: sycophancy overall and per segment, gold utility (not trained on), and the primary signal's share of the update. The dashed line marks the update.",
 	plots.KindSegments:  "Sycophancy per user segment: the targeted minority beside the population average.",
 	plots.KindInfluence: "Each signal's share of the policy update over training (stacked): the primary reward's share shrinks when signals join.",
-	plots.KindFrontier:  "Goodhart frontier: gold utility and proxy reward against d = sqrt(KL), with the Gao et al. (2022) fit R = d(a - b ln d).",
+	plots.KindFrontier:  "Goodhart frontier: gold utility and proxy reward against d = sqrt(KL), over the last stretch of training in which the reward is fixed (for a sweep, one point per run), with the Gao et al. (2022) fit R = d(a - b ln d).",
 	plots.KindHeatmap:   "Final sycophancy over the two swept axes, with the analytic critical line and the simulated contour where both are signal weights.",
 }
 
