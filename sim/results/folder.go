@@ -144,7 +144,7 @@ func (r *Folder) readRuns() error {
 		final := make([]float64, len(r.metrics))
 		for i, v := range rec[2+na : len(rec)-2] {
 			final[i] = math.NaN()
-			if run.OK {
+			if run.OK && v != "" { // a metric this run does not have is empty
 				if final[i], err = strconv.ParseFloat(v, 64); err != nil {
 					return errorf("%s: run %s: %s = %q is not a number", path, run.ID, r.metrics[i], v)
 				}

@@ -58,11 +58,18 @@ func smallRun(t *testing.T) *sim.Result {
 // oneAxisSweep runs the oneAxis sweep into a temporary folder and opens it.
 func oneAxisSweep(t *testing.T) (*results.Folder, string) {
 	t.Helper()
-	s, err := configs.LoadSweep("one.toml", []byte(oneAxis), nil, configs.DefaultMaxRuns)
+	return sweepFolder(t, "one", oneAxis)
+}
+
+// sweepFolder runs a sweep file's text into a temporary folder named name
+// and opens it.
+func sweepFolder(t *testing.T, name, text string) (*results.Folder, string) {
+	t.Helper()
+	s, err := configs.LoadSweep(name+".toml", []byte(text), nil, configs.DefaultMaxRuns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "one")
+	dir := filepath.Join(t.TempDir(), name)
 	if _, err := sweep.Run(context.Background(), s, dir, sweep.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -311,5 +318,26 @@ func TestWelford(t *testing.T) {
 	}
 	if one := (results.Welford{N: 1, Mean: 2}); one.CI95() != 0 {
 		t.Error("an interval from one run")
+	}
+}
+
+// TestRunsWithoutAMetric: a sweep whose runs differ in their metrics (a
+// reward model's only where the thumbs are one) leaves those cells of
+// runs.csv empty; the folder opens, and their values are NaN.
+func TestRunsWithoutAMetric(t *testing.T) {
+	const mixed = smallTOML + `
+[sweep]
+seeds = [1]
+[[sweep.axis]]
+key = "signals.thumbs.source"
+values = ["reward_model", "direct"]
+`
+	src, _ := sweepFolder(t, "mixed", mixed)
+	v, err := src.At([]string{"rm_accuracy/thumbs", "kl"}, []int{-1, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(v[0][0]) || !math.IsNaN(v[1][0]) || math.IsNaN(v[1][1]) {
+		t.Errorf("final rm_accuracy/thumbs and kl: %v, want a value, then NaN and a value", v)
 	}
 }
