@@ -447,6 +447,21 @@ func TestLoadErrors(t *testing.T) {
 			key:  "signals.thumbs.l2", at: "l2", msg: "must be > 0",
 		},
 		{
+			name: "unknown reward scaling",
+			text: "extends = \"incident\"\n[train]\nscale_rewards = \"batches\"\n",
+			key:  "train.scale_rewards", at: "scale_rewards", msg: `unknown value "batches" (want one of group, batch, none)`, exact: true,
+		},
+		{
+			name: "normalize_then_sum with one signal",
+			text: "[train]\naggregation = \"normalize_then_sum\"\n[signals.only]\nkind = \"spec\"\nweight = 1.0\n",
+			key:  "train.aggregation", at: "aggregation", msg: "normalize_then_sum standardises each signal before summing them, and this config has 1 signal; with one, use sum_then_normalize", exact: true,
+		},
+		{
+			name: "a GRPO group of one",
+			text: "extends = \"incident\"\n[train]\nalgorithm = \"grpo\"\ngroup_size = 1\n",
+			key:  "train.group_size", at: "group_size", msg: "a group of one has no spread and its advantage is always 0",
+		},
+		{
 			name: "extends cycle",
 			text: fs["a.toml"],
 			file: "*", key: "extends", msg: "levels of extends",

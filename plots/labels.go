@@ -36,6 +36,8 @@ func metricAxis(m string) (label string, lo, hi float64) {
 		return "effective weight of " + words, 0, 0
 	case "reward":
 		return words + " reward (expected, unweighted)", 0, 0
+	case "advantage_share":
+		return words + "'s share of the advantage's variance", 0, 0
 	case "alignment":
 		return words + " alignment with the update (cosine)", -1, 1
 	case "memory":

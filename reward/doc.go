@@ -17,9 +17,18 @@
 // EffectiveWeights turns configured weights into the weights of a step:
 // zero for an inactive signal; as given (WeightsAbsolute); or divided by the
 // sum over the active signals (WeightsSumToOne), so that a joining signal
-// dilutes the others. Advantages turns each signal's rewards over a group of
-// samples into advantages: the weighted sum centred on its group mean
-// (AggNone), the sum standardised within the group (AggSumThenNormalize,
-// GRPO with a combined reward), or each signal standardised before the
-// weighted sum (AggNormalizeThenSum, GDPO-style).
+// dilutes the others. An Aggregator turns each signal's rewards over a
+// step's groups of samples into advantages as TRL's GRPOTrainer does: the
+// weighted sum centred on its group mean (AggNone, Dr. GRPO), that sum
+// divided by its group's or the batch's standard deviation
+// (AggSumThenNormalize with ScaleGroup or ScaleBatch: GRPO), or each signal
+// standardised within its group, summed with the weights and standardised
+// over the batch (AggNormalizeThenSum: GDPO). A group is sampled rollouts,
+// or GRPO's large-group limit (every response weighted by its probability,
+// with each signal's sampling variance from Signal.Variance). The
+// Aggregator also gives each signal's share of the advantage's variance.
+//
+// ThumbsModel is the reward model of thumbs that a deployment's logs are
+// fitted into (FitThumbsModel); a thumbs signal with source "reward_model"
+// scores rollouts with it.
 package reward

@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// TestSampleMeanMatchesExpected checks, for every kind, that the mean of
-// sampled rewards agrees with Expected within 5 standard errors estimated
-// from the same sample.
+// TestSampleMeanMatchesExpected checks, for every kind, that the mean and
+// the variance of sampled rewards agree with Expected and Variance within 5
+// standard errors estimated from the same sample.
 func TestSampleMeanMatchesExpected(t *testing.T) {
 	outcomes := []Outcome{
 		{Verifiable: true, Correct: 0.7, Sycophantic: 0.2, Endorse: 0.4, FeedbackRate: 0.05, ThumbsUp: 0.8, Memory: 0.6},
@@ -33,17 +33,29 @@ func TestSampleMeanMatchesExpected(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k, o := range outcomes {
-			var sum, sq float64
-			for i := 0; i < n; i++ {
-				v := sig.Sample(&o, rng)
-				sum += v
-				sq += v * v
+			xs := make([]float64, n)
+			var sum float64
+			for i := range xs {
+				xs[i] = sig.Sample(&o, rng)
+				sum += xs[i]
 			}
 			mean := sum / n
-			se := math.Sqrt((sq/n - mean*mean) / n)
+			var m2, m4 float64
+			for _, x := range xs {
+				d := (x - mean) * (x - mean)
+				m2 += d / n
+				m4 += d * d / n
+			}
+			se := math.Sqrt(m2 / n)
 			want := sig.Expected(&o)
 			if math.Abs(mean-want) > 5*se+1e-12 {
 				t.Errorf("%s outcome %d: sample mean %.5f, expected %.5f (se %.5f)", name, k, mean, want, se)
+			}
+			// The sample variance against Variance, within 5 standard
+			// errors of the variance estimate, sqrt((m4 - m2^2) / n).
+			seVar := math.Sqrt(max(m4-m2*m2, 0) / n)
+			if v := sig.Variance(&o); math.Abs(m2-v) > 5*seVar+1e-12 {
+				t.Errorf("%s outcome %d: sample variance %.5f, Variance %.5f (se %.5f)", name, k, m2, v, seVar)
 			}
 		}
 	}
@@ -139,126 +151,5 @@ func TestEffectiveWeightsDilution(t *testing.T) {
 				break
 			}
 		}
-	}
-}
-
-// TestAdvantages checks each aggregation against a direct computation, and
-// that the per-signal parts sum to the advantage the mode defines.
-func TestAdvantages(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 22))
-	const S, G = 3, 8
-	r := make([][]float64, S)
-	dst := make([][]float64, S)
-	for i := range r {
-		r[i] = make([]float64, G)
-		dst[i] = make([]float64, G)
-		for n := range r[i] {
-			r[i][n] = rng.NormFloat64() * float64(i+1)
-		}
-	}
-	p := make([]float64, G)
-	sum := 0.0
-	for n := range p {
-		p[n] = rng.Float64()
-		sum += p[n]
-	}
-	for n := range p {
-		p[n] /= sum
-	}
-	w := []float64{0.5, 0.3, 0.2}
-	mean := func(x []float64) float64 { return wmean(x, p) }
-	sd := func(x []float64) float64 { return wsd(x, p, mean(x)) }
-
-	total := make([]float64, G)
-	for n := range total {
-		for i := range w {
-			total[n] += w[i] * r[i][n]
-		}
-	}
-	for _, agg := range Aggregations {
-		Advantages(dst, r, w, p, agg)
-		for n := 0; n < G; n++ {
-			var got, want float64
-			for i := range w {
-				got += dst[i][n]
-			}
-			switch agg {
-			case AggNone:
-				want = total[n] - mean(total)
-			case AggSumThenNormalize:
-				want = (total[n] - mean(total)) / sd(total)
-			case AggNormalizeThenSum:
-				for i := range w {
-					want += w[i] * (r[i][n] - mean(r[i])) / sd(r[i])
-				}
-			}
-			if math.Abs(got-want) > 1e-12 {
-				t.Fatalf("%s sample %d: advantage %v, want %v", agg, n, got, want)
-			}
-		}
-		for i := range w {
-			if m := mean(dst[i]); math.Abs(m) > 1e-12 {
-				t.Errorf("%s: signal %d part has group mean %v, want 0", agg, i, m)
-			}
-		}
-		if agg == AggNormalizeThenSum {
-			for i := range w {
-				if s := sd(dst[i]); math.Abs(s-w[i]) > 1e-12 {
-					t.Errorf("normalize_then_sum: signal %d part has sd %v, want its weight %v", i, s, w[i])
-				}
-			}
-		}
-	}
-}
-
-// TestAdvantagesConstantGroup: a group whose rewards do not vary carries
-// no advantage under any aggregation (and normalising does not divide by 0).
-func TestAdvantagesConstantGroup(t *testing.T) {
-	r := [][]float64{{1, 1, 1, 1}, {0, 0, 0, 0}}
-	dst := [][]float64{make([]float64, 4), make([]float64, 4)}
-	p := []float64{0.25, 0.25, 0.25, 0.25}
-	for _, agg := range Aggregations {
-		Advantages(dst, r, []float64{1, 1}, p, agg)
-		for i := range dst {
-			for n, v := range dst[i] {
-				if v != 0 || math.IsNaN(v) {
-					t.Errorf("%s: dst[%d][%d] = %v, want 0", agg, i, n, v)
-				}
-			}
-		}
-	}
-}
-
-// TestVarianceDominance: mechanism 3 on one group. Under sum_then_normalize
-// a single thumbs-up only lifts a sycophantic sample level with the candid
-// ones (equal raw scales), but normalise-then-sum rescales the
-// sparse signal to unit variance and makes that sample the group's best.
-// (Which way dominance runs depends on the signals' scales and sparsity; the
-// simulator reports it through influence, it does not assume it.)
-func TestVarianceDominance(t *testing.T) {
-	// Samples 0-5 candid (spec 1), 6-7 sycophantic (spec 0); one thumbs-up on 7.
-	spec := []float64{1, 1, 1, 1, 1, 1, 0, 0}
-	thumbs := []float64{0, 0, 0, 0, 0, 0, 0, 1}
-	r := [][]float64{spec, thumbs}
-	dst := [][]float64{make([]float64, 8), make([]float64, 8)}
-	p := make([]float64, 8)
-	for n := range p {
-		p[n] = 1.0 / 8
-	}
-	adv := func(agg Aggregation) []float64 {
-		Advantages(dst, r, []float64{1, 1}, p, agg)
-		out := make([]float64, 8)
-		for n := range out {
-			out[n] = dst[0][n] + dst[1][n]
-		}
-		return out
-	}
-	stn := adv(AggSumThenNormalize)
-	if math.Abs(stn[7]-stn[0]) > 1e-12 {
-		t.Errorf("sum_then_normalize: thumbed sycophantic sample %.3f, want level with candid %.3f", stn[7], stn[0])
-	}
-	nts := adv(AggNormalizeThenSum)
-	if !(nts[7] > nts[0]) {
-		t.Errorf("normalize_then_sum: thumbed sycophantic sample %.3f not above candid %.3f", nts[7], nts[0])
 	}
 }

@@ -215,6 +215,35 @@ func (g *Signal) Expected(o *Outcome) float64 {
 	panic("reward: unknown kind " + s.Kind)
 }
 
+// Variance returns the variance of Sample's reward for the outcome: what
+// sampling adds around Expected (a grader's verdict, a detector's flag, a
+// thumb or none, an endorsement), which GRPO's group statistics see and
+// the large-group limit must keep. A reward model's score has none.
+func (g *Signal) Variance(o *Outcome) float64 {
+	s := &g.Spec
+	bernoulli := func(q float64) float64 { return q * (1 - q) }
+	switch s.Kind {
+	case KindCorrectness, KindSpec:
+		if s.Kind == KindCorrectness && !o.Verifiable {
+			return 0
+		}
+		return bernoulli(g.Expected(o)) // a reward of 0 or 1
+	case KindThumbs:
+		if g.RewardModel() {
+			return 0
+		}
+		c := g.thumbScalee
+		second := c * c * o.FeedbackRate * (o.ThumbsUp*s.Up*s.Up + (1-o.ThumbsUp)*s.Down*s.Down)
+		mean := g.Expected(o)
+		return max(second-mean*mean, 0)
+	case KindMemory:
+		return o.Memory * o.Memory * bernoulli(o.Endorse)
+	case KindTable:
+		return s.NoiseSD * s.NoiseSD
+	}
+	panic("reward: unknown kind " + s.Kind)
+}
+
 // Sample draws one realised reward of the outcome using rng.
 func (g *Signal) Sample(o *Outcome, rng *rand.Rand) float64 {
 	s := &g.Spec

@@ -51,6 +51,7 @@ type Train struct {
 	Beta         float64            `toml:"beta"`          // KL penalty coefficient
 	Weights      reward.WeightMode  `toml:"weights"`       // absolute | sum_to_one
 	Aggregation  reward.Aggregation `toml:"aggregation"`   // none | sum_then_normalize | normalize_then_sum
+	ScaleRewards reward.Scaling     `toml:"scale_rewards"` // sum_then_normalize's sd: group | batch | none
 }
 
 // Policy selects the policy's feature map.
@@ -378,17 +379,23 @@ func (c *Config) Validate() error {
 			return err
 		},
 		func() error {
-			lo := 1
-			if t.Algorithm == AlgorithmGRPO {
-				lo = 2
+			if t.Algorithm == AlgorithmGRPO && t.GroupSize == 1 {
+				return &FieldError{"train.group_size", "1: grpo needs at least 2 responses a prompt, since a group of one has no spread and its advantage is always 0"}
 			}
-			return intRange("train.group_size", t.GroupSize, lo, 4096)
+			return intRange("train.group_size", t.GroupSize, 1, 4096)
 		},
 		func() error { return positive("train.learning_rate", t.LearningRate) },
 		func() error { return OneOf("train.optimizer", t.Optimizer, Optimizers) },
 		func() error { return nonNegative("train.beta", t.Beta) },
 		func() error { return OneOf("train.weights", t.Weights, reward.WeightModes) },
 		func() error { return OneOf("train.aggregation", t.Aggregation, reward.Aggregations) },
+		func() error {
+			if t.Aggregation == reward.AggNormalizeThenSum && len(c.Signals) < 2 {
+				return &FieldError{"train.aggregation", fmt.Sprintf("normalize_then_sum standardises each signal before summing them, and this config has %d signal; with one, use sum_then_normalize", len(c.Signals))}
+			}
+			return nil
+		},
+		func() error { return OneOf("train.scale_rewards", t.ScaleRewards, reward.Scalings) },
 		func() error { return OneOf("policy.features", c.Policy.Features, FeatureModes) },
 		func() error { return intRange("memory.start_step", c.Memory.StartStep, 0, t.Steps) },
 		func() error { return prob("memory.rate", c.Memory.Rate) },

@@ -41,7 +41,10 @@
 // dilutes the others). The trainer ascends E[advantage] - beta KL(pi ||
 // pi_ref): "expected" takes the exact expectation over responses of each
 // sampled prompt (or of every user in every cell: the full batch),
-// "reinforce" and "grpo" sample responses. With a tabular policy, aggregation
+// "reinforce" and "grpo" sample responses. Advantages come from a
+// reward.Aggregator under the run's aggregation and scaling; for
+// "expected" each prompt is a group in GRPO's large-group limit, whose
+// standard deviations count each response's sampling variance. With a tabular policy, aggregation
 // "none" and beta > 0 the fixed point is pi* = pi_ref exp(R/beta)/Z
 // (Rafailov et al. 2023, eq. 4), which AnalyticOptimum computes and
 // CriticalWeight inverts for the weight at which a signal tips the optimum
@@ -78,9 +81,13 @@
 //     E_pi[x] for every signal and the KL term as batch operations over rows
 //     (vmath.AffineRows, CentredRows, ScatterAddRows); TestExpectedStep
 //     checks it against a prompt-by-prompt reference built from
-//     reward.Advantages and policy.KLCoef for three to five responses, with
+//     a reward.Aggregator and policy.KLCoef for three to five responses, with
 //     and without memory, sampled and full batches, under every aggregation,
 //     and TestTrainerGradientFD checks the gradient by finite differences.
+//   - under aggregation none the advantage shares come from the
+//     coefficients CentredRows wrote (shareRows), not from a
+//     reward.Aggregator per row; TestExpectedStep checks them against the
+//     Aggregator's to 1e-12.
 //   - the release review takes every user's softmax at once (allProbs);
 //     TestJudgeAllProbs checks it against a softmax prompt by prompt.
 //   - the primitives of sim/internal/vmath run in AVX2 assembly where the

@@ -11,12 +11,14 @@ import (
 // referenceExpected is the expected step at step t written prompt by
 // prompt, for the batch the trainer drew (every user in every cell for a
 // full batch): the policy's own softmax, each signal's reward per response
-// from its Expected with the prompt's remembered stance, advantages from
-// reward.Advantages under the run's aggregation with pi(.|x) as the group
-// weights, the KL coefficients of policy.KLCoef, each added through
-// policy.AddScore with the prompt's weight, then scaled as the step scales
-// them. It returns the gradients per signal, then KL.
-func (tr *trainer) referenceExpected(t int) (grads [][]float64) {
+// from its Expected (and its sampling variance from Variance) with the
+// prompt's remembered stance, advantages from a reward.Aggregator under the
+// run's aggregation and scaling with pi(.|x) as the group weights (GRPO's
+// large-group limit), the KL coefficients of policy.KLCoef, each added
+// through policy.AddScore with the prompt's weight, then scaled as the step
+// scales them (the batch's scale included). It returns the gradients per
+// signal, then KL, and the Aggregator's advantage shares.
+func (tr *trainer) referenceExpected(t int) (grads [][]float64, shares []float64) {
 	w := tr.w
 	A, S := len(w.responses), len(w.sigs)
 	grads = make([][]float64, S+1)
@@ -24,10 +26,12 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64) {
 		grads[i] = make([]float64, tr.pol.Dim())
 	}
 	probs, coef := make([]float64, A), make([]float64, A)
-	r, adv := make([][]float64, S), make([][]float64, S)
+	r, v, adv := make([][]float64, S), make([][]float64, S), make([][]float64, S)
 	for i := range r {
-		r[i], adv[i] = make([]float64, A), make([]float64, A)
+		r[i], v[i], adv[i] = make([]float64, A), make([]float64, A), make([]float64, A)
 	}
+	agg := reward.NewAggregator(tr.cfg.Train.Aggregation, tr.cfg.Train.ScaleRewards, S)
+	agg.Reset(tr.weights)
 	// prompt adds the prompt of user in situation sit with weight omega.
 	prompt := func(user, sit int, omega float64) {
 		cell := w.sitCell[sit]
@@ -43,10 +47,10 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64) {
 		for a := range probs {
 			o := tr.outcome(sit, user, a, m)
 			for i, sig := range w.sigs {
-				r[i][a] = sig.Expected(&o)
+				r[i][a], v[i][a] = sig.Expected(&o), sig.Variance(&o)
 			}
 		}
-		reward.Advantages(adv, r, tr.weights, probs, tr.cfg.Train.Aggregation)
+		agg.Add(adv, r, v, probs, omega)
 		for i := range w.sigs {
 			for a, p := range probs {
 				coef[a] = omega * p * adv[i][a]
@@ -70,16 +74,20 @@ func (tr *trainer) referenceExpected(t int) (grads [][]float64) {
 	}
 	B := float64(len(tr.batch))
 	for i := 0; i < S; i++ {
-		scale(grads[i], 1/B)
+		scale(grads[i], agg.BatchScale()/B)
 	}
 	scale(grads[S], -tr.cfg.Train.Beta/B)
-	return grads
+	shares = make([]float64, S)
+	agg.Shares(shares)
+	return grads, shares
 }
 
 // CheckExpectedStepForTest: the expected step at each of steps (computed,
 // not applied; after the evaluation of that step when evaluated, so that
 // it reuses its factors) gives referenceExpected's gradients per signal
-// and KL, to 1e-13 relative to the largest component.
+// and KL, to 1e-13 relative to the largest component, and its advantage
+// shares to 1e-12 (shareRows, the fast path under aggregation none, and
+// aggregateRows otherwise).
 func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated bool) {
 	t.Helper()
 	row := make([]float64, len(tr.idx.names))
@@ -88,7 +96,12 @@ func (tr *trainer) CheckExpectedStepForTest(t *testing.T, steps []int, evaluated
 			tr.evaluate(row, step)
 		}
 		tr.step(step, row, false)
-		want := tr.referenceExpected(step)
+		want, wantShares := tr.referenceExpected(step)
+		for i, v := range tr.shares {
+			if d := math.Abs(v - wantShares[i]); d > 1e-12 || math.IsNaN(v) {
+				t.Fatalf("step %d: advantage share %d is %v, reference %v", step, i, v, wantShares[i])
+			}
+		}
 		for i, g := range tr.grads {
 			scale := 0.0
 			for _, v := range want[i] {

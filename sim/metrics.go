@@ -13,12 +13,13 @@ import (
 type metricIndex struct {
 	names []string
 
-	syc, sycSeg                 int // sycSeg: first of len(segments)
-	gold, help, honest, well    int
-	proxy, kl, up, upSeg, offl  int
-	rew, weight, infl, inflKL   int // rew, weight, infl, align: first of len(signals)
-	align, memSeg, share, gnorm int // memSeg: -1 without memory
-	rmAcc, rmAgree              int // first of the reward-model signals'
+	syc, sycSeg                int // sycSeg: first of len(segments)
+	gold, help, honest, well   int
+	proxy, kl, up, upSeg, offl int
+	rew, weight, infl, inflKL  int // rew, weight, infl, align, advShare: first of len(signals)
+	align, advShare            int
+	memSeg, share, gnorm       int // memSeg: -1 without memory
+	rmAcc, rmAgree             int // first of the reward-model signals'
 }
 
 func newMetricIndex(w *world) metricIndex {
@@ -51,6 +52,7 @@ func newMetricIndex(w *world) metricIndex {
 	ix.infl = add(prefixed("influence/", w.signals)...)
 	ix.inflKL = add("influence/kl")
 	ix.align = add(prefixed("alignment/", w.signals)...)
+	ix.advShare = add(prefixed("advantage_share/", w.signals)...)
 	ix.memSeg = -1
 	if w.memDim > 0 {
 		ix.memSeg = add(prefixed("memory/", w.segments)...)
@@ -471,6 +473,7 @@ func (tr *trainer) decompose(row []float64) {
 	}
 	row[ix.inflKL] = ratio(norms[S], sum)
 	row[ix.gnorm] = gn
+	copy(row[ix.advShare:ix.advShare+S], tr.shares)
 }
 
 // summary collects every metric at the last step before the update, at the

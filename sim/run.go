@@ -202,6 +202,9 @@ type trainer struct {
 	ex                      expectedWork // the expected step's rows and sums
 	r, adv                  [][]float64  // [signal][sample]
 	sampleP                 []float64
+	agg                     *reward.Aggregator // the step's advantages, batch scale and shares
+	shares                  []float64          // [signal]: advantage shares of the step
+	shareCov                []float64          // [signal]: shareRows' covariances (expected, aggregation none)
 	batch                   []batchItem
 
 	onBatch        func(step int, users, situations []int)
@@ -272,6 +275,8 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		tr.adv[i] = make([]float64, n)
 	}
 	tr.sampleP = make([]float64, n)
+	tr.agg = reward.NewAggregator(cfg.Train.Aggregation, cfg.Train.ScaleRewards, S)
+	tr.shares, tr.shareCov = make([]float64, S), make([]float64, S)
 	nb := cfg.Train.BatchSize
 	if nb == 0 {
 		nb = len(w.userSeg)
@@ -333,6 +338,8 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 		zero(g)
 	}
 	B := len(tr.batch) // prompts, or users in a full batch (whose cell weights sum to 1)
+	tr.agg.Reset(tr.weights)
+	clear(tr.shareCov)
 	switch cfg.Algorithm {
 	case AlgorithmExpected:
 		tr.stepExpected(t)
@@ -351,8 +358,17 @@ func (tr *trainer) step(t int, row []float64, apply bool) {
 	}
 	S := len(w.sigs)
 	inv := 1 / float64(B)
+	// The batch's scale of every advantage (normalize_then_sum, or
+	// sum_then_normalize over the batch) is known once all groups are in;
+	// the signals' gradients are linear in it.
+	b := tr.agg.BatchScale()
 	for i := 0; i < S; i++ {
-		scale(tr.grads[i], inv)
+		scale(tr.grads[i], inv*b)
+	}
+	if cfg.Algorithm == AlgorithmExpected && cfg.Aggregation == reward.AggNone {
+		shareOf(tr.shares, tr.shareCov)
+	} else {
+		tr.agg.Shares(tr.shares)
 	}
 	scale(tr.grads[S], -cfg.Beta*inv)
 	zero(tr.total)
@@ -450,8 +466,11 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 	vmath.AffineRows(vals, ex.rew0, ex.slope, ex.rewOff[:N], m)
 	vmath.ScatterAddRows(vals[(G-1)*A:], logits, ex.klOff[:N])
 	vmath.CentredRows(coefs, probs, vals, ex.omega[:N], ex.slotW[:G])
-	if agg := tr.cfg.Train.Aggregation; agg != reward.AggNone {
-		tr.aggregatedCoefs(N, agg)
+	vmath.AffineRows(ex.vars[:N*G*A], ex.var0, ex.var2, ex.rewOff[:N], ex.mem2[:N])
+	if tr.cfg.Train.Aggregation == reward.AggNone {
+		tr.shareRows(N)
+	} else {
+		tr.aggregateRows(N)
 	}
 	cellSums, memSums := ex.coefFlat[:C*len(ex.cellCoef)*A], ex.coefFlat[C*len(ex.cellCoef)*A:]
 	if memOn {
@@ -465,24 +484,63 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 	}
 }
 
-// aggregatedCoefs replaces the signals' coefficients in the first N rows
-// by those of the advantages that reward.Advantages gives under
-// aggregation agg, with pi(.|x) as the group weights: omega pi_a adv_ia.
-func (tr *trainer) aggregatedCoefs(N int, agg reward.Aggregation) {
+// aggregateRows gives the first N rows, each a group in GRPO's large-group
+// limit (every response with weight pi(a|x), and each signal's variance of
+// its sampled reward given the response), to the step's Aggregator, and
+// replaces the signals' coefficients, which CentredRows wrote for
+// aggregation none, by those of the Aggregator's advantages:
+// omega pi_a adv_ia.
+func (tr *trainer) aggregateRows(N int) {
 	ex := &tr.ex
 	A, G := len(tr.w.responses), ex.slots
 	for n := 0; n < N; n++ {
 		p := ex.probs[n*A : n*A+A]
 		for g, i := range ex.slotSig[:G-1] {
 			k := (n*G + g) * A
-			ex.rowR[i] = ex.vals[k : k+A]
+			ex.rowR[i], ex.rowV[i] = ex.vals[k:k+A], ex.vars[k:k+A]
 		}
-		reward.Advantages(tr.adv, ex.rowR, tr.weights, p, agg)
+		tr.agg.Add(tr.adv, ex.rowR, ex.rowV, p, ex.omega[n])
 		for g, i := range ex.slotSig[:G-1] {
 			c, adv := ex.coefs[(n*G+g)*A:(n*G+g+1)*A], tr.adv[i]
 			for a, pa := range p {
 				c[a] = ex.omega[n] * pa * adv[a]
 			}
+		}
+	}
+}
+
+// shareRows is the Aggregator's advantage shares under aggregation none,
+// from the coefficients CentredRows wrote: the fast path, pinned to the
+// Aggregator by TestExpectedStep. Under none signal i's part of response
+// a's advantage is d_ia = w_i (x_ia - E_pi[x_i]) and the coefficient is
+// c_ia = omega pi_a d_ia, whose sum over a is 0, so the part's covariance
+// with the advantage, omega sum_a pi_a d_ia sum_j d_ja, is sum_a c_ia X_a
+// with X_a = sum_j w_j x_ja uncentred; to it adds omega w_i^2 sum_a pi_a
+// v_ia, the sampling variance of the signal's reward. The shares are the
+// covariances over their sum, which is Var(A).
+func (tr *trainer) shareRows(N int) {
+	ex := &tr.ex
+	A, G := len(tr.w.responses), ex.slots
+	X := ex.xrow[:A]
+	for n := 0; n < N; n++ {
+		p, om := ex.probs[n*A:n*A+A], ex.omega[n]
+		clear(X)
+		for g := range G - 1 {
+			w, x := ex.slotW[g], ex.vals[(n*G+g)*A:(n*G+g+1)*A]
+			for a, v := range x {
+				X[a] += w * v
+			}
+		}
+		for g, i := range ex.slotSig[:G-1] {
+			k := (n*G + g) * A
+			c, v := ex.coefs[k:k+A], ex.vars[k:k+A]
+			cx, pv := 0.0, 0.0
+			for a := range X {
+				cx += c[a] * X[a]
+				pv += p[a] * v[a]
+			}
+			w := ex.slotW[g]
+			tr.shareCov[i] += cx + om*w*w*pv
 		}
 	}
 }
@@ -500,6 +558,9 @@ type expectedWork struct {
 	// of its KL slot in vals[(slots-1)*A:].
 	rewOff, coefOff, cellOff, klOff []int
 	vals, coefs                     []float64 // [row][slot][response]: values, and their score coefficients
+	vars                            []float64 // [row][slot][response]: the variance of each slot's sampled reward
+	mem2                            []float64 // [row]: the remembered stance squared
+	xrow                            []float64 // [response]: one row's weighted sum of rewards (shareRows)
 
 	slots   int       // in use: the signals of nonzero weight, and KL
 	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
@@ -510,9 +571,13 @@ type expectedWork struct {
 	// and slopeFlat, as of world.rewardsVersion rewards); -log pi_ref and 0
 	// in the KL slot.
 	rew0, slope []float64
-	rewards     int
-	rowR        [][]float64 // [signal]: one row's rewards, for reward.Advantages
-	zeroR       []float64   // the rewards of a signal of zero weight
+	// The same for the variance of the sampled reward: at memory 0, and
+	// the coefficient of the stance squared (world.var0Flat, var2Flat); 0
+	// in the KL slot.
+	var0, var2 []float64
+	rewards    int
+	rowR, rowV [][]float64 // [signal]: one row's rewards and variances, for the Aggregator
+	zeroR      []float64   // the rewards (and variances) of a signal of zero weight
 
 	// The coefficient sums, by cell, slot and response, then by slot and
 	// response for the memory block (memDim is 0 or 1), cleared after each
@@ -545,6 +610,8 @@ func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedW
 		mem: make([]float64, rows), omega: make([]float64, rows), user: make([]int, rows),
 		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), klOff: make([]int, rows),
 		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A),
+		vars: make([]float64, rows*(S+1)*A), mem2: make([]float64, rows), xrow: make([]float64, A),
+		var0: make([]float64, K*(S+1)*A), var2: make([]float64, K*(S+1)*A), rowV: make([][]float64, S),
 		slotW: make([]float64, S+1), slotOf: make([]int, S+1),
 		rew0: make([]float64, K*(S+1)*A), slope: make([]float64, K*(S+1)*A),
 		rowR: make([][]float64, S), zeroR: make([]float64, A),
@@ -600,12 +667,16 @@ func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
 	A, C, G := len(logRef), len(w.cellProb), ex.slots
 	for k := 0; k < len(w.sitProb)*len(w.segments); k++ {
 		r0, sl := ex.rew0[k*G*A:(k+1)*G*A], ex.slope[k*G*A:(k+1)*G*A]
+		v0, v2 := ex.var0[k*G*A:(k+1)*G*A], ex.var2[k*G*A:(k+1)*G*A]
 		for s, i := range ex.slotSig {
 			copy(r0[s*A:s*A+A], w.rew0Flat[(k*S+i)*A:(k*S+i+1)*A])
 			copy(sl[s*A:s*A+A], w.slopeFlat[(k*S+i)*A:(k*S+i+1)*A])
+			copy(v0[s*A:s*A+A], w.var0Flat[(k*S+i)*A:(k*S+i+1)*A])
+			copy(v2[s*A:s*A+A], w.var2Flat[(k*S+i)*A:(k*S+i+1)*A])
 		}
 		for a, lr := range logRef {
 			r0[(G-1)*A+a], sl[(G-1)*A+a] = -lr, 0
+			v0[(G-1)*A+a], v2[(G-1)*A+a] = 0, 0
 		}
 	}
 	for n := range ex.klOff {
@@ -623,7 +694,7 @@ func (ex *expectedWork) useSignals(w *world, weights, logRef []float64) {
 		}
 	}
 	for i := range ex.rowR {
-		ex.rowR[i] = ex.zeroR
+		ex.rowR[i], ex.rowV[i] = ex.zeroR, ex.zeroR
 	}
 }
 
@@ -634,7 +705,7 @@ func (ex *expectedWork) setRow(w *world, n, user, sit int, m float64) {
 	ex.rewOff[n] = (sit*len(w.segments) + w.userSeg[user]) * ex.slots * A
 	ex.coefOff[n] = cell * len(ex.cellCoef) * A // every signal's slot, and KL's
 	ex.cellOff[n] = cell * A
-	ex.mem[n] = m
+	ex.mem[n], ex.mem2[n] = m, m*m
 }
 
 // promptProbs writes pi(.|x) and the logits of one prompt.
@@ -763,7 +834,7 @@ func (tr *trainer) stepReinforce(t int) {
 		}
 		tr.sampleP[n] = 1 / float64(B)
 	}
-	reward.Advantages(tr.adv, tr.r, tr.weights, tr.sampleP, tr.cfg.Train.Aggregation)
+	tr.agg.Add(tr.adv, tr.r, nil, tr.sampleP, 1) // the batch is one group
 	for n := range tr.batch {
 		b := &tr.batch[n]
 		x := tr.context(b.cell, b.mem)
@@ -806,7 +877,7 @@ func (tr *trainer) stepGRPO(t int) {
 				}
 			}
 		}
-		reward.Advantages(tr.adv, tr.r, tr.weights, tr.sampleP, tr.cfg.Train.Aggregation)
+		tr.agg.Add(tr.adv, tr.r, nil, tr.sampleP, 1)
 		for i := range w.sigs {
 			if tr.weights[i] == 0 {
 				continue
@@ -824,6 +895,20 @@ func (tr *trainer) stepGRPO(t int) {
 			tr.pol.AddScore(tr.grads[i], x, tr.coef)
 		}
 		tr.addKL(x, b.probs)
+	}
+}
+
+// shareOf writes each covariance's share of their sum (0 when it is 0).
+func shareOf(dst, cov []float64) {
+	sum := 0.0
+	for _, c := range cov {
+		sum += c
+	}
+	for i, c := range cov {
+		dst[i] = 0
+		if sum > 0 {
+			dst[i] = c / sum
+		}
 	}
 }
 

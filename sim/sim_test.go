@@ -45,7 +45,7 @@ func tinyWorld(nc, na int, beta float64) *sim.Config {
 	cfg := &sim.Config{
 		Name: "tiny", Seed: 1, Primary: "s0",
 		Train: sim.Train{Algorithm: "expected", Steps: 3000, UpdateStep: 1, BatchSize: 64, GroupSize: 8,
-			LearningRate: 4 / beta, Optimizer: "sgd", Beta: beta, Weights: reward.WeightsAbsolute, Aggregation: reward.AggNone},
+			LearningRate: 4 / beta, Optimizer: "sgd", Beta: beta, Weights: reward.WeightsAbsolute, Aggregation: reward.AggNone, ScaleRewards: reward.ScaleGroup},
 		Policy:     sim.Policy{Features: "tabular"},
 		Memory:     sim.Memory{Rate: 0.1},
 		Population: sim.Population{Users: 10},

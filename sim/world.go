@@ -35,7 +35,12 @@ type world struct {
 	// [signal][response] (see signalRewards); P(sycophantic) by
 	// [truth][response] (the same for every segment).
 	rew0Flat, slopeFlat, sycFlat []float64
-	cellSyc                      []float64 // [cell][response]: P(sycophantic | what the model sees)
+	// The variance of each signal's sampled reward around its expectation
+	// at memory 0, and its coefficient in the square of the remembered
+	// stance (a variance is v0 + m^2 v2 for every kind), laid out as
+	// rew0Flat.
+	var0Flat, var2Flat []float64
+	cellSyc            []float64 // [cell][response]: P(sycophantic | what the model sees)
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -183,6 +188,7 @@ func newWorld(c *Config) (*world, error) {
 	nS := len(w.sigs) * A
 	nSit := len(w.sitProb)
 	w.rew0Flat, w.slopeFlat, w.sycFlat = make([]float64, nSit*S*nS), make([]float64, nSit*S*nS), make([]float64, C*A)
+	w.var0Flat, w.var2Flat = make([]float64, nSit*S*nS), make([]float64, nSit*S*nS)
 	for i := range w.sigs {
 		w.signalChanged(i)
 	}
@@ -220,17 +226,25 @@ func (w *world) signalChanged(i int) {
 				o1.Memory = 1
 				e0, e1 := sig.Expected(&o0), sig.Expected(&o1)
 				r0[i*A+a], sl[i*A+a] = e0, e1-e0
+				k := w.rewardIndex(st, s) + i*A + a
+				v0 := sig.Variance(&o0)
+				w.var0Flat[k], w.var2Flat[k] = v0, sig.Variance(&o1)-v0
 			}
 		}
 	}
 	w.rewardsVersion++
 }
 
+// rewardIndex is the offset of a situation and segment's block, by signal
+// then response, in rew0Flat, slopeFlat, var0Flat and var2Flat.
+func (w *world) rewardIndex(sit, seg int) int {
+	return (sit*len(w.segments) + seg) * len(w.sigs) * len(w.responses)
+}
+
 // signalRewards returns the expected rewards at memory 0 and their slopes
 // in memory for a situation and segment, by signal then response.
 func (w *world) signalRewards(sit, seg int) (r0, slope []float64) {
-	nS := len(w.sigs) * len(w.responses)
-	k := (sit*len(w.segments) + seg) * nS
+	nS, k := len(w.sigs)*len(w.responses), w.rewardIndex(sit, seg)
 	return w.rew0Flat[k : k+nS : k+nS], w.slopeFlat[k : k+nS : k+nS]
 }
 

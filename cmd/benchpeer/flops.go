@@ -18,12 +18,14 @@ import (
 
 // flops counts the floating-point additions, subtractions, multiplications
 // and divisions of one training step of the expected algorithm as sim
-// performs it (sim/run.go step, stepExpected and expectedRows; policy
-// Logits and AddScore; reward.Advantages and EffectiveWeights), with every
-// signal active and memory on (BenchmarkStep's state after the update).
-// Training no longer moves remembered stances (deployments do), so a
-// prompt's P(sycophantic) and memory update are not part of the step.
-// Exponentials, logarithms, square roots and comparisons are not counted.
+// performs it (sim/run.go step, stepExpected, expectedRows and shareRows,
+// the advantage shares' fast path under aggregation none; policy Logits
+// and AddScore; reward.EffectiveWeights), with every signal active and
+// memory on (BenchmarkStep's state after the update). Training no longer
+// moves remembered stances
+// (deployments do), so a prompt's P(sycophantic) and memory update are not
+// part of the step. Exponentials, logarithms, square roots and comparisons
+// are not counted.
 type flops struct {
 	B, A, S, D     int
 	prompt, perRun int // per prompt; per step outside the prompts
@@ -43,9 +45,13 @@ func stepFlops(cfg *sim.Config) flops {
 		2*S*A + // coefficients weight * p * adv
 		3*S*A + // AddScore per signal: tabular add; memory m*c + add
 		6*A + // KL coefficients: l - log ref, kl = sum p v, p (v - kl)
-		3*A // AddScore of the KL term
+		3*A + // AddScore of the KL term
+		1 + 2*(S+1)*A + // variances v0 + m^2 v2 in every slot (the KL slot's zeros too), m^2
+		2*S*A + // shareRows: X = sum_j w_j x_j
+		4*S*A + 5*S // shareRows: sum c X, sum p v, and cov += cx + omega w^2 pv
 	f.perRun = 2*S + // effective weights: sum and normalise
-		1 + (S+1)*D + // scale by 1/B and -beta/B
+		1 + S + (S+1)*D + // scale by b/B (b = 1 under none) and -beta/B
+		2*S + // advantage shares: Var(A) = sum_i cov_i, cov_i / Var(A)
 		(S+1)*D + // total
 		(S+1)*2*D + 2*D + S*2*D + 3*S + 1 + // decompose: norms, |g|, alignments, influences
 		13*D // Adam
@@ -59,7 +65,7 @@ func (f flops) total() int { return f.B*f.prompt + f.perRun }
 func (f flops) macs() int { return (f.total() + 1) / 2 }
 
 func (f flops) String() string {
-	return fmt.Sprintf("one step = %d flops = %d prompts x %d + %d per step (scale, total, decomposition, Adam over %d parameters), "+
+	return fmt.Sprintf("one step = %d flops = %d prompts x %d + %d per step (scale, advantage shares, total, decomposition, Adam over %d parameters), "+
 		"counting +,-,*,/ and not the %d exp/log", f.total(), f.B, f.prompt, f.perRun, f.D, f.transcendental)
 }
 

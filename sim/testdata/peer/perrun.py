@@ -32,7 +32,8 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_memory, read_prompts, softmax_into, write_outputs  # noqa: E402
+from world import (Unsupported, VarianceSums, World, advantage_shares, ascend, load, read_memory,  # noqa: E402
+                   read_prompts, softmax_into, write_outputs)
 
 
 def draw_prompts(w, rng):
@@ -156,6 +157,7 @@ def train(w, users, cells, memory=None, rng=None, weights=None, direct=False):
     T, B, A, C, S = w.steps, w.batch, w.A, w.C, w.S
     NS, rows = w.NS, w.rows
     wts = w.weights if weights is None else weights  # (T+1, S)
+    wts2 = wts * wts  # w_i^2, the weight of Var(r_i) in the advantage's variance
     values = np.zeros((T + 1, len(w.metrics)))
     theta_t = np.zeros((A, rows))
     theta = theta_t.reshape(-1)
@@ -173,7 +175,8 @@ def train(w, users, cells, memory=None, rng=None, weights=None, direct=False):
     Gv = G.reshape(S + 1, A, rows)
     logits = np.empty((A, B))
     e = np.empty((A, B))
-    probs = np.empty((A, B))
+    var_sums = VarianceSums(w, (B,))
+    probs = var_sums.probs  # (A, B)
     v = np.empty((A, B))
     r = np.empty((S, A, B))
     tmp = np.empty((S, A, B))
@@ -213,8 +216,13 @@ def train(w, users, cells, memory=None, rng=None, weights=None, direct=False):
             r[w.slope_sig] += rs  # rewards are affine in memory
         np.multiply(r, probs, out=tmp)
         r -= np.add.reduce(tmp, axis=1)[:, None, :]  # centred on E_pi (aggregation "none")
-        r *= wt[:, None, None]
+        r *= wt[:, None, None]  # d_i: signal i's part of the advantage
         np.multiply(r, probs, out=coef[:S])
+        # Each signal's covariance with the advantage A = sum_i d_i over the
+        # batch's rollouts: sum over prompts of E_pi[d_i A + w_i^2 Var(r_i)].
+        cov = coef[:S].reshape(S, A * B) @ np.add.reduce(r).reshape(A * B)
+        cov += wts2[t] * var_sums(k, m if mem_on else None)
+        advantage_shares(cov, row[w.i_adv:w.i_adv + S])
         np.subtract(logits, lse, out=v)
         v -= log_ref  # log(pi / ref)
         np.multiply(probs, v, out=e)

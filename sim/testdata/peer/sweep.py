@@ -41,7 +41,8 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import Unsupported, World, ascend, load, read_memory, read_prompts, softmax_into, write_outputs  # noqa: E402
+from world import (Unsupported, VarianceSums, World, advantage_shares, ascend, load, read_memory,  # noqa: E402
+                   read_prompts, softmax_into, write_outputs)
 
 
 def shared_part(cfg):
@@ -164,6 +165,7 @@ def train(w, W, users, cells, memory=None, rng=None, direct=False):
     T, B, A, C, S = w.steps, w.batch, w.A, w.C, w.S
     NS, rows, U = w.NS, w.rows, w.U
     wts = w.effective_weights(W)  # (T+1, R, S)
+    wts2 = wts * wts  # w_i^2, the weight of Var(r_i) in the advantage's variance
     values = np.zeros((R, T + 1, len(w.metrics)))
     theta_t = np.zeros((A, R, rows))
     theta_rows = theta_t.reshape(A, R * rows)
@@ -186,7 +188,8 @@ def train(w, W, users, cells, memory=None, rng=None, direct=False):
     idx = np.empty((K, N), dtype=np.int64)
     logits = np.empty((A, R, B))
     e = np.empty((A, R, B))
-    probs = np.empty((A, R, B))
+    var_sums = VarianceSums(w, (R, B))
+    probs = var_sums.probs  # (A, R, B)
     v = np.empty((A, R, B))
     r = np.empty((S, A, R, B))
     tmp = np.empty((S, A, R, B))
@@ -228,8 +231,13 @@ def train(w, W, users, cells, memory=None, rng=None, direct=False):
             r[w.slope_sig] += rs  # rewards are affine in memory
         np.multiply(r, probs, out=tmp)
         r -= np.add.reduce(tmp, axis=1)[:, None]  # centred on E_pi (aggregation "none")
-        r *= wt.T[:, None, :, None]
+        r *= wt.T[:, None, :, None]  # d_i: signal i's part of the advantage
         np.multiply(r, probs, out=coef[:S])
+        # Each signal's covariance with the advantage A = sum_i d_i over each
+        # run's rollouts: sum over prompts of E_pi[d_i A + w_i^2 Var(r_i)].
+        cov = np.einsum("sarb,arb->rs", coef[:S], np.add.reduce(r))
+        cov += wts2[t] * var_sums(k, m if mem_on else None)
+        advantage_shares(cov, out[:, w.i_adv:w.i_adv + S])
         np.subtract(logits, lse, out=v)
         v -= log_ref  # log(pi / ref)
         np.multiply(probs, v, out=e)

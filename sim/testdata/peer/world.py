@@ -3,20 +3,22 @@
 Shared by the two NumPy peers (perrun.py, sweep.py). It mirrors sim/world.go
 (cells, segment split, outcomes, expected rewards), sim/feedback.go (the
 deployments that move remembered stances), reward/signal.go and
-reward/mix.go (signal expectations, effective weights) and policy/policy.go
-(the tabular + memory log-linear policy). Only the special case of sim's
-pipeline closest to its first model is implemented: the `expected`
-algorithm with aggregation "none", tabular features, every thumbs signal
-`source = "direct"` (a thumb per rollout, no reward model) and every
-context's `cue_accuracy = 1`, so that a situation is a cell (2*context +
-wrong) and the policy in effect sees the truth; remembered stances move only
-at deployments. Other settings are refused by `check_supported`.
+reward/mix.go (signal expectations and variances, effective weights,
+advantage shares) and policy/policy.go (the tabular + memory log-linear
+policy). Only the special case of sim's pipeline closest to its first model
+is implemented: the `expected` algorithm with aggregation "none", tabular
+features, every thumbs signal `source = "direct"` (a thumb per rollout, no
+reward model) and every context's `cue_accuracy = 1`, so that a situation is
+a cell (2*context + wrong) and the policy in effect sees the truth;
+remembered stances move only at deployments. Other settings are refused by
+`check_supported`.
 
 Layouts: policy.Policy.Theta is, flat, a (C+1, A) array: the tabular block in
 rows 0..C-1 (cell, response) and the memory x response block in row C (absent
 without memory); the peers hold it transposed, responses first, and write it
 back in Go's order. Reward tables are (signals, responses, cell*NS + segment),
-gathered per prompt along the last axis.
+gathered per prompt along the last axis; the table of the rewards' variances
+is contracted with the policy's mass instead (VarianceSums).
 """
 
 import os
@@ -177,11 +179,16 @@ class World:
         self.harm = harm  # (C, NS)
 
         # Expected reward of each signal at memory 0 and its slope in memory
-        # (reward.Signal.Expected), laid out [cell, segment, signal, response].
+        # (reward.Signal.Expected), and the variance of its sampled reward
+        # (reward.Signal.Variance) as sim holds it, v0 + m^2 v2 (world.var0Flat,
+        # var2Flat), all laid out [cell, segment, signal, response].
         fb = self.feedback[None, :, None]
         shape = (C, NS, A)
         rew0 = np.zeros((C, NS, S, A))
         slope = np.zeros((C, NS, S, A))
+        var0 = np.zeros((C, NS, S, A))
+        var2 = np.zeros((C, NS, S, A))
+        bernoulli = lambda q: q * (1 - q)  # a reward of 0 or 1
         self.spec_weight = np.zeros(S)
         self.spec_start = np.zeros(S, dtype=int)
         self.spec_end = np.zeros(S, dtype=int)
@@ -192,22 +199,30 @@ class World:
             if kind == "correctness":
                 e = np.where(self.verifiable[:, None], s["noise"] + (1 - 2 * s["noise"]) * correct, 0.0)
                 rew0[:, :, i, :] = np.broadcast_to(e[:, None, :], shape)
+                var0[:, :, i, :] = np.broadcast_to(bernoulli(e)[:, None, :], shape)  # 0 if not verifiable
             elif kind == "spec":
-                flag = s["detection"] * syc + s["false_positive"] * (1 - syc)
-                rew0[:, :, i, :] = np.broadcast_to((1 - flag)[:, None, :], shape)
+                q = 1 - (s["detection"] * syc + s["false_positive"] * (1 - syc))
+                rew0[:, :, i, :] = np.broadcast_to(q[:, None, :], shape)
+                var0[:, :, i, :] = np.broadcast_to(bernoulli(q)[:, None, :], shape)
             elif kind == "thumbs":
                 scale = 1.0
                 if s["per_feedback"]:
                     if not mean_feedback > 0:
                         raise Unsupported(f"signal {n}: per_feedback needs a positive mean feedback rate")
                     scale = 1 / mean_feedback
-                rew0[:, :, i, :] = scale * fb * (up * s["up"] + (1 - up) * s["down"])
+                mean = scale * fb * (up * s["up"] + (1 - up) * s["down"])
+                second = scale * scale * fb * (up * s["up"] * s["up"] + (1 - up) * s["down"] * s["down"])
+                rew0[:, :, i, :] = mean
+                var0[:, :, i, :] = np.maximum(second - mean * mean, 0.0)
             elif kind == "memory":
-                # Expected = memory * endorse: 0 at memory 0, slope endorse.
+                # Expected = memory * endorse: 0 at memory 0, slope endorse;
+                # Variance = memory^2 endorse (1 - endorse).
                 slope[:, :, i, :] = np.broadcast_to(endorse[:, None, :], shape)
+                var2[:, :, i, :] = np.broadcast_to(bernoulli(endorse)[:, None, :], shape)
             elif kind == "table":
                 tab = np.array([(list(s.get("table", {}).get(cn, [])) + [0.0] * A)[:A] for cn in self.contexts])
                 rew0[:, :, i, :] = np.broadcast_to(tab[self.cell_ctx][:, None, :], shape)
+                var0[:, :, i, :] = s["noise_sd"] * s["noise_sd"]
         self.rew0, self.slope = rew0, slope
         # Gathered per prompt along the last axis by the index cell*NS + segment.
         self.rew0_t = np.ascontiguousarray(rew0.transpose(2, 3, 0, 1).reshape(S, A, C * NS))
@@ -216,6 +231,10 @@ class World:
         self.slope_t = np.ascontiguousarray(slope[:, :, self.slope_sig].transpose(2, 3, 0, 1)
                                             .reshape(len(self.slope_sig), A, C * NS))
         self.has_slope = len(self.slope_sig) > 0
+        # The variances, for VarianceSums: (2*A*C*NS, S), v0 at rows
+        # response*C*NS + cell*NS + segment, then v2 at A*C*NS + the same.
+        self.var_t = np.stack([var0, var2]).transpose(0, 4, 1, 2, 3).reshape(2 * A * C * NS, S)
+        self.has_var2 = bool(np.any(var2 != 0))
 
         # Reference policy: softmax of the prior, as policy.Softmax does it.
         e = np.exp(self.prior - self.prior.max())
@@ -234,7 +253,7 @@ class World:
         names += ["gold_utility", "gold/helpfulness", "gold/honesty", "gold/wellbeing", "proxy_reward", "kl",
                   "thumbs_up_rate"] + P("thumbs_up_rate/", self.segments) + ["eval/offline_correctness"]
         names += P("reward/", self.signals) + P("weight/", self.signals) + P("influence/", self.signals)
-        names += ["influence/kl"] + P("alignment/", self.signals)
+        names += ["influence/kl"] + P("alignment/", self.signals) + P("advantage_share/", self.signals)
         if self.memory:
             names += P("memory/", self.segments)
         names += P("response_share/", self.responses) + ["grad_norm"]
@@ -246,6 +265,7 @@ class World:
         self.i_weight = ix["weight/" + self.signals[0]]
         self.i_infl = ix["influence/" + self.signals[0]]
         self.i_align = ix["alignment/" + self.signals[0]]
+        self.i_adv = ix["advantage_share/" + self.signals[0]]
         self.i_mem = ix["memory/" + self.segments[0]] if self.memory else -1
         self.i_share = ix["response_share/" + self.responses[0]]
 
@@ -365,6 +385,45 @@ class World:
         return c
 
 
+class VarianceSums:
+    """The sum over a step's prompts, for each run and signal, of E_pi[Var(r_i)]:
+    the variance of the signal's sampled reward given the response
+    (reward.Signal.Variance), which the advantage shares need. A variance is
+    v0 + m^2 v2 by (cell, segment, response) (world.var0Flat, var2Flat), so
+    rather than gathering S variances per prompt and response it scatters
+    each run's mass pi(a|x), and pi(a|x) m^2, by response and cell*NS +
+    segment (one bincount, A or 2A values a prompt) and contracts the masses
+    with the tables, World.var_t (one matrix product).
+
+    shape is the batch's, (B,) or (runs, B); probs, (A,) + shape, is where
+    the peer's softmax is to write pi."""
+
+    def __init__(self, w, shape):
+        A, CN = w.A, w.C * w.NS
+        self.w = w
+        self.pw = np.empty((2 * A,) + shape)  # pi, then pi m^2
+        self.probs = self.pw[:A]
+        self.idx = np.empty((2 * A,) + shape, dtype=np.int64)
+        # Bin of (run, response or A + response, cell*NS + segment): the
+        # masses come out as (runs, 2A*C*NS), the rows of var_t.
+        self.col = (np.arange(2 * A) * CN).reshape((2 * A,) + (1,) * len(shape))
+        self.run = (np.arange(shape[0]) * (2 * A * CN))[:, None] if len(shape) == 2 else 0
+        self.mass_shape = shape[:-1] + (2 * A * CN,)
+        self.bins = int(np.prod(self.mass_shape))
+
+    def __call__(self, k, m):
+        """The sums, (S,) or (runs, S), for prompts at k = cell*NS + segment,
+        (B,) or (runs, B), with stances m; m None when memory is off."""
+        A = self.w.A
+        n = A
+        if m is not None and self.w.has_var2:
+            np.multiply(self.probs, m * m, out=self.pw[A:])
+            n = 2 * A
+        np.add(self.col[:n], k + self.run, out=self.idx[:n])
+        mass = np.bincount(self.idx[:n].reshape(-1), weights=self.pw[:n].reshape(-1), minlength=self.bins)
+        return mass.reshape(self.mass_shape) @ self.w.var_t
+
+
 def read_prompts(path, w):
     """Prompts written by the Go side: a 16-byte header (b"rmprompt", int32
     steps+1, int32 batch) then, per step, int32 users[batch] and
@@ -418,6 +477,16 @@ def softmax_into(logits, e, probs):
     s = np.add.reduce(e)
     np.multiply(e, 1 / s, out=probs)
     return mx + np.log(s)
+
+
+def advantage_shares(cov, out):
+    """Writes into out, whose entries are 0, each signal's share of the
+    variance of the step's advantage (reward.Aggregator.Shares) from cov
+    (..., S), each signal's covariance with the advantage summed over the
+    step's rollouts: cov_i / Var(A), with Var(A) = sum_i cov_i as the
+    signals' parts sum to the advantage; all stay 0 where Var(A) is 0."""
+    var = np.add.reduce(cov, axis=-1, keepdims=True)
+    np.divide(cov, var, out=out, where=var > 0)
 
 
 def write_f64(path, a):

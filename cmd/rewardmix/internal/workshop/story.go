@@ -89,9 +89,9 @@ var story = []storyStep{
 		Title: "Fix 2: normalise, then sum",
 		Query: "preset=incident&aggregation=normalize_then_sum",
 		Focus: "segments",
-		Text: `Normalising each signal's advantages before summing them (GDPO-style) gives each signal a say by its weight rather than by its spread: ` +
+		Text: `Normalising each signal's rewards before summing them (GDPO) gives each signal a say by its weight rather than by its spread: ` +
 			`here sycophancy ends at {{pct .H.SycophancyAfter}} against {{pct .Incident.SycophancyAfter}} in the incident, {{if lt .H.SycophancyAfter (half .Incident.SycophancyAfter)}}a real help{{else}}little change{{end}}, ` +
-			`and {{.H.Segment}} users meet {{pct .H.SegmentAfter}}.`,
+			`and {{.H.Segment}} users meet {{pct .H.SegmentAfter}}{{if eq .H.Decision "block"}}; users now prefer the incumbent in the A/B test, which blocks the launch{{end}}.`,
 		Ask: "Which mechanism does this fix address, and which does it leave?",
 	},
 	{

@@ -69,6 +69,13 @@ func TestStoryClaims(t *testing.T) {
 		{"Fix 1, with a smaller thumbs weight", "the spec reward wins", func(st HandoutStep) bool { return st.H.SycophancyAfter < 0.05 && st.H.SegmentAfter < 0.05 }},
 		{"Fix 1, with a smaller thumbs weight", "thumbs-up still rises", func(st HandoutStep) bool { return st.H.ThumbsAfter > st.H.ThumbsBefore }},
 		{"Fix 2: normalise, then sum", "it ends below the incident", func(st HandoutStep) bool { return st.H.SycophancyAfter < inc.SycophancyAfter }},
+		{"Fix 2: normalise, then sum", "if blocked, the A/B test blocks it", func(st HandoutStep) bool {
+			if st.H.Decision != "block" {
+				return !strings.Contains(st.Text, "blocks the launch")
+			}
+			passed, blocking, _ := gate(st, "ab_preference")
+			return !passed && blocking && strings.Contains(st.Text, "blocks the launch")
+		}},
 		{"Fix 3: a sycophancy eval that blocks", "it fails the eval, which blocks", func(st HandoutStep) bool {
 			passed, blocking, above := gate(st, "sycophancy_memory")
 			return !passed && blocking && above
