@@ -25,10 +25,14 @@ const (
 	ModeGrid   SweepMode = "grid"   // the cartesian product of the axes
 	ModeZip    SweepMode = "zip"    // the i-th value of every axis together
 	ModeRandom SweepMode = "random" // samples points drawn from the axes' distributions
+	// ModeSobol is a Saltelli design for Sobol sensitivity indices: samples
+	// blocks of len(axes)+2 points (A, B, and A with each axis taken from
+	// B) from a scrambled Sobol sequence over the axes' ranges.
+	ModeSobol SweepMode = "sobol"
 )
 
 // SweepModes lists the accepted modes.
-var SweepModes = []SweepMode{ModeGrid, ModeZip, ModeRandom}
+var SweepModes = []SweepMode{ModeGrid, ModeZip, ModeRandom, ModeSobol}
 
 // DefaultMaxRuns bounds the size of a sweep unless the caller says otherwise.
 const DefaultMaxRuns = 1_000_000
@@ -163,17 +167,25 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 	default:
 		s.Seeds = []uint64{s.Base.Seed}
 	}
+	sampled := s.Mode == ModeRandom || s.Mode == ModeSobol
 	if v, ok := tbl["samples"]; ok {
 		n, ok := v.(int64)
-		if s.Mode != ModeRandom {
-			return fe("sweep.samples", "samples applies to mode = \"random\" only")
+		if !sampled {
+			return fe("sweep.samples", "samples applies to mode = \"random\" or \"sobol\" only")
 		}
 		if !ok || n < 1 || n > int64(maxRuns) {
 			return fe("sweep.samples", "want an integer from 1 to %d", maxRuns)
 		}
+		if s.Mode == ModeSobol && (n < 2 || n&(n-1) != 0) {
+			up := int64(2)
+			for up < n {
+				up *= 2
+			}
+			return fe("sweep.samples", "%d is not a power of two, which a Sobol design needs to keep its balance: use %d", n, up)
+		}
 		s.Samples = int(n)
-	} else if s.Mode == ModeRandom {
-		return fe("sweep.samples", "mode = \"random\" needs samples = N")
+	} else if sampled {
+		return fe("sweep.samples", "mode = %q needs samples = N", s.Mode)
 	}
 
 	rawAxes, ok := tbl["axis"]
@@ -206,6 +218,9 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		}
 		keys[ax.Key] = i
 		s.Axes = append(s.Axes, ax)
+	}
+	if s.Mode == ModeSobol && (len(s.Axes) < 2 || 2*len(s.Axes) > sobolMaxDims) {
+		return fe("sweep.axis", "mode = \"sobol\" takes 2 to %d axes, got %d", sobolMaxDims/2, len(s.Axes))
 	}
 	return s.expand(maxRuns)
 }
@@ -246,11 +261,13 @@ func (s *Sweep) parseAxis(a map[string]any, path string) (Axis, error) {
 	}
 	gp := path + "." + gen
 	random := gen == "uniform" || gen == "loguniform"
-	if random != (s.Mode == ModeRandom) && !(s.Mode == ModeRandom && gen == "values") {
-		if random {
-			return ax, fe("."+gen, "%s applies to mode = \"random\" only", gen)
-		}
+	switch {
+	case s.Mode == ModeSobol && !random:
+		return ax, fe("."+gen, "mode = \"sobol\" draws every axis from a range: give uniform = [low, high] or loguniform = [low, high]")
+	case s.Mode == ModeRandom && !random && gen != "values":
 		return ax, fe("."+gen, "mode = \"random\" takes uniform, loguniform or values")
+	case random && s.Mode != ModeRandom && s.Mode != ModeSobol:
+		return ax, fe("."+gen, "%s applies to mode = \"random\" or \"sobol\" only", gen)
 	}
 	switch gen {
 	case "values":
@@ -379,6 +396,24 @@ func (s *Sweep) expand(maxRuns int) error {
 			}
 			s.points = append(s.points, pt)
 		}
+	case ModeSobol:
+		d := len(s.Axes)
+		if s.Samples > maxRuns/(d+2) {
+			return count(maxRuns + 1)
+		}
+		if err := count(s.Samples * (d + 2)); err != nil {
+			return err
+		}
+		for _, u := range SaltelliPoints(s.Samples, d, s.Seed) {
+			pt := make([]any, d)
+			for i, ax := range s.Axes {
+				pt[i] = ax.Lo + u[i]*(ax.Hi-ax.Lo)
+				if ax.Dist == "loguniform" {
+					pt[i] = math.Exp(math.Log(ax.Lo) + u[i]*(math.Log(ax.Hi)-math.Log(ax.Lo)))
+				}
+			}
+			s.points = append(s.points, pt)
+		}
 	case ModeRandom:
 		if err := count(s.Samples); err != nil {
 			return err
@@ -411,10 +446,15 @@ func (s *Sweep) Points() int { return len(s.points) }
 
 // Run returns run i: parameter point i / len(Seeds), replicate i % len(Seeds).
 func (s *Sweep) Run(i int) Run {
-	pt := s.points[i/len(s.Seeds)]
+	p := i / len(s.Seeds)
+	pt := s.points[p]
 	rep := s.Seeds[i%len(s.Seeds)]
 	width := len(strconv.Itoa(max(s.Len()-1, 0)))
-	return Run{Index: i, ID: fmt.Sprintf("r%0*d", width, i), Seed: runSeed(rep, s.Axes, pt), Params: pt}
+	seed := runSeed(rep, s.Axes, pt)
+	if s.Mode == ModeSobol {
+		seed = blockSeed(rep, p/(len(s.Axes)+2))
+	}
+	return Run{Index: i, ID: fmt.Sprintf("r%0*d", width, i), Seed: seed, Params: pt}
 }
 
 // Runs returns every run in order.
@@ -454,6 +494,27 @@ func runSeed(rep uint64, axes []Axis, pt []any) uint64 {
 	}
 	sum := h.Sum(nil)
 	return binary.BigEndian.Uint64(sum[:8]) >> 1
+}
+
+// blockSeed is the seed the runs of one block of a Sobol design share (A,
+// B and each A with one axis from B, for one replicate): the simulator's
+// own randomness is then common to the runs whose differences the indices
+// compare, rather than noise in each.
+func blockSeed(rep uint64, block int) uint64 {
+	h := sha256.New()
+	fmt.Fprintf(h, "rewardmix-sobol-block-seed\x00%d\x00%d", rep, block)
+	sum := h.Sum(nil)
+	return binary.BigEndian.Uint64(sum[:8]) >> 1
+}
+
+// SobolBlock returns, for parameter point p of a Sobol design, its block
+// (the base sample j) and its role in the block: 0 for A, 1 for B, 2+i for
+// A with axis i taken from B.
+func (s *Sweep) SobolBlock(p int) (block, role int) {
+	if s.Mode != ModeSobol {
+		panic("configs: SobolBlock of a sweep that is not a Sobol design")
+	}
+	return p / (len(s.Axes) + 2), p % (len(s.Axes) + 2)
 }
 
 // Config returns run r's resolved config: the base with r's parameters set
@@ -697,7 +758,7 @@ func EncodeSweep(s *Sweep) []byte {
 		seeds[i] = strconv.FormatUint(v, 10)
 	}
 	fmt.Fprintf(&b, "seeds = [%s]\n", strings.Join(seeds, ", "))
-	if s.Mode == ModeRandom {
+	if s.Mode == ModeRandom || s.Mode == ModeSobol {
 		fmt.Fprintf(&b, "samples = %d\n", s.Samples)
 	}
 	for _, ax := range s.Axes {

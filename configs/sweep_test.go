@@ -616,15 +616,21 @@ func TestSweepErrors(t *testing.T) {
 		{name: "two generators", text: "[sweep]\n[[sweep.axis]]\nkey = \"train.beta\"\nvalues = [0.1]\nlinspace = [0.1, 0.2, 2]\n",
 			key: "sweep.axis[0].linspace", at: "linspace =", msg: "has values and linspace"},
 		{name: "uniform in grid mode", text: "[sweep]\n[[sweep.axis]]\nkey = \"train.beta\"\nuniform = [0.1, 0.2]\n",
-			key: "sweep.axis[0].uniform", at: "uniform =", msg: `mode = "random" only`},
+			key: "sweep.axis[0].uniform", at: "uniform =", msg: `mode = "random" or "sobol" only`},
 		{name: "loguniform in zip mode", text: "[sweep]\nmode = \"zip\"\n[[sweep.axis]]\nkey = \"train.beta\"\nloguniform = [0.1, 0.2]\n",
-			key: "sweep.axis[0].loguniform", at: "loguniform =", msg: `mode = "random" only`},
+			key: "sweep.axis[0].loguniform", at: "loguniform =", msg: `mode = "random" or "sobol" only`},
 		{name: "linspace in random mode", text: "[sweep]\nmode = \"random\"\nsamples = 3\n[[sweep.axis]]\nkey = \"train.beta\"\nlinspace = [0.1, 0.2, 3]\n",
 			key: "sweep.axis[0].linspace", at: "linspace =", msg: "uniform, loguniform or values"},
 		{name: "random without samples", text: "[sweep]\nmode = \"random\"\n[[sweep.axis]]\nkey = \"train.beta\"\nuniform = [0.1, 0.2]\n",
 			key: "sweep.samples", at: "[sweep]", msg: "needs samples"},
 		{name: "samples in grid mode", text: "[sweep]\nsamples = 3" + axisW,
-			key: "sweep.samples", at: "samples = 3", msg: `mode = "random" only`},
+			key: "sweep.samples", at: "samples = 3", msg: `mode = "random" or "sobol" only`},
+		{name: "sobol with a values axis", text: "[sweep]\nmode = \"sobol\"\nsamples = 8\n[[sweep.axis]]\nkey = \"train.beta\"\nvalues = [0.1, 0.2]\n[[sweep.axis]]\nkey = \"train.learning_rate\"\nuniform = [0.01, 0.1]\n",
+			key: "sweep.axis[0].values", at: "values =", msg: "draws every axis from a range"},
+		{name: "sobol with one axis", text: "[sweep]\nmode = \"sobol\"\nsamples = 8\n[[sweep.axis]]\nkey = \"train.beta\"\nuniform = [0.1, 0.2]\n",
+			key: "sweep.axis", at: "[[sweep.axis]]", msg: "takes 2 to 16 axes, got 1"},
+		{name: "sobol samples not a power of two", text: "[sweep]\nmode = \"sobol\"\nsamples = 100\n[[sweep.axis]]\nkey = \"train.beta\"\nuniform = [0.1, 0.2]\n[[sweep.axis]]\nkey = \"train.learning_rate\"\nuniform = [0.01, 0.1]\n",
+			key: "sweep.samples", at: "samples = 100", msg: "100 is not a power of two, which a Sobol design needs to keep its balance: use 128"},
 		{name: "uniform of an int key", text: "[sweep]\nmode = \"random\"\nsamples = 3\n[[sweep.axis]]\nkey = \"train.steps\"\nuniform = [10, 20]\n",
 			key: "sweep.axis[0].uniform", at: "uniform =", msg: "not a real-valued key"},
 		{name: "uniform reversed", text: "[sweep]\nmode = \"random\"\nsamples = 3\n[[sweep.axis]]\nkey = \"train.beta\"\nuniform = [0.2, 0.1]\n",
@@ -764,5 +770,84 @@ axis = [
 `)
 	if inline.Hash() != tables.Hash() || !reflect.DeepEqual(inline.Runs(), tables.Runs()) {
 		t.Error("inline axes give another sweep than [[sweep.axis]] tables")
+	}
+}
+
+// TestSobolDesign: a Sobol sweep lays out samples blocks of d+2 points, A,
+// B and A with each axis from B, over the axes' ranges; its runs within a
+// block share their seed; and it reads back from configs.EncodeSweep to the same
+// runs.
+func TestSobolDesign(t *testing.T) {
+	const text = `extends = "incident"
+[sweep]
+mode = "sobol"
+samples = 8
+seeds = [1, 2]
+[[sweep.axis]]
+key = "train.beta"
+loguniform = [0.01, 1.0]
+[[sweep.axis]]
+key = "signals.thumbs.weight"
+uniform = [0.0, 4.0]
+[[sweep.axis]]
+key = "train.learning_rate"
+uniform = [0.01, 0.1]
+`
+	s, err := configs.LoadSweep("sobol.toml", []byte(text), nil, configs.DefaultMaxRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const d = 3
+	if s.Points() != 8*(d+2) || s.Len() != 2*8*(d+2) {
+		t.Fatalf("%d points, %d runs; want %d and %d", s.Points(), s.Len(), 8*(d+2), 2*8*(d+2))
+	}
+	runs := s.Runs()
+	point := func(p int) []any { return runs[p*2].Params }
+	for j := 0; j < 8; j++ {
+		a, b := point(j*(d+2)), point(j*(d+2)+1)
+		for i := 0; i < d; i++ {
+			ab := point(j*(d+2) + 2 + i)
+			for k := 0; k < d; k++ {
+				want := a[k]
+				if k == i {
+					want = b[k]
+				}
+				if ab[k] != want {
+					t.Fatalf("block %d, A with axis %d from B: axis %d is %v, want %v", j, i, k, ab[k], want)
+				}
+			}
+			if blk, role := s.SobolBlock(j*(d+2) + 2 + i); blk != j || role != 2+i {
+				t.Errorf("SobolBlock = %d, %d; want %d, %d", blk, role, j, 2+i)
+			}
+		}
+		if beta := a[0].(float64); !(beta >= 0.01 && beta < 1) {
+			t.Errorf("block %d: beta %v outside [0.01, 1)", j, beta)
+		}
+		if w := b[1].(float64); !(w >= 0 && w < 4) {
+			t.Errorf("block %d: thumbs weight %v outside [0, 4)", j, w)
+		}
+		// A block's runs share each replicate's seed; blocks differ.
+		for k := 0; k < d+2; k++ {
+			for r := 0; r < 2; r++ {
+				if runs[(j*(d+2)+k)*2+r].Seed != runs[j*(d+2)*2+r].Seed {
+					t.Fatalf("block %d point %d replicate %d: seed differs from the block's", j, k, r)
+				}
+			}
+		}
+		if j > 0 && runs[j*(d+2)*2].Seed == runs[0].Seed {
+			t.Errorf("blocks 0 and %d share a seed", j)
+		}
+	}
+	back, err := configs.LoadSweep("back.toml", configs.EncodeSweep(s), nil, configs.DefaultMaxRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Hash() != s.Hash() || back.Len() != s.Len() {
+		t.Fatalf("configs.EncodeSweep does not read back to the same sweep")
+	}
+	for i, r := range back.Runs() {
+		if r.Seed != runs[i].Seed || configs.FormatParam(r.Params[1]) != configs.FormatParam(runs[i].Params[1]) {
+			t.Fatalf("run %d differs after configs.EncodeSweep", i)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -270,5 +271,34 @@ func TestFormatNumber(t *testing.T) {
 		if got := FormatNumber(x); got != want {
 			t.Errorf("FormatNumber(%v) = %q, want %q", x, got, want)
 		}
+	}
+}
+
+// TestSensitivityFigure: parameters are drawn sorted by total order,
+// largest first, and series of different lengths are refused.
+func TestSensitivityFigure(t *testing.T) {
+	d := &Sensitivity{Title: "t", Params: []string{"a", "b", "c"},
+		S1: []float64{0.1, 0.5, 0}, S1Low: []float64{0, 0.4, -0.1}, S1High: []float64{0.2, 0.6, 0.1},
+		ST: []float64{0.2, 0.7, 0.3}, STLow: []float64{0.1, 0.6, 0.2}, STHigh: []float64{0.3, 0.8, 0.4}}
+	f, err := d.Figure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks []string
+	for _, tk := range f.Rows[0][0].X.Tick.Marker.Ticks(f.Rows[0][0].X.Min, f.Rows[0][0].X.Max) {
+		if tk.Label != "" {
+			ticks = append(ticks, tk.Label)
+		}
+	}
+	if strings.Join(ticks, ",") != "b,c,a" {
+		t.Errorf("parameters drawn as %v, want b,c,a (by total order)", ticks)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, f, "png", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	d.ST = d.ST[:2]
+	if _, err := d.Figure(); err == nil {
+		t.Error("series of different lengths: no error")
 	}
 }

@@ -39,6 +39,7 @@ var commands = []command{
 	{"show", "print the resolved config of one run of a sweep folder", runShow},
 	{"review", "re-judge a finished run's release under other gate settings", runReview},
 	{"plot", "draw figures from run and sweep folders", runPlot},
+	{"sensitivity", "Sobol sensitivity indices of a sweep of mode sobol", runSensitivity},
 	{"presets", "list the built-in presets, or print one", runPresets},
 	{"serve", "serve the interactive workshop page on 127.0.0.1", runServe},
 	{"report", "write a self-contained HTML report of a preset, run or sweep", runReport},

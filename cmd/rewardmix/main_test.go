@@ -223,16 +223,17 @@ func TestDispatchExitCodes(t *testing.T) {
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	flags := map[string][]string{
-		"run":     {"-o", "-seed", "-no-plots"},
-		"check":   nil,
-		"presets": nil,
-		"sweep":   {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet", "-no-plots"},
-		"merge":   {"-o", "-force", "-no-plots"},
-		"show":    nil,
-		"review":  {"-gates"},
-		"plot":    {"-o", "-kind", "-metric", "-by", "-x", "-y", "-level", "-width", "-height", "-title", "-step-range"},
-		"serve":   {"-addr", "-max-sims"},
-		"report":  {"-o"},
+		"run":         {"-o", "-seed", "-no-plots"},
+		"check":       nil,
+		"presets":     nil,
+		"sweep":       {"-o", "-workers", "-resume", "-force", "-shard", "-dry-run", "-max-runs", "-fail-fast", "-quiet", "-no-plots"},
+		"merge":       {"-o", "-force", "-no-plots"},
+		"show":        nil,
+		"review":      {"-gates"},
+		"plot":        {"-o", "-kind", "-metric", "-by", "-x", "-y", "-level", "-width", "-height", "-title", "-step-range"},
+		"serve":       {"-addr", "-max-sims"},
+		"report":      {"-o"},
+		"sensitivity": {"-metric", "-resamples", "-o", "-no-plots"},
 	}
 	if len(flags) != len(commands) {
 		t.Fatalf("test knows %d commands, dispatch has %d", len(flags), len(commands))

@@ -110,6 +110,10 @@ func (r *Folder) Metrics() []string   { return r.metrics }
 func (r *Folder) Axes() []string      { return r.axes }
 func (r *Folder) Runs() []Run         { return r.runs }
 
+// Definition returns a sweep folder's sweep (nil for a run folder): its
+// mode, axes and the parameters of every run.
+func (r *Folder) Definition() *configs.Sweep { return r.sw }
+
 // Path is the folder's path as given to Open.
 func (r *Folder) Path() string { return r.path }
 
