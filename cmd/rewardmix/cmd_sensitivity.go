@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -143,29 +142,15 @@ func design(src *results.Folder, s *configs.Sweep, metric string) (sensitivity.D
 	for _, p := range points {
 		mean[strings.Join(p.Params, "\x00")] = p.Mean
 	}
-	d := len(s.Axes)
-	des := sensitivity.Design{A: make([]float64, s.Samples), B: make([]float64, s.Samples), AB: make([][]float64, d)}
-	for i := range des.AB {
-		des.AB[i] = make([]float64, s.Samples)
-	}
-	params := make([]string, d)
+	des := sensitivity.NewDesign(s.Samples, len(s.Axes))
+	params := make([]string, len(s.Axes))
 	for p := 0; p < s.Points(); p++ {
-		r := s.Run(p * len(s.Seeds))
-		for i, v := range r.Params {
+		for i, v := range s.Run(p * len(s.Seeds)).Params {
 			params[i] = configs.FormatParam(v)
 		}
-		v, ok := mean[strings.Join(params, "\x00")]
-		if !ok {
-			v = math.NaN()
-		}
-		j, role := s.SobolBlock(p)
-		switch role {
-		case 0:
-			des.A[j] = v
-		case 1:
-			des.B[j] = v
-		default:
-			des.AB[role-2][j] = v
+		if v, ok := mean[strings.Join(params, "\x00")]; ok { // else NaN: every run of the point failed
+			j, role := s.SobolBlock(p)
+			des.Set(j, role, v)
 		}
 	}
 	return des, nil

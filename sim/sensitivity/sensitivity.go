@@ -28,6 +28,37 @@ type Design struct {
 	AB   [][]float64
 }
 
+// NewDesign returns a Design for n base samples and d inputs, every output
+// NaN until Set.
+func NewDesign(n, d int) Design {
+	nans := func() []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = math.NaN()
+		}
+		return x
+	}
+	des := Design{A: nans(), B: nans(), AB: make([][]float64, d)}
+	for i := range des.AB {
+		des.AB[i] = nans()
+	}
+	return des
+}
+
+// Set records output y of base sample j's point of the given role in its
+// block, as configs.SaltelliPoints lays a block out: 0 for A, 1 for B, 2+i
+// for A with input i from B.
+func (d Design) Set(j, role int, y float64) {
+	switch role {
+	case 0:
+		d.A[j] = y
+	case 1:
+		d.B[j] = y
+	default:
+		d.AB[role-2][j] = y
+	}
+}
+
 // Indices estimates each input's indices: the first order with Saltelli et
 // al. (2010, "Variance based sensitivity analysis of model output", table 2
 // (b)), S1_i = mean_j (f(B_j) - m) (f(AB_ij) - f(A_j)) / V, where centring

@@ -32,24 +32,13 @@ func TestIshigami(t *testing.T) {
 
 	const N, d = 4096, 3
 	pts := configs.SaltelliPoints(N, d, 1)
-	des := sensitivity.Design{A: make([]float64, N), B: make([]float64, N), AB: make([][]float64, d)}
-	for i := range des.AB {
-		des.AB[i] = make([]float64, N)
-	}
+	des := sensitivity.NewDesign(N, d)
 	x := make([]float64, d)
 	for k, u := range pts {
 		for i := range x {
 			x[i] = -math.Pi + 2*math.Pi*u[i]
 		}
-		j, role := k/(d+2), k%(d+2)
-		switch y := ishigami(x); role {
-		case 0:
-			des.A[j] = y
-		case 1:
-			des.B[j] = y
-		default:
-			des.AB[role-2][j] = y
-		}
+		des.Set(k/(d+2), k%(d+2), ishigami(x))
 	}
 	idx, err := sensitivity.Indices(des, 500, 7)
 	if err != nil {
