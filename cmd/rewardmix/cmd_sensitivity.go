@@ -25,7 +25,11 @@ bootstrap interval. Each parameter point's value is its mean over the
 sweep's seeds (agg.csv). Writes DIR/sensitivity.csv (parameter, metric, S1,
 S1_low, S1_high, ST, ST_low, ST_high) and a figure (bars with intervals,
 parameters sorted by ST; DIR/sensitivity.png unless -o names another file,
-whose extension picks PNG, SVG or PDF), and prints the table.`
+whose extension picks PNG, SVG or PDF), and prints the table. The design's
+A and B points sample the parameters' ranges evenly and independently, so
+the metric's spread over them is its uncertainty when the ranges are what
+the parameters could plausibly be: DIR/uncertainty.csv (metric, n, mean,
+median, q05, q95) has it.`
 
 // metricList is a repeatable --metric flag.
 type metricList []string
@@ -77,8 +81,9 @@ func runSensitivity(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, ax := range s.Axes {
 		params = append(params, ax.Key)
 	}
-	var csv strings.Builder
+	var csv, unc strings.Builder
 	csv.WriteString("parameter,metric,S1,S1_low,S1_high,ST,ST_low,ST_high\n")
+	unc.WriteString("metric,n,mean,median,q05,q95\n")
 	var figs []*plots.Figure
 	for _, m := range metrics {
 		des, err := design(src, s, m)
@@ -89,10 +94,13 @@ func runSensitivity(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return results.Errorf("%s: %s: %v", dir, m, err)
 		}
+		sp := sensitivity.SpreadOf(des)
+		f := results.FormatValue
+		fmt.Fprintf(&unc, "%s,%d,%s,%s,%s,%s\n", m, sp.N, f(sp.Mean), f(sp.Median), f(sp.Q05), f(sp.Q95))
+		fmt.Fprintf(stdout, "%s over the %d sampled points: median %.3f, 90%% interval [%.3f, %.3f]\n", m, sp.N, sp.Median, sp.Q05, sp.Q95)
 		d := &plots.Sensitivity{Title: fmt.Sprintf("%s: what drives the final %s (N = %d)", src.Label(), m, s.Samples), Params: params}
 		fmt.Fprintf(stdout, "%s (N = %d base samples, %d runs)\n%-32s %8s %18s %8s %18s\n", m, s.Samples, len(src.Runs()), "parameter", "S1", "95% interval", "ST", "95% interval")
 		for i, ix := range idx {
-			f := results.FormatValue
 			fmt.Fprintf(&csv, "%s,%s,%s,%s,%s,%s,%s,%s\n", params[i], m, f(ix.S1), f(ix.S1Low), f(ix.S1High), f(ix.ST), f(ix.STLow), f(ix.STHigh))
 			fmt.Fprintf(stdout, "%-32s %8.3f  [%6.3f, %6.3f] %8.3f  [%6.3f, %6.3f]\n", params[i], ix.S1, ix.S1Low, ix.S1High, ix.ST, ix.STLow, ix.STHigh)
 			d.S1, d.S1Low, d.S1High = append(d.S1, ix.S1), append(d.S1Low, ix.S1Low), append(d.S1High, ix.S1High)
@@ -115,11 +123,14 @@ func runSensitivity(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 	}
-	csvPath := filepath.Join(dir, "sensitivity.csv")
+	csvPath, uncPath := filepath.Join(dir, "sensitivity.csv"), filepath.Join(dir, "uncertainty.csv")
 	if err := results.WriteFile(csvPath, []byte(csv.String())); err != nil {
 		return err
 	}
-	wrote := csvPath
+	if err := results.WriteFile(uncPath, []byte(unc.String())); err != nil {
+		return err
+	}
+	wrote := csvPath + ", " + uncPath
 	if figData != nil {
 		if err := results.WriteFile(figPath, figData); err != nil {
 			return err

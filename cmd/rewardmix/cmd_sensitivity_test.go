@@ -63,6 +63,10 @@ func TestSensitivityCommand(t *testing.T) {
 	if !(st["signals.thumbs.weight"] > st["signals.spec.weight"]) {
 		t.Errorf("ST of the thumbs weight %v not above the spec weight's %v", st["signals.thumbs.weight"], st["signals.spec.weight"])
 	}
+	unc := strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(out, "uncertainty.csv")))), "\n")
+	if unc[0] != "metric,n,mean,median,q05,q95" || len(unc) != 3 || !strings.HasPrefix(unc[1], "sycophancy_rate,16,") {
+		t.Errorf("uncertainty.csv:\n%s", strings.Join(unc, "\n"))
+	}
 	if svg := readFile(t, filepath.Join(dir, "s.svg")); !strings.Contains(string(svg), "<svg") {
 		t.Error("the figure is not an SVG")
 	}

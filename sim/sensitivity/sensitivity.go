@@ -10,6 +10,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Index is one input's Sobol indices for one output, with the 95%
@@ -151,21 +153,49 @@ func Indices(d Design, resamples int, seed uint64) ([]Index, error) {
 }
 
 // percentiles returns the 2.5% and 97.5% percentiles of xs (sorted in
-// place), by linear interpolation; NaN for none.
+// place); NaN for none.
 func percentiles(xs []float64) (lo, hi float64) {
 	if len(xs) == 0 {
 		return math.NaN(), math.NaN()
 	}
 	slices.Sort(xs)
-	q := func(p float64) float64 {
-		h := p * float64(len(xs)-1)
-		k := int(h)
-		if k+1 >= len(xs) {
-			return xs[len(xs)-1]
-		}
-		return xs[k] + (h-float64(k))*(xs[k+1]-xs[k])
+	return quantile(xs, 0.025), quantile(xs, 0.975)
+}
+
+// quantile is the p quantile of sorted xs, interpolated linearly between
+// the order statistics at p(n-1) (NumPy's default, Hyndman and Fan's type 7).
+func quantile(xs []float64, p float64) float64 {
+	h := p * float64(len(xs)-1)
+	k := int(h)
+	if k+1 >= len(xs) {
+		return xs[len(xs)-1]
 	}
-	return q(0.025), q(0.975)
+	return xs[k] + (h-float64(k))*(xs[k+1]-xs[k])
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Spread is the distribution of an output over a design's A and B points,
+// which sample the inputs' ranges independently and evenly: the headline's
+// uncertainty when the ranges are the inputs' plausible values.
+type Spread struct {
+	N                      int // finite outputs
+	Mean, Median, Q05, Q95 float64
+}
+
+// SpreadOf returns the Spread of the finite outputs of d's A and B points
+// (quantiles as NumPy takes them by default); zero with N = 0 when there
+// are none.
+func SpreadOf(d Design) Spread {
+	var ys []float64
+	for _, y := range slices.Concat(d.A, d.B) {
+		if finite(y) {
+			ys = append(ys, y)
+		}
+	}
+	if len(ys) == 0 {
+		return Spread{}
+	}
+	slices.Sort(ys)
+	return Spread{N: len(ys), Mean: stat.Mean(ys, nil), Median: quantile(ys, 0.5), Q05: quantile(ys, 0.05), Q95: quantile(ys, 0.95)}
+}

@@ -68,3 +68,19 @@ func TestIndicesRefuses(t *testing.T) {
 		t.Error("one usable base sample: no error")
 	}
 }
+
+// TestSpreadOf: the spread of a design's A and B outputs, NaN left out,
+// against order statistics worked by hand (type 7: the 5% quantile of
+// 1..9 is at 0.4 of the way from 1 to 2).
+func TestSpreadOf(t *testing.T) {
+	d := sensitivity.NewDesign(5, 1)
+	for j, y := range []float64{1, 2, 3, 4, 5} {
+		d.Set(j, 0, y)
+		d.Set(j, 1, y+5)
+	}
+	d.Set(4, 1, math.NaN()) // 10 is missing: 1..9 remain
+	s := sensitivity.SpreadOf(d)
+	if s.N != 9 || s.Mean != 5 || s.Median != 5 || math.Abs(s.Q05-1.4) > 1e-12 || math.Abs(s.Q95-8.6) > 1e-12 {
+		t.Errorf("spread %+v", s)
+	}
+}
