@@ -29,10 +29,14 @@ const (
 	// blocks of len(axes)+2 points (A, B, and A with each axis taken from
 	// B) from a scrambled Sobol sequence over the axes' ranges.
 	ModeSobol SweepMode = "sobol"
+	// ModeBoundary searches, for each point of the other axes (a grid),
+	// the value of one axis (given by its bracket) at which a final metric
+	// crosses a level, by bisection; sim/sweep.Boundary runs it.
+	ModeBoundary SweepMode = "boundary"
 )
 
 // SweepModes lists the accepted modes.
-var SweepModes = []SweepMode{ModeGrid, ModeZip, ModeRandom, ModeSobol}
+var SweepModes = []SweepMode{ModeGrid, ModeZip, ModeRandom, ModeSobol, ModeBoundary}
 
 // DefaultMaxRuns bounds the size of a sweep unless the caller says otherwise.
 const DefaultMaxRuns = 1_000_000
@@ -48,6 +52,12 @@ type Sweep struct {
 	Samples int      // points drawn in random mode
 	Seed    uint64   // seeds the random mode's draws
 	Axes    []Axis
+	// A boundary search: the final metric whose crossing of Level it looks
+	// for, to within Tolerance along the axis Search (whose bracket is
+	// Axes[Search].Lo, Hi).
+	Metric           string
+	Level, Tolerance float64
+	Search           int
 
 	points [][]any // parameter points, each aligned with Axes
 }
@@ -58,7 +68,8 @@ type Axis struct {
 	// Values holds the axis's values as TOML values (float64, int64, bool
 	// or string); nil for a random-mode distribution.
 	Values []any
-	// Dist is "uniform" or "loguniform" with its bounds Lo, Hi (random mode).
+	// Dist is "uniform" or "loguniform" with its bounds Lo, Hi (random
+	// and sobol modes), or "bracket" (boundary mode's search axis).
 	Dist   string
 	Lo, Hi float64
 	kind   reflect.Kind
@@ -97,9 +108,24 @@ func LoadSweep(name string, data []byte, resolve Resolver, maxRuns int) (*Sweep,
 	if err := s.parse(tbl, maxRuns); err != nil {
 		return nil, src.fail(err)
 	}
-	for _, r := range s.Runs() {
-		if _, err := s.Config(r); err != nil {
+	check := s
+	if s.Mode == ModeBoundary { // every point at both ends of its bracket
+		var pts []int
+		var xs []float64
+		for p := range s.points {
+			pts, xs = append(pts, p, p), append(xs, s.Axes[s.Search].Lo, s.Axes[s.Search].Hi)
+		}
+		check = s.Probes(pts, xs)
+	}
+	for i, r := range check.Runs() {
+		cfg, err := check.Config(r)
+		if err != nil {
 			return nil, src.fail(err)
+		}
+		if i == 0 && s.Mode == ModeBoundary {
+			if err := checkMetric(cfg, s.Metric); err != nil {
+				return nil, src.fail(err)
+			}
 		}
 	}
 	return s, nil
@@ -109,10 +135,11 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 	fe := func(key, format string, a ...any) error {
 		return &sim.FieldError{Key: key, Msg: fmt.Sprintf(format, a...)}
 	}
-	allowed := map[string]bool{"mode": true, "seeds": true, "replicates": true, "samples": true, "seed": true, "axis": true}
+	allowed := map[string]bool{"mode": true, "seeds": true, "replicates": true, "samples": true, "seed": true, "axis": true,
+		"metric": true, "level": true, "tolerance": true}
 	for _, k := range sim.Names(tbl) {
 		if !allowed[k] {
-			return fe("sweep."+k, "unknown key (the keys of [sweep]: axis, mode, replicates, samples, seed, seeds)")
+			return fe("sweep."+k, "unknown key (the keys of [sweep]: axis, level, metric, mode, replicates, samples, seed, seeds, tolerance)")
 		}
 	}
 	s.Mode = ModeGrid
@@ -188,6 +215,10 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		return fe("sweep.samples", "mode = %q needs samples = N", s.Mode)
 	}
 
+	if err := s.parseBoundary(tbl); err != nil {
+		return err
+	}
+
 	rawAxes, ok := tbl["axis"]
 	if !ok {
 		return fe("sweep.axis", "no [[sweep.axis]] tables: a sweep needs at least one axis")
@@ -219,13 +250,30 @@ func (s *Sweep) parse(tbl map[string]any, maxRuns int) error {
 		keys[ax.Key] = i
 		s.Axes = append(s.Axes, ax)
 	}
+	if s.Mode == ModeBoundary {
+		s.Search = -1
+		for i, ax := range s.Axes {
+			if ax.Dist == "bracket" {
+				if s.Search >= 0 {
+					return fe(fmt.Sprintf("sweep.axis[%d].bracket", i), "a boundary search runs along one axis; axis %d has a bracket too", s.Search)
+				}
+				s.Search = i
+			}
+		}
+		if s.Search < 0 {
+			return fe("sweep.axis", "mode = \"boundary\" needs one axis with bracket = [low, high]: the key searched along")
+		}
+		if ax := s.Axes[s.Search]; s.Tolerance >= ax.Hi-ax.Lo {
+			return fe("sweep.tolerance", "%g is not less than the bracket's width %g: nothing to search", s.Tolerance, ax.Hi-ax.Lo)
+		}
+	}
 	if s.Mode == ModeSobol && (len(s.Axes) < 2 || 2*len(s.Axes) > sobolMaxDims) {
 		return fe("sweep.axis", "mode = \"sobol\" takes 2 to %d axes, got %d", sobolMaxDims/2, len(s.Axes))
 	}
 	return s.expand(maxRuns)
 }
 
-var generators = []string{"values", "linspace", "logspace", "range", "uniform", "loguniform"}
+var generators = []string{"values", "linspace", "logspace", "range", "uniform", "loguniform", "bracket"}
 
 func (s *Sweep) parseAxis(a map[string]any, path string) (Axis, error) {
 	fe := func(key, format string, args ...any) error {
@@ -262,6 +310,10 @@ func (s *Sweep) parseAxis(a map[string]any, path string) (Axis, error) {
 	gp := path + "." + gen
 	random := gen == "uniform" || gen == "loguniform"
 	switch {
+	case gen == "bracket" && s.Mode != ModeBoundary:
+		return ax, fe("."+gen, "bracket applies to mode = \"boundary\" only")
+	case s.Mode == ModeBoundary && random:
+		return ax, fe("."+gen, "mode = \"boundary\" takes one axis with bracket = [low, high] and grid axes (values, linspace, logspace, range)")
 	case s.Mode == ModeSobol && !random:
 		return ax, fe("."+gen, "mode = \"sobol\" draws every axis from a range: give uniform = [low, high] or loguniform = [low, high]")
 	case s.Mode == ModeRandom && !random && gen != "values":
@@ -326,7 +378,7 @@ func (s *Sweep) parseAxis(a map[string]any, path string) (Axis, error) {
 			}
 			ax.Values = append(ax.Values, cv)
 		}
-	case "uniform", "loguniform":
+	case "uniform", "loguniform", "bracket":
 		if kind != reflect.Float64 {
 			return ax, fe("."+gen, "%s draws real numbers, but %s is not a real-valued key", gen, k)
 		}
@@ -356,10 +408,13 @@ func (s *Sweep) expand(maxRuns int) error {
 		return nil
 	}
 	switch s.Mode {
-	case ModeGrid:
+	case ModeGrid, ModeBoundary: // a boundary search starts from each point of the grid, at the bracket's low end
 		points := 1
-		for _, ax := range s.Axes {
-			points *= len(ax.Values)
+		for i := range s.Axes {
+			if s.Mode == ModeBoundary && i == s.Search {
+				s.Axes[i].Values = []any{s.Axes[i].Lo}
+			}
+			points *= len(s.Axes[i].Values)
 			if err := count(points); err != nil {
 				return err
 			}
@@ -562,6 +617,10 @@ func (s *Sweep) Hash() string {
 	h := sha256.New()
 	h.Write(Encode(s.Base))
 	fmt.Fprintf(h, "\x00mode=%s\x00seed=%d\x00seeds=%v", s.Mode, s.Seed, s.Seeds)
+	if s.Mode == ModeBoundary {
+		ax := s.Axes[s.Search]
+		fmt.Fprintf(h, "\x00metric=%s\x00level=%s\x00tolerance=%s\x00bracket=%s,%s", s.Metric, formatFloat(s.Level), formatFloat(s.Tolerance), formatFloat(ax.Lo), formatFloat(ax.Hi))
+	}
 	for _, ax := range s.Axes {
 		fmt.Fprintf(h, "\x00axis=%s", ax.Key)
 	}
@@ -760,6 +819,9 @@ func EncodeSweep(s *Sweep) []byte {
 	fmt.Fprintf(&b, "seeds = [%s]\n", strings.Join(seeds, ", "))
 	if s.Mode == ModeRandom || s.Mode == ModeSobol {
 		fmt.Fprintf(&b, "samples = %d\n", s.Samples)
+	}
+	if s.Mode == ModeBoundary {
+		fmt.Fprintf(&b, "metric = %s\nlevel = %s\ntolerance = %s\n", quote(s.Metric), formatFloat(s.Level), formatFloat(s.Tolerance))
 	}
 	for _, ax := range s.Axes {
 		fmt.Fprintf(&b, "\n[[sweep.axis]]\nkey = %s\n", quote(ax.Key))

@@ -46,3 +46,26 @@ func (c *Config) RewardChanges() []int {
 	slices.Sort(steps)
 	return steps
 }
+
+// MetricNames returns, without running it, the names of the metrics a run
+// of cfg records at every step, in order; then, when its review is
+// enabled, the names of its release outcome (Result.Outcome), which a
+// sweep's runs.csv and agg.csv add.
+func MetricNames(cfg *Config) ([]string, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w, err := newWorld(cfg)
+	if err != nil {
+		return nil, err
+	}
+	names := newMetricIndex(w).names
+	if cfg.Review.Enabled {
+		names = append(names, "review/launched", "review/vibe_flags", "review/ab_preference", "deployment/sycophantic_served")
+		for _, s := range w.segments {
+			names = append(names, "deployment/sycophantic_served/"+s)
+		}
+		names = append(names, "deployment/harm_weighted")
+	}
+	return names, nil
+}

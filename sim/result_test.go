@@ -29,3 +29,26 @@ func TestMixChanges(t *testing.T) {
 		t.Errorf("MixChanges with a fixed mix = %v, want none", got)
 	}
 }
+
+// TestMetricNames: the names MetricNames gives without a run are those a
+// run records, then its outcome's.
+func TestMetricNames(t *testing.T) {
+	cfg := preset(t, "incident")
+	cfg.Train.Steps, cfg.Train.UpdateStep = 20, 10
+	for n, s := range cfg.Signals {
+		if s.StartStep == 150 {
+			s.StartStep = 10
+			cfg.Signals[n] = s
+		}
+	}
+	cfg.Memory.StartStep = 10
+	res := run(t, cfg)
+	names, err := sim.MetricNames(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome, _ := res.Outcome()
+	if want := append(append([]string(nil), res.Metrics...), outcome...); !slices.Equal(names, want) {
+		t.Errorf("MetricNames:\n%v\nwant\n%v", names, want)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/rewardmix/rewardmix/sim/sweep"
 )
@@ -13,7 +15,7 @@ const mergeSynopsis = `merge -o DIR <shard folder>...
 Joins the shard folders of one sweep ('rewardmix sweep --shard i/n') into
 one sweep folder, byte-identical in runs.csv, steps.csv and agg.csv to the
 same sweep run on one machine. Every shard 0..n-1 must be given once and be
-complete.`
+complete. Shards of a boundary search merge into one boundary.csv.`
 
 func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("merge", mergeSynopsis)
@@ -26,6 +28,13 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *out == "" || len(pos) == 0 {
 		return inputErrorf("want -o DIR and at least one shard folder (see 'rewardmix merge --help')")
+	}
+	if _, err := os.Stat(filepath.Join(pos[0], sweep.BoundarySpecFile)); err == nil {
+		if err := sweep.MergeBoundary(*out, pos, *force); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %d shards of a boundary search -> %s\n", len(pos), filepath.Join(*out, sweep.BoundaryFile))
+		return nil
 	}
 	sum, err := sweep.Merge(*out, pos, *force)
 	if err != nil {

@@ -145,21 +145,13 @@ func runSensitivity(ctx context.Context, args []string, stdout, stderr io.Writer
 // design: each parameter point's mean over the seeds (agg.csv), put by
 // the point's block and role. A point whose every run failed is NaN.
 func design(src *results.Folder, s *configs.Sweep, metric string) (sensitivity.Design, error) {
-	points, err := src.Points(metric)
+	mean, err := results.PointMeans(src, metric)
 	if err != nil {
 		return sensitivity.Design{}, err
 	}
-	mean := make(map[string]float64, len(points))
-	for _, p := range points {
-		mean[strings.Join(p.Params, "\x00")] = p.Mean
-	}
 	des := sensitivity.NewDesign(s.Samples, len(s.Axes))
-	params := make([]string, len(s.Axes))
 	for p := 0; p < s.Points(); p++ {
-		for i, v := range s.Run(p * len(s.Seeds)).Params {
-			params[i] = configs.FormatParam(v)
-		}
-		if v, ok := mean[strings.Join(params, "\x00")]; ok { // else NaN: every run of the point failed
+		if v, ok := mean(s.Run(p * len(s.Seeds)).Params); ok { // else NaN: every run of the point failed
 			j, role := s.SobolBlock(p)
 			des.Set(j, role, v)
 		}

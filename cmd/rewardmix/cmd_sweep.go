@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/rewardmix/rewardmix/configs"
@@ -67,6 +69,19 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	s, err := loadSweep(pos[0], *maxRuns)
 	if err != nil {
 		return err
+	}
+	if s.Mode == configs.ModeBoundary {
+		dir := *out
+		if dir == "" {
+			dir = filepath.Join("out", stem(pos[0]))
+		}
+		if sharded {
+			dir = fmt.Sprintf("%s-shard-%d", filepath.Clean(dir), sh.Index)
+		}
+		if *dryRun {
+			return boundaryDryRun(stdout, pos[0], s, sh)
+		}
+		return runBoundary(ctx, stdout, pos[0], s, dir, sweep.Options{Workers: *workers, Shard: sh, Resume: *resume, Force: *force, FailFast: *failFast}, *noPlots)
 	}
 	indices := sh.Indices(s.Len())
 	if *dryRun {
@@ -135,6 +150,86 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%d of %d runs failed; see the status and error columns of %s", sum.Failed, sum.Runs, filepath.Join(dir, results.RunsFile))
 	}
 	return nil
+}
+
+// runBoundary runs a boundary search and prints its table.
+func runBoundary(ctx context.Context, stdout io.Writer, file string, s *configs.Sweep, dir string, opt sweep.Options, noPlots bool) error {
+	rows, err := sweep.Boundary(ctx, s, dir, opt)
+	if errors.Is(err, sweep.ErrInterrupted) {
+		return fmt.Errorf("%w; continue with: rewardmix sweep %s -o %s --resume", err, file, dir)
+	}
+	if err != nil {
+		return err
+	}
+	key := s.Axes[s.Search].Key
+	runs, found := 0, 0
+	for _, r := range rows {
+		runs += r.Runs
+		if r.Status == "ok" {
+			found++
+			fmt.Fprintf(stdout, "%s: %s crosses %s at %s = %.4g [%.4g, %.4g] (%d runs)\n", strings.Join(r.Params, ", "), s.Metric, results.FormatValue(s.Level), key, r.Crossing, r.Low, r.High, r.Runs)
+		} else {
+			fmt.Fprintf(stdout, "%s: %s (%d runs)\n", strings.Join(r.Params, ", "), r.Status, r.Runs)
+		}
+	}
+	if !noPlots && len(s.Axes) >= 2 {
+		if err := drawBoundary(s, rows, filepath.Join(dir, "boundary.png")); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d of %d points crossed, %d runs -> %s/%s\n", file, found, len(rows), runs, dir, sweep.BoundaryFile)
+	return nil
+}
+
+// boundaryDryRun lists a boundary search's points and bracket.
+func boundaryDryRun(stdout io.Writer, file string, s *configs.Sweep, sh sweep.Shard) error {
+	ax := s.Axes[s.Search]
+	steps := int(math.Ceil(math.Log2((ax.Hi - ax.Lo) / s.Tolerance)))
+	pts := sh.Indices(s.Points())
+	fmt.Fprintf(stdout, "%s: boundary search of %s = %s along %s in [%s, %s] to %s: %d points x at most %d probes x %d seeds = at most %d runs; shard %d/%d holds %d points\n",
+		file, s.Metric, results.FormatValue(s.Level), ax.Key, results.FormatValue(ax.Lo), results.FormatValue(ax.Hi), results.FormatValue(s.Tolerance),
+		s.Points(), 2+steps, len(s.Seeds), s.Points()*(2+steps)*len(s.Seeds), sh.Index, sh.Count, len(pts))
+	for _, p := range pts {
+		var parts []string
+		for i, v := range s.SearchPoint(p) {
+			if i != s.Search {
+				parts = append(parts, s.Axes[i].Key+"="+configs.FormatParam(v))
+			}
+		}
+		fmt.Fprintf(stdout, "point %d\t%s\n", p, strings.Join(parts, "\t"))
+	}
+	return nil
+}
+
+// drawBoundary draws a boundary search's crossings against its first other
+// axis.
+func drawBoundary(s *configs.Sweep, rows []sweep.BoundaryRow, path string) error {
+	other := 0
+	if other == s.Search {
+		other = 1
+	}
+	d := &plots.Boundary{Title: fmt.Sprintf("%s: where %s crosses %s", s.Base.Name, s.Metric, results.FormatValue(s.Level)),
+		XKey: s.Axes[s.Search].Key, YKey: s.Axes[other].Key, Metric: s.Metric, Level: s.Level, Config: s.Base}
+	col := other
+	if other > s.Search {
+		col-- // Params leave the search axis out
+	}
+	for _, r := range rows {
+		y, err := strconv.ParseFloat(r.Params[col], 64)
+		if err != nil {
+			return nil // not a numeric axis: no figure
+		}
+		d.Y, d.X, d.XLow, d.XHigh = append(d.Y, y), append(d.X, r.Crossing), append(d.XLow, r.Low), append(d.XHigh, r.High)
+	}
+	fig, err := d.Figure()
+	if err != nil {
+		return err
+	}
+	data, err := render(fig, "png", 0, 0)
+	if err != nil {
+		return err
+	}
+	return results.WriteFile(path, data)
 }
 
 func loadSweep(path string, maxRuns int) (*configs.Sweep, error) {

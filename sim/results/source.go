@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/sim"
 )
 
@@ -190,3 +191,26 @@ func (m *memory) Points(string) ([]Point, error) {
 // Errorf returns an *Error: for the packages that read and write results
 // folders to refuse a folder in the user's terms.
 func Errorf(format string, a ...any) error { return errorf(format, a...) }
+
+// PointMeans returns a lookup of a sweep's mean final value of metric by a
+// parameter point's values (agg.csv): ok is false for a point it does not
+// hold (every run of it failed, or it is not the sweep's).
+func PointMeans(src Source, metric string) (func(params []any) (mean float64, ok bool), error) {
+	points, err := src.Points(metric)
+	if err != nil {
+		return nil, err
+	}
+	means := make(map[string]float64, len(points))
+	for _, p := range points {
+		means[strings.Join(p.Params, "\x00")] = p.Mean
+	}
+	var key []string
+	return func(params []any) (float64, bool) {
+		key = key[:0]
+		for _, v := range params {
+			key = append(key, configs.FormatParam(v))
+		}
+		m, ok := means[strings.Join(key, "\x00")]
+		return m, ok
+	}, nil
+}
