@@ -384,7 +384,12 @@ func (c *Config) Validate() error {
 			}
 			return intRange("train.group_size", t.GroupSize, 1, 4096)
 		},
-		func() error { return positive("train.learning_rate", t.LearningRate) },
+		func() error {
+			if t.LearningRate > MaxLearningRate {
+				return &FieldError{"train.learning_rate", fmt.Sprintf("%g is above %g: a step that large throws the logits beyond what floating point can tell apart", t.LearningRate, float64(MaxLearningRate))}
+			}
+			return positive("train.learning_rate", t.LearningRate)
+		},
 		func() error { return OneOf("train.optimizer", t.Optimizer, Optimizers) },
 		func() error { return nonNegative("train.beta", t.Beta) },
 		func() error { return OneOf("train.weights", t.Weights, reward.WeightModes) },
@@ -421,6 +426,10 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// MaxLearningRate bounds train.learning_rate: Adam's steps are about the
+// learning rate in size, and the closed-form tests run SGD at up to 80.
+const MaxLearningRate = 1000
 
 func (c *Config) validateContexts() error {
 	if err := named("contexts", len(c.Contexts)); err != nil {

@@ -217,10 +217,12 @@ func (tr *trainer) evaluate(row []float64, t int) {
 // once at the end; and
 //
 //	KL = sum_uca pi_uca (l_uca - log ref_a) - sum_uc log sum_a exp(l_uca)
+//	   = sum_uca pi_uca (l_ca - max l_c + m_u (d_a - max d) - log ref_a) - sum_uc log Z_uc
 //
 // with l_uca = l_ca + m_u d_a is formed from those sums and the sum of
 // log Z_uc, which is the log of one product per segment and cell (mantissa
-// and binary exponent kept apart). Where Z_uc underflows (the two factors'
+// and binary exponent kept apart); the maxima drop out of the second form,
+// so no two large terms cancel however large the logits grow. Where Z_uc underflows (the two factors'
 // maxima at different responses and very far apart) that user and cell
 // take the softmax directly.
 func (tr *trainer) evaluateMemory() float64 {
@@ -242,7 +244,7 @@ func (tr *trainer) evaluateMemory() float64 {
 		e.memShift[a] = d - dMax // <= 0, and 0 at the argmax; so is m times it, as m >= 0
 	}
 	vmath.ExpOuter(e.userExp, tr.mem, e.memShift)
-	lseD := 0.0 // the directly taken cells' log-sum-exp, less what the product assumes
+	klD := 0.0 // the KL of the directly taken users and cells, weighted by P(cell)
 	end, nc := 0, len(e.zbuf)
 	for s, n := range w.segUsers { // a segment's users are consecutive
 		u := end
@@ -266,7 +268,7 @@ func (tr *trainer) evaluateMemory() float64 {
 				z := vmath.ColumnSum(e.et, F, c)
 				if !(z > vmath.MinSum) {
 					base := (s*C + c) * A
-					lseD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m, dMax)
+					klD += w.cellProb[c] * tr.addDirect(e.mass[base:base+A], e.moment[base:base+A], c, m)
 					continue
 				}
 				vmath.AddColumn(F, m, z, c, massF, momentF, prod, prodExp)
@@ -275,52 +277,59 @@ func (tr *trainer) evaluateMemory() float64 {
 		}
 	}
 	// pi sums: exp(cell logits) times the factored sums, plus the direct ones.
-	kl := -lseD
+	kl := klD
 	for s := range w.segments {
 		nc := len(e.zbuf)
 		for c, pc := range w.cellProb {
 			base := (s*C + c) * A
-			E, cl := e.cellExp[c], e.cellLogits[c]
+			E, cl, cm := e.cellExp[c], e.cellLogits[c], e.cellMax[c]
+			// The logits enter shifted by their maxima (cm and dMax), which
+			// the log-sum-exp's n cm + mem dMax would otherwise have to
+			// cancel: with sum_a P_a = n and sum_a M_a = mem, the shifts
+			// drop out exactly, and logits of any size keep the KL exact.
+			// The directly taken users' KL is in klD already; their pi
+			// (mass and moment so far) joins the factorised users' after.
 			v := 0.0
 			for a := 0; a < A; a++ {
 				k := s*blk + (c/4*A+a)*4 + c%4
-				P := E[a]*e.massF[k] + e.mass[base+a]
-				M := E[a]*e.momentF[k] + e.moment[base+a]
-				e.mass[base+a], e.moment[base+a] = P, M
-				v += P*(cl[a]-tr.logRef[a]) + M*e.memLogits[a]
+				P, M := E[a]*e.massF[k], E[a]*e.momentF[k]
+				v += P*(cl[a]-cm-tr.logRef[a]) + M*e.memShift[a]
+				e.mass[base+a] += P
+				e.moment[base+a] += M
 			}
 			pi := s*nc + c
-			lse := float64(w.segUsers[s])*e.cellMax[c] + e.mem[s]*dMax +
-				math.Log(e.prod[pi]) + float64(e.prodExp[pi])*math.Ln2
-			kl += pc * (v - lse)
+			kl += pc * (v - math.Log(e.prod[pi]) - float64(e.prodExp[pi])*math.Ln2)
 		}
 	}
 	return kl
 }
 
 // addDirect adds one user's pi and m pi in cell c to mass and moment by a
-// softmax of the logits themselves, and returns its log-sum-exp less
-// cellMax_c + m dMax (the part evaluateMemory counts for every user).
-func (tr *trainer) addDirect(mass, moment []float64, c int, m, dMax float64) float64 {
+// softmax of the logits themselves, and returns the user's KL to the
+// reference in that cell, taken from its own log-probabilities.
+func (tr *trainer) addDirect(mass, moment []float64, c int, m float64) float64 {
 	e := &tr.eval
 	A := len(mass)
 	l := e.direct[:A]
-	for a := range l {
-		l[a] = e.cellLogits[c][a] + m*e.memLogits[a]
+	for a := range l { // shifted by cellMax_c + m dMax term by term: nothing large cancels
+		l[a] = (e.cellLogits[c][a] - e.cellMax[c]) + m*e.memShift[a]
 	}
 	mx := maxOf(l)
 	sum := 0.0
-	for a, v := range l {
-		l[a] = math.Exp(v - mx)
-		sum += l[a]
+	for _, v := range l {
+		sum += math.Exp(v - mx)
 	}
-	inv := 1 / sum
-	for a, q := range l {
-		p := q * inv
+	inv, lse := 1/sum, math.Log(sum)
+	kl := 0.0
+	for a, v := range l {
+		p := math.Exp(v-mx) * inv
 		mass[a] += p
 		moment[a] += m * p
+		if p > 0 {
+			kl += p * ((v - mx) - lse - tr.logRef[a]) // log p_a - log ref_a
+		}
 	}
-	return mx + math.Log(sum) - e.cellMax[c] - m*dMax
+	return kl
 }
 
 // evalWork holds evaluate's reusable workspaces.

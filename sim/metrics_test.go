@@ -85,6 +85,13 @@ func (tr *trainer) CheckEvaluateForTest(t *testing.T) {
 	}{
 		{"trained", func() {}, false},
 		{"extreme", extreme, true},
+		// Cell logits of 1e30 (an SGD step of learning rate 1e30): the
+		// policy is one response in those cells for every user, and the KL
+		// must not cancel to 0 (it did: the logits entered it unshifted).
+		{"huge", func() {
+			tr.pol.Theta[2*A+3] = 1e30
+			tr.pol.Theta[3*A+0] = -1e30
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.prepare()

@@ -372,7 +372,7 @@ func TestDiverges(t *testing.T) {
 	cfg := tinyWorld(1, 2, 0.1)
 	table := map[string][]float64{"ctx_a": {1e300, -1e300}}
 	cfg.Signals["s0"] = reward.Spec{Kind: reward.KindTable, Weight: 1, Table: table}
-	cfg.Train.LearningRate = 1e10
+	cfg.Train.LearningRate = sim.MaxLearningRate
 	_, err := sim.Run(context.Background(), cfg)
 	var de *sim.DivergedError
 	if !errors.As(err, &de) {
