@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,15 +23,20 @@ const runSynopsis = `run [flags] <preset | config.toml>
 
 Trains the policy under the config's reward mix and writes into the output
 folder: steps.csv (tidy: step,metric,value), summary.json, config.toml (the
-resolved config, which run accepts again) and drift.png. An existing output
-folder is replaced whole, and only if it holds nothing but such files.
+resolved config, which run accepts again), the figures drift.png,
+segments.png, influence.png and frontier.png (unless --no-plots), and
+rewardmix.sha256 (the checksums of what it wrote). An existing output folder
+is replaced whole, and only if it holds nothing but files rewardmix wrote
+there, unchanged since; the config being run may not be inside it. With
+--seed N and no -o the folder is out/<name>-seedN, so that another seed's
+results are never replaced.
 With [review] enabled (the default), the summary ends with the release
 review of the final policy against the one at update_step-1, the launch
 decision and, after a launch, what the deployment cost.`
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)
-	out := fs.String("o", "", "output folder (default out/<preset or file name>)")
+	out := fs.String("o", "", "output folder (default out/<preset or file name>, or out/<name>-seedN with --seed N)")
 	seed := fs.Uint64("seed", 0, "override the config's seed")
 	noPlots := fs.Bool("no-plots", false, "write no figures (by default drift, segments, influence and frontier PNGs)")
 	pos, err := parseFlags(fs, args, stdout)
@@ -56,6 +62,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("out", name)
+		if seedSet { // another seed's results are another folder's
+			dir += fmt.Sprintf("-seed%d", *seed)
+		}
+	}
+	if inside(pos[0], dir) {
+		return inputErrorf("%s is inside the output folder %s, which a run replaces whole: choose another folder with -o", pos[0], dir)
 	}
 	// Refuse a foreign folder before the run, not after it; WriteRunDir
 	// checks again.
@@ -86,6 +98,26 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	slices.Sort(names)
 	fmt.Fprintf(stdout, "\nwrote %s/{%s}\n", dir, strings.Join(names, ","))
 	return nil
+}
+
+// inside reports whether file (if it is one) lies within folder dir.
+func inside(file, dir string) bool {
+	if fi, err := os.Stat(file); err != nil || fi.IsDir() {
+		return false // a preset name
+	}
+	f, err1 := filepath.Abs(file)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if rd, err := filepath.EvalSymlinks(d); err == nil {
+		d = rd
+	}
+	if rf, err := filepath.EvalSymlinks(f); err == nil {
+		f = rf
+	}
+	rel, err := filepath.Rel(d, f)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // runFigures adds a run folder's figures to its files as PNGs: the run's

@@ -252,16 +252,16 @@ func TestRunSeed(t *testing.T) {
 }
 
 // divergentTOML makes the first update overflow: a huge weight on an
-// absolute scale times a huge learning rate, with plain SGD.
+// absolute scale times the largest learning rate, with plain SGD.
 const divergentTOML = `extends = "incident"
 
 [train]
 optimizer = "sgd"
-learning_rate = 1e300
+learning_rate = 1000.0
 weights = "absolute"
 
 [signals.spec]
-weight = 1e10
+weight = 1e306
 `
 
 func TestRunDiverges(t *testing.T) {

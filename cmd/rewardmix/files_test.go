@@ -43,7 +43,16 @@ func TestRunReplacesOldRunFolder(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	mustRun(t, "run", small, "-o", out) // with figures, which the new run must not keep
 	old := snapshot(t, out)
+
+	// A figure the user drew into the folder stops the replacement: the
+	// folder is only ever replaced whole when rewardmix wrote all of it.
 	writeFile(t, out, "drift.svg", "<svg/>")
+	if r := rewardmix(t, "run", "--no-plots", small, "-o", out); r.code != exitInput || !strings.Contains(r.stderr, "drift.svg, which rewardmix did not write") {
+		t.Errorf("a folder with the user's drift.svg: exit %d, %s", r.code, r.stderr)
+	}
+	if err := os.Remove(filepath.Join(out, "drift.svg")); err != nil {
+		t.Fatal(err)
+	}
 
 	mustRun(t, "run", "--no-plots", small, "--seed", "9", "-o", out)
 	if got := listDir(t, out); strings.Join(got, " ") != strings.Join(dataOutputs, " ") {
@@ -141,4 +150,31 @@ func TestRunBadConfigKeepsOldRunFolder(t *testing.T) {
 		sameSnapshot(t, out, snapshot(t, out), before)
 	}
 	noTempLeft(t, dir)
+}
+
+// TestRunKeepsTheUsersConfig: a run whose config lies inside its output
+// folder is refused (the folder is replaced whole), and a run with --seed N
+// writes out/<name>-seedN by default, leaving the first seed's folder.
+func TestRunKeepsTheUsersConfig(t *testing.T) {
+	dir := t.TempDir()
+	proj := filepath.Join(dir, "myproj")
+	cfg := writeFile(t, proj, "config.toml", "# my notes\n"+smallTOML)
+	r := rewardmix(t, "run", "--no-plots", cfg, "-o", proj)
+	if r.code != exitInput || !strings.Contains(r.stderr, "is inside the output folder") {
+		t.Errorf("config inside -o: exit %d, %s", r.code, r.stderr)
+	}
+	if got := string(readFile(t, cfg)); !strings.HasPrefix(got, "# my notes\n") {
+		t.Error("the user's config was touched")
+	}
+
+	t.Chdir(dir)
+	mustRun(t, "run", "--no-plots", cfg)
+	first := string(readFile(t, filepath.Join("out", "config", "steps.csv")))
+	mustRun(t, "run", "--no-plots", "--seed", "2", cfg)
+	if got := string(readFile(t, filepath.Join("out", "config", "steps.csv"))); got != first {
+		t.Error("--seed 2 replaced the default folder of the config's own seed")
+	}
+	if _, err := os.Stat(filepath.Join("out", "config-seed2", "steps.csv")); err != nil {
+		t.Errorf("--seed 2 wrote no out/config-seed2: %v", err)
+	}
 }

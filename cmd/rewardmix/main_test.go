@@ -32,10 +32,10 @@ start_step = 15
 `
 
 // outputs are the files every run folder holds.
-var outputs = []string{"config.toml", "drift.png", "frontier.png", "influence.png", "segments.png", "steps.csv", "summary.json"}
+var outputs = []string{"config.toml", "drift.png", "frontier.png", "influence.png", "rewardmix.sha256", "segments.png", "steps.csv", "summary.json"}
 
 // dataOutputs are the files of a run folder written with --no-plots.
-var dataOutputs = []string{"config.toml", "steps.csv", "summary.json"}
+var dataOutputs = []string{"config.toml", "rewardmix.sha256", "steps.csv", "summary.json"}
 
 type result struct {
 	code           int

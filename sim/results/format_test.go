@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -79,12 +80,47 @@ func TestWriteRunDir(t *testing.T) {
 	if fi.Mode().Perm() != 0o755 {
 		t.Errorf("%s has mode %v, want 0755", out, fi.Mode().Perm())
 	}
-	// Replacing drops what the new files do not include.
+	// Replacing drops what the new files do not include; the manifest
+	// lists what is there.
 	if err := results.WriteRunDir(out, map[string][]byte{"config.toml": []byte("seed = 1\n")}); err != nil {
 		t.Fatal(err)
 	}
-	if ents, _ := os.ReadDir(out); len(ents) != 1 || ents[0].Name() != "config.toml" {
-		t.Errorf("%s holds %v, want only config.toml", out, ents)
+	if ents, _ := os.ReadDir(out); len(ents) != 2 || ents[0].Name() != "config.toml" || ents[1].Name() != results.RunManifestFile {
+		t.Errorf("%s holds %v, want config.toml and %s", out, ents, results.RunManifestFile)
+	}
+	// sha256sum's format: 64 hex digits, two spaces, the name.
+	if m := read(results.RunManifestFile); !(len(m) == 64+2+len("config.toml")+1 && strings.HasSuffix(m, "  config.toml\n")) {
+		t.Errorf("%s: %q", results.RunManifestFile, m)
+	}
+	// A file rewardmix wrote and the user then edited stops a replacement.
+	if err := os.WriteFile(filepath.Join(out, "config.toml"), []byte("seed = 2 # mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var re *results.Error
+	if err := results.WriteRunDir(out, files); !errors.As(err, &re) || !strings.Contains(err.Error(), "config.toml has changed since rewardmix wrote it") {
+		t.Errorf("replacing an edited config.toml: %v", err)
+	}
+	if read("config.toml") != "seed = 2 # mine\n" {
+		t.Error("the user's edit is lost")
 	}
 	noTempLeft(t, filepath.Dir(out))
+
+	// A symbolic link to a run folder: the folder is replaced, the link kept.
+	link := filepath.Join(dir, "link")
+	target := filepath.Join(dir, "target")
+	if err := results.WriteRunDir(target, files); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteRunDir(link, map[string][]byte{"steps.csv": []byte("y\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(target, "steps.csv")); string(b) != "y\n" {
+		t.Errorf("the link's folder holds steps.csv %q, want the new one", b)
+	}
 }

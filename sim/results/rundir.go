@@ -1,10 +1,14 @@
 package results
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/sim"
@@ -25,17 +29,16 @@ func RunFiles(res *sim.Result) (map[string][]byte, error) {
 	}, nil
 }
 
-// runFolderFiles are the files a run folder may hold; an existing folder is
-// replaced only if it holds nothing else.
-var runFolderFiles = map[string]bool{
-	StepsFile: true, SummaryFile: true, ConfigFile: true,
-	"drift.png": true, "drift.svg": true, "drift.pdf": true,
-	"segments.png": true, "influence.png": true, "frontier.png": true,
-}
+// RunManifestFile lists, in sha256sum's format, every file rewardmix wrote
+// into a run folder. A folder is replaced only if it holds nothing but
+// those files, unchanged, so that what a user wrote or edited there is
+// never lost; `sha256sum -c rewardmix.sha256` checks it by hand.
+const RunManifestFile = "rewardmix.sha256"
 
 // CheckRunDir returns an *Error if dir exists and may not be replaced by a
 // run folder: it is the working or root folder, it is not a folder, or it
-// holds anything but a run's files.
+// holds anything that rewardmix did not write there or that has changed
+// since (see RunManifestFile). An empty folder may be used.
 func CheckRunDir(dir string) error {
 	if abs, err := filepath.Abs(dir); err == nil {
 		if wd, err := os.Getwd(); err == nil && (abs == wd || abs == filepath.Dir(abs)) {
@@ -45,27 +48,83 @@ func CheckRunDir(dir string) error {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return errorf("output folder %s exists and is not a folder; choose another folder with -o", dir)
 	}
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	return checkWritten(dir, dir)
+}
+
+// checkWritten checks that folder (shown to the user as dir) holds only
+// files its manifest lists, unchanged.
+func checkWritten(folder, dir string) error {
+	ents, err := os.ReadDir(folder)
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(ents) == 0 {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	want, err := readManifest(filepath.Join(folder, RunManifestFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return errorf("output folder %s: %v; choose another folder with -o", dir, err)
+	}
 	for _, e := range ents {
-		if !runFolderFiles[e.Name()] || !e.Type().IsRegular() {
-			return errorf("output folder %s exists and holds %s, which is not a rewardmix output; choose another folder with -o", dir, e.Name())
+		n := e.Name()
+		if n == RunManifestFile {
+			continue
+		}
+		sum, listed := want[n]
+		if !listed || !e.Type().IsRegular() {
+			return errorf("output folder %s holds %s, which rewardmix did not write (it lists what it writes in %s); choose another folder with -o", dir, n, RunManifestFile)
+		}
+		data, err := os.ReadFile(filepath.Join(folder, n))
+		if err != nil {
+			return err
+		}
+		if checksum(data) != sum {
+			return errorf("output folder %s: %s has changed since rewardmix wrote it; choose another folder with -o, or move the file out", dir, n)
 		}
 	}
 	return nil
 }
 
-// WriteRunDir makes dir hold exactly files: it writes them into a fresh
-// temporary folder beside dir and renames it into place, so that an
-// interrupted or failed write never leaves a mix of old and new files. An
-// existing dir is replaced only when CheckRunDir allows it.
+// readManifest reads a RunManifestFile: file name -> hex sha256.
+func readManifest(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || name == "" {
+			return nil, fmt.Errorf("%s is not a rewardmix manifest", filepath.Base(path))
+		}
+		out[name] = sum
+	}
+	return out, nil
+}
+
+func checksum(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// WriteRunDir makes dir hold exactly files, and a RunManifestFile listing
+// them: it writes them into a fresh temporary folder beside dir and renames
+// it into place, so that an interrupted or failed write never leaves a mix
+// of old and new files. An existing dir is replaced only when CheckRunDir
+// allows it, and the check is made again after dir has been moved aside
+// and before anything is removed, so that a file saved into dir while the
+// run was drawing its figures stops the swap (dir is put back) rather than
+// being lost. If dir is a symbolic link, the folder it points to is
+// replaced and the link kept.
 func WriteRunDir(dir string, files map[string][]byte) error {
 	dir = filepath.Clean(dir)
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return err
+		}
+		dir = target
+	}
 	if err := CheckRunDir(dir); err != nil {
 		return err
 	}
@@ -78,18 +137,37 @@ func WriteRunDir(dir string, files map[string][]byte) error {
 		return err
 	}
 	defer os.RemoveAll(tmp) // no-op once renamed
-	for name, data := range files {
-		if err := writeNewFile(filepath.Join(tmp, name), data); err != nil {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var manifest strings.Builder
+	for _, name := range names {
+		if err := writeNewFile(filepath.Join(tmp, name), files[name]); err != nil {
 			return err
 		}
+		fmt.Fprintf(&manifest, "%s  %s\n", checksum(files[name]), name)
+	}
+	if err := writeNewFile(filepath.Join(tmp, RunManifestFile), []byte(manifest.String())); err != nil {
+		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
 	if _, err := os.Stat(dir); err == nil {
 		old := tmp + ".old"
+		if testHookBeforeSwap != nil {
+			testHookBeforeSwap(dir)
+		}
 		if err := os.Rename(dir, old); err != nil {
 			return fmt.Errorf("replacing %s: %w", dir, err)
+		}
+		if err := checkWritten(old, dir); err != nil {
+			if rerr := os.Rename(old, dir); rerr != nil {
+				return fmt.Errorf("%w; and putting it back failed: %v (it is at %s)", err, rerr, old)
+			}
+			return err
 		}
 		if err := os.Rename(tmp, dir); err != nil {
 			_ = os.Rename(old, dir) // put the old results back
@@ -99,6 +177,10 @@ func WriteRunDir(dir string, files map[string][]byte) error {
 	}
 	return os.Rename(tmp, dir)
 }
+
+// testHookBeforeSwap, if set, runs between WriteRunDir's first check and
+// its swap (a test saves a user's file there).
+var testHookBeforeSwap func(dir string)
 
 // writeNewFile creates path (which must not exist), writes data and syncs.
 func writeNewFile(path string, data []byte) error {
