@@ -786,7 +786,7 @@ func criticalLine(cfg *sim.Config, o Options, ys []float64) (line plotter.XYs, l
 	if len(line) < 2 {
 		return nil, "", fmt.Sprintf("no analytic critical line: %v", lastErr)
 	}
-	return line, fmt.Sprintf("analytic critical line, π* at %.3g (memory off)", o.Level), ""
+	return line, fmt.Sprintf("closed-form critical line: π* at %.3g (the closed form leaves memory out)", o.Level), ""
 }
 
 // signalWeightKey returns the signal named by a key signals.NAME.weight.

@@ -46,7 +46,8 @@ type Panels struct {
 
 // Figure builds the stacked panels. The lines of panels with more than one
 // line are named in the figure's key, below the panels; a panel with one
-// line is named by its y label. It returns an error for malformed data (no
+// line is named by its y label and drawn in grey, apart from the key's
+// colours. It returns an error for malformed data (no
 // x values, or a series whose length differs from X).
 func (d *Panels) Figure() (*Figure, error) {
 	if len(d.X) == 0 {
@@ -84,6 +85,12 @@ func (d *Panels) Figure() (*Figure, error) {
 			}
 			f.scaled(&l.LineStyle)
 			styleLine(l, ln.Emphasis, &colour)
+			if !keyed && !ln.Emphasis {
+				// A panel's one line is named by its y label, not the
+				// key: drawn in the key's colours it would read as one of
+				// the key's lines.
+				l.Color, l.Dashes = greyish, nil
+			}
 			if ln.Emphasis {
 				top = append(top, l)
 				if !keyed {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"sort"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -264,7 +265,13 @@ func (d *Heatmap) Figure() (*Figure, error) {
 			return nil, dataErr("heat map row has %d values, x has %d", len(row), len(d.X))
 		}
 	}
-	g := grid{d.X, d.Y, d.Z}
+	// A swept axis whose values are not evenly spaced (0.5, 1, 2, 4) is
+	// drawn by position, each value a cell of the same size, so that no
+	// cell looks larger for its gap to the next; curves in values are
+	// mapped onto the positions piecewise linearly.
+	xpos, xat := axisPositions(d.X)
+	ypos, yat := axisPositions(d.Y)
+	g := grid{xpos, ypos, d.Z}
 	lo, hi := g.minMax()
 	if math.IsInf(lo, 0) {
 		return nil, dataErr("heat map has no values")
@@ -300,13 +307,17 @@ func (d *Heatmap) Figure() (*Figure, error) {
 		strokes = append(strokes, &under.LineStyles[0], &c.LineStyles[0], &l.LineStyle)
 		key.Add(fmt.Sprintf("simulated contour at %.3g", d.Level), l)
 	}
-	if len(d.Critical) > 1 && crosses(d.Critical, d.X, d.Y) {
-		under, err := plotter.NewLine(d.Critical)
+	critical := make(plotter.XYs, len(d.Critical))
+	for i, pt := range d.Critical {
+		critical[i].X, critical[i].Y = xat(pt.X), yat(pt.Y)
+	}
+	if len(critical) > 1 && crosses(critical, xpos, ypos) {
+		under, err := plotter.NewLine(critical)
 		if err != nil {
 			return nil, err
 		}
 		under.LineStyle = halo
-		l, _ := plotter.NewLine(d.Critical)
+		l, _ := plotter.NewLine(critical)
 		l.Color, l.Width = Palette[1], vg.Points(2.5)
 		p.Add(under, l)
 		strokes = append(strokes, &under.LineStyle, &l.LineStyle)
@@ -316,8 +327,8 @@ func (d *Heatmap) Figure() (*Figure, error) {
 	// with ticks at the swept values.
 	xmin, xmax, ymin, ymax := hm.DataRange()
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
-	p.X.Tick.Marker = valueTicks{d.X, maxXTickLabels}
-	p.Y.Tick.Marker = valueTicks{d.Y, maxYTickLabels}
+	p.X.Tick.Marker = valueTicks{xpos, d.X, maxXTickLabels}
+	p.Y.Tick.Marker = valueTicks{ypos, d.Y, maxYTickLabels}
 
 	bar := plot.New()
 	cb := &plotter.ColorBar{ColorMap: cm, Vertical: true}
@@ -354,24 +365,49 @@ const (
 // them, evenly thinned from the first, with at most 4 significant digits
 // (so 0.1+0.2 reads 0.3).
 type valueTicks struct {
-	vals []float64
-	max  int
+	pos, vals []float64 // where each swept value is drawn, and the value
+	max       int
 }
 
 func (v valueTicks) Ticks(lo, hi float64) []plot.Tick {
 	k := (len(v.vals) + v.max - 1) / v.max
 	var ts []plot.Tick
-	for i, x := range v.vals {
+	for i, x := range v.pos {
 		if x < lo || x > hi {
 			continue
 		}
 		t := plot.Tick{Value: x}
 		if i%k == 0 {
-			t.Label = FormatNumber(x)
+			t.Label = FormatNumber(v.vals[i])
 		}
 		ts = append(ts, t)
 	}
 	return ts
+}
+
+// axisPositions returns where a heat map draws an axis's (ascending)
+// swept values, and the map from a value to that scale: the values
+// themselves when evenly spaced, else their indices 0, 1, 2, ..., with a
+// value between two swept ones placed linearly between their positions
+// (and beyond the ends along the nearest interval).
+func axisPositions(vals []float64) ([]float64, func(float64) float64) {
+	even := true
+	for i := 2; i < len(vals); i++ {
+		w0, w := vals[1]-vals[0], vals[i]-vals[i-1]
+		even = even && math.Abs(w-w0) <= 1e-9*math.Max(math.Abs(w0), math.Abs(vals[i]))
+	}
+	if even {
+		return vals, func(v float64) float64 { return v }
+	}
+	pos := make([]float64, len(vals))
+	for i := range pos {
+		pos[i] = float64(i)
+	}
+	return pos, func(v float64) float64 {
+		i := sort.SearchFloat64s(vals, v) // first value >= v
+		i = min(max(i, 1), len(vals)-1)
+		return float64(i-1) + (v-vals[i-1])/(vals[i]-vals[i-1])
+	}
 }
 
 // FormatNumber formats a parameter value with at most 4 significant digits

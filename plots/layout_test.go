@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestValueTicks(t *testing.T) {
 		for i := range vals {
 			vals[i] = float64(i) * 0.1 // 0.30000000000000004 at i = 3
 		}
-		ts := valueTicks{vals, maxXTickLabels}.Ticks(vals[0], vals[n-1])
+		ts := valueTicks{vals, vals, maxXTickLabels}.Ticks(vals[0], vals[n-1])
 		labelled := 0
 		for _, tk := range ts {
 			if tk.Label != "" {
@@ -190,5 +191,36 @@ func TestMarkerRows(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "a0 b1 d2 c0" {
 		t.Errorf("rows %v, want a0 b1 d2 c0", got)
+	}
+}
+
+// TestHeatmapUnevenAxis: an axis of unevenly spaced values is drawn by
+// position, every cell the same size, its ticks labelled by value, and a
+// curve given in values lands between the positions of its neighbours.
+func TestHeatmapUnevenAxis(t *testing.T) {
+	pos, at := axisPositions([]float64{0.5, 1, 2, 4})
+	if !slices.Equal(pos, []float64{0, 1, 2, 3}) {
+		t.Fatalf("positions %v", pos)
+	}
+	for v, want := range map[float64]float64{0.5: 0, 1.5: 1.5, 3: 2.5, 4: 3, 0.25: -0.5} {
+		if got := at(v); math.Abs(got-want) > 1e-12 {
+			t.Errorf("value %v at %v, want %v", v, got, want)
+		}
+	}
+	if pos, at := axisPositions([]float64{0, 0.1, 0.2, 0.30000000000000004}); pos[3] != 0.30000000000000004 || at(0.15) != 0.15 {
+		t.Errorf("an even axis is drawn by value: %v", pos)
+	}
+	d := &Heatmap{X: []float64{0.5, 1, 2, 4}, Y: []float64{0, 1}, Z: [][]float64{{0, 1, 2, 3}, {1, 2, 3, 4}},
+		Critical: plotter.XYs{{X: 1.5, Y: 0}, {X: 3, Y: 1}}, CriticalLabel: "line"}
+	f, err := d.Figure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, tk := range f.Rows[0][0].X.Tick.Marker.Ticks(f.Rows[0][0].X.Min, f.Rows[0][0].X.Max) {
+		labels = append(labels, fmt.Sprintf("%g:%s", tk.Value, tk.Label))
+	}
+	if strings.Join(labels, " ") != "0:0.5 1:1 2:2 3:4" {
+		t.Errorf("x ticks %v", labels)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rewardmix/rewardmix/configs"
 )
@@ -36,7 +37,7 @@ func runPresets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case 1:
 		src, ok := configs.PresetSource(pos[0])
 		if !ok {
-			return inputErrorf("no preset named %q", pos[0])
+			return inputErrorf("no preset named %q (presets: %s)", pos[0], strings.Join(configs.PresetNames(), ", "))
 		}
 		_, err := stdout.Write(src)
 		return err

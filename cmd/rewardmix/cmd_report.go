@@ -26,7 +26,7 @@ step's run.`
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", reportSynopsis)
-	out := fs.String("o", "", "output file, .html (default NAME.html, or DIR-report.html beside a folder)")
+	out := fs.String("o", "", "output file, .html (default NAME.html in the current folder for a preset or config, DIR-report.html beside a folder)")
 	rest, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err

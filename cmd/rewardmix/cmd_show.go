@@ -43,5 +43,5 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	return inputErrorf("%s has no run %q (run ids r0..., see runs.csv)", pos[0], pos[1])
+	return inputErrorf("%s has no run %q (its run ids are %s to %s; see runs.csv)", pos[0], pos[1], s.Run(0).ID, s.Run(s.Len()-1).ID)
 }

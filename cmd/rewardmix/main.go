@@ -142,6 +142,17 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, er
 		}
 		args = fs.Args()
 		if len(args) == 0 {
+			// A flag that names a file or folder and was given empty
+			// would silently fall back to its default: refuse it.
+			var empty string
+			fs.Visit(func(f *flag.Flag) {
+				if (f.Name == "o" || f.Name == "gates") && f.Value.String() == "" && empty == "" {
+					empty = f.Name
+				}
+			})
+			if empty != "" {
+				return nil, inputErrorf("-%s \"\": want a name (leave the flag out for the default)", empty)
+			}
 			return pos, nil
 		}
 		pos = append(pos, args[0])
@@ -165,12 +176,12 @@ func loadConfig(arg string) (*sim.Config, string, error) {
 		cfg, err := configs.Preset(arg)
 		return cfg, arg, err
 	}
-	data, err := os.ReadFile(arg)
+	data, err := configs.ReadFile(arg) // a regular .toml file, read with a bound
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, "", inputErrorf("%s: no such file, and no preset of that name (presets: %s)", arg, strings.Join(configs.PresetNames(), ", "))
 		}
-		return nil, "", &inputError{err}
+		return nil, "", err // a *configs.Error naming the file: exit 2
 	}
 	cfg, err := configs.Load(arg, data, results.ReadRelative)
 	if err != nil {

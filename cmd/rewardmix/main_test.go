@@ -189,8 +189,12 @@ func TestDispatchExitCodes(t *testing.T) {
 		{name: "check nothing", args: []string{"check"}, code: exitInput,
 			stderrRE: `^rewardmix check: want at least one config file \(see 'rewardmix check --help'\)\n$`},
 		{name: "presets unknown", args: []string{"presets", "nosuch"}, code: exitInput,
-			stderrRE: `^rewardmix presets: no preset named "nosuch"\n$`},
+			stderrRE: `^rewardmix presets: no preset named "nosuch" \(presets: baseline, goodhart, incident, incident-alpha, incident-gated\)\n$`},
 		{name: "presets two", args: []string{"presets", "baseline", "incident"}, code: exitInput},
+		{name: "empty -o", args: []string{"run", "incident", "-o", ""}, code: exitInput,
+			stderrRE: `^rewardmix run: -o "": want a name \(leave the flag out for the default\)\n$`},
+		{name: "empty -o of a sweep", args: []string{"sweep", "-o", "", "x.toml"}, code: exitInput,
+			stderrRE: `^rewardmix sweep: -o "": want a name`},
 		{name: "presets ok", args: []string{"presets"}, code: exitOK, stdoutHas: "incident"},
 		{name: "check ok", args: []string{"check", "incident"}, code: exitOK, stdoutHas: "incident: ok"},
 	}

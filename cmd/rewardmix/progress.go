@@ -9,8 +9,9 @@ import (
 )
 
 // progress reports a sweep's progress on stderr: a redrawn bar with runs
-// done, rate and ETA when stderr is a terminal, a plain line every 10 s
-// otherwise, nothing with --quiet.
+// done, rate and ETA when stderr is a terminal, nothing otherwise (progress
+// is for a person watching; a log gets the notes of failed runs and the
+// final summary on stdout), nothing with --quiet.
 type progress struct {
 	w                   io.Writer
 	total, done, start0 int
@@ -42,9 +43,6 @@ func (p *progress) step() {
 	case p.tty && (now.Sub(p.last) > 100*time.Millisecond || p.done == p.total):
 		p.last = now
 		fmt.Fprintf(p.w, "\r\033[K%s", p.line(now)) // cleared: the line may get shorter
-	case !p.tty && now.Sub(p.last) >= 10*time.Second:
-		p.last = now
-		fmt.Fprintln(p.w, p.line(now))
 	}
 }
 
@@ -65,9 +63,7 @@ func (p *progress) finish() {
 	}
 	if p.tty {
 		fmt.Fprintln(p.w)
-		return
 	}
-	fmt.Fprintln(p.w, p.line(time.Now()))
 }
 
 func (p *progress) line(now time.Time) string {

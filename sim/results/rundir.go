@@ -61,6 +61,9 @@ func checkWritten(folder, dir string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(folder, ManifestFile)); err == nil {
+		return errorf("output folder %s is a sweep folder, which a run does not replace; choose another folder with -o", dir)
+	}
 	want, err := readManifest(filepath.Join(folder, RunManifestFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errorf("output folder %s: %v; choose another folder with -o", dir, err)
