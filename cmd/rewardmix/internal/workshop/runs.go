@@ -13,9 +13,11 @@ import (
 // in a small LRU cache (a room moving sliders back and forth, and story
 // mode, revisit the same scenarios); identical requests share one run,
 // which goes on apart from any one request, so a client that leaves
-// fails no one else. At most `slots` runs go at once; a run that cannot get
-// a slot within `wait`, or arrives when maxQueued runs already wait, is
-// refused as busy.
+// fails no one else. At most `slots` runs go at once. A run that finds
+// every slot taken waits for one, for at most `wait` (QueueWait in a
+// server), with at most MaxQueued runs waiting at a time; a run that
+// arrives when MaxQueued already wait, or that waits `wait` without a slot,
+// fails with errBusy (503), and its failure is not cached.
 type workshop struct {
 	slots chan struct{}
 	wait  time.Duration
@@ -25,7 +27,7 @@ type workshop struct {
 	cache  map[string]*list.Element // query -> *sceneEntry in lru
 	lru    *list.List
 	max    int
-	queued int // runs waiting for a slot
+	queued int // runs waiting for a slot (at most MaxQueued)
 }
 
 type sceneEntry struct {
@@ -36,7 +38,8 @@ type sceneEntry struct {
 	err  error
 }
 
-// errBusy is returned when every simulation slot stays taken.
+// errBusy is returned for a run that finds MaxQueued runs already waiting
+// for a slot, or that waits its time without getting one.
 var errBusy = errors.New("the server is busy with other simulations; try again")
 
 // errSlow is returned when a scenario's run and figures take longer than
@@ -47,8 +50,14 @@ var errSlow = errors.New("the simulation took too long")
 // allowed takes about half a second on this project's 2-core machine).
 const sceneTimeout = 30 * time.Second
 
-// maxQueued bounds the runs waiting for a slot.
-const maxQueued = 32
+// Queue limits: how many runs may wait for a simulation slot at once, and
+// how long each may wait. A run that arrives when MaxQueued already wait is
+// refused at once; one that waits QueueWait without a slot is refused then.
+// Both get 503 (busy).
+const (
+	MaxQueued = 32
+	QueueWait = 10 * time.Second
+)
 
 func newWorkshop(base context.Context, slots, cacheSize int, wait time.Duration) *workshop {
 	return &workshop{
@@ -117,7 +126,7 @@ func (w *workshop) compute(s scenario) (*scene, time.Duration, error) {
 		return nil, 0, err
 	}
 	w.mu.Lock()
-	if w.queued >= maxQueued {
+	if w.queued >= MaxQueued {
 		w.mu.Unlock()
 		return nil, 0, errBusy
 	}

@@ -83,7 +83,9 @@ func badRequestf(format string, a ...any) error { return &badRequest{fmt.Sprintf
 
 // parseScenario reads a scenario from query parameters: preset, w.SIGNAL,
 // weights, aggregation, memory, update_step, beta, steps, users and seed.
-// Every value is range-checked; unknown or repeated parameters are refused.
+// Every number must be a plain decimal (see plainDecimal; whole numbers
+// without a fraction or exponent) and is range-checked; unknown or
+// repeated parameters are refused.
 // Parameters left out keep the preset's values.
 func parseScenario(q url.Values) (scenario, error) {
 	if len(q) > maxParams {
@@ -121,11 +123,14 @@ func parseScenario(q url.Values) (scenario, error) {
 		if err != nil || !ok {
 			return 0, ok, err
 		}
+		if !plainDecimal(v, true) {
+			return 0, false, badRequestf("%s: %q is not a plain decimal number (digits, optionally a fraction and an exponent, e.g. 1.5 or 2e-3)", k, v)
+		}
 		x, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || math.IsNaN(x) || x < lo || x > hi {
 			return 0, false, badRequestf("%s: %q is not a number in [%g, %g]", k, v, lo, hi)
 		}
-		return x, true, nil
+		return x + 0, true, nil // + 0 turns -0 into 0
 	}
 	integer := func(k string, lo, hi int) (int, bool, error) {
 		v, ok, err := one(k)
@@ -133,7 +138,7 @@ func parseScenario(q url.Values) (scenario, error) {
 			return 0, ok, err
 		}
 		x, perr := strconv.Atoi(v)
-		if perr != nil || x < lo || x > hi {
+		if !plainDecimal(v, false) || perr != nil || x < lo || x > hi {
 			return 0, false, badRequestf("%s: %q is not a whole number in [%d, %d]", k, v, lo, hi)
 		}
 		return x, true, nil
@@ -197,6 +202,44 @@ func parseScenario(q url.Values) (scenario, error) {
 		return scenario{}, badRequestf("update_step: %d must be at least 1 and below steps (%d)", s.UpdateStep, s.Steps)
 	}
 	return s, nil
+}
+
+// plainDecimal reports whether s is a plain decimal number: an optional
+// sign and digits, then (when fraction is true) optionally a point and
+// digits, and optionally e or E, a sign and digits. strconv alone also
+// takes "1_0" (10), hexadecimal ("0x1p-2"), "Inf" and "NaN".
+func plainDecimal(s string, fraction bool) bool {
+	digits := func() bool {
+		n := len(s) - len(strings.TrimLeft(s, "0123456789"))
+		s = s[n:]
+		return n > 0
+	}
+	sign := func() {
+		if s != "" && (s[0] == '+' || s[0] == '-') {
+			s = s[1:]
+		}
+	}
+	sign()
+	if !digits() {
+		return false
+	}
+	if !fraction {
+		return s == ""
+	}
+	if s != "" && s[0] == '.' {
+		s = s[1:]
+		if !digits() {
+			return false
+		}
+	}
+	if s != "" && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		sign()
+		if !digits() {
+			return false
+		}
+	}
+	return s == ""
 }
 
 // choice returns v as one of the allowed values of parameter k, or a bad

@@ -32,14 +32,26 @@ const (
 )
 
 // Handler answers the page, its assets and its JSON API for a server whose
-// life is ctx, running at most sims simulations at once (others wait up to
-// 10 s, then get 503). Every route answers GET (and HEAD) only.
-func Handler(ctx context.Context, sims int) http.Handler {
-	return newServeMux(newWorkshop(ctx, sims, 128, 10*time.Second))
+// life is ctx, to requests addressed to one of hosts (others get 421; see
+// Hosts). Every route answers GET (and HEAD) only.
+//
+// At most sims simulations run at once. A scene that is neither cached nor
+// already being run waits for a free slot; at most MaxQueued such runs
+// wait at a time, each for at most QueueWait. A request that finds
+// MaxQueued runs already waiting, or whose run waits QueueWait without a
+// slot, gets 503 with a one-line JSON message saying the server is busy.
+// Requests for the same scenario share one run, and so one place in the
+// queue; a cached scene is answered at once.
+func Handler(ctx context.Context, sims int, hosts *Hosts) http.Handler {
+	if hosts == nil {
+		panic("workshop: Handler needs the hosts it answers to")
+	}
+	return newServeMux(newWorkshop(ctx, sims, 128, QueueWait), hosts)
 }
 
-// newServeMux routes the page, its assets and the JSON API.
-func newServeMux(w *workshop) http.Handler {
+// newServeMux routes the page, its assets and the JSON API, for requests
+// addressed to one of hosts.
+func newServeMux(w *workshop, hosts *Hosts) http.Handler {
 	static, err := fs.Sub(webFiles, "web/static")
 	if err != nil {
 		panic("workshop: embedded web files: " + err.Error())
@@ -83,7 +95,7 @@ func newServeMux(w *workshop) http.Handler {
 	mux.HandleFunc("GET /api/scene", func(rw http.ResponseWriter, r *http.Request) {
 		serveScene(w, rw, r)
 	})
-	return limitRequests(securityHeaders(mux))
+	return checkHost(hosts, limitRequests(securityHeaders(mux)))
 }
 
 // presetKnob describes one preset's scenario for the page: the knobs and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -139,7 +140,13 @@ func FuzzParseScenario(f *testing.F) {
 func testServer(t *testing.T, slots int, wait time.Duration) (*httptest.Server, *workshop) {
 	t.Helper()
 	w := newWorkshop(t.Context(), slots, 16, wait)
-	srv := httptest.NewServer(newServeMux(w))
+	srv := httptest.NewUnstartedServer(nil)
+	hosts, err := NewHosts("127.0.0.1", srv.Listener.Addr().(*net.TCPAddr).AddrPort(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = newServeMux(w, hosts)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, w
 }
