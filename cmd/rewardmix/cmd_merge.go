@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,8 @@ const mergeSynopsis = `merge -o DIR <shard folder>...
 Joins the shard folders of one sweep ('rewardmix sweep --shard i/n') into
 one sweep folder, byte-identical in runs.csv, steps.csv and agg.csv to the
 same sweep run on one machine. Every shard 0..n-1 must be given once and be
-complete. Shards of a boundary search merge into one boundary.csv.`
+complete. Shards of a boundary search merge into one boundary.csv. A merge
+into a folder that another sweep or merge is writing stops at once (exit 2).`
 
 func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("merge", mergeSynopsis)
@@ -31,14 +33,14 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if _, err := os.Stat(filepath.Join(pos[0], sweep.BoundarySpecFile)); err == nil {
 		if err := sweep.MergeBoundary(*out, pos, *force); err != nil {
-			return err
+			return busyInput(err)
 		}
 		fmt.Fprintf(stdout, "merged %d shards of a boundary search -> %s\n", len(pos), filepath.Join(*out, sweep.BoundaryFile))
 		return nil
 	}
 	sum, err := sweep.Merge(*out, pos, *force)
 	if err != nil {
-		return err
+		return busyInput(err)
 	}
 	if !*noPlots {
 		if err := drawSweepFigures(*out); err != nil {
@@ -47,4 +49,12 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "merged %d shards, %d runs -> %s\n", len(pos), sum.Runs, *out)
 	return nil
+}
+
+// busyInput makes a folder in use (sweep.ErrBusy) an input error (exit 2).
+func busyInput(err error) error {
+	if errors.Is(err, sweep.ErrBusy) {
+		return &inputError{err}
+	}
+	return err
 }

@@ -29,7 +29,13 @@ when all are done runs.csv, steps.csv and agg.csv. Outputs do not depend on
 With --shard i/n (0 <= i < n; by default from SLURM_ARRAY_TASK_ID and
 SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and JOB_COMPLETIONS) it runs
 runs i, i+n, i+2n, ... into DIR-shard-i; 'rewardmix merge' joins the shards.
-Exit status: 0 all runs ok, 1 some runs failed or were interrupted, 2 bad input.`
+
+One sweep at a time writes a folder: a sweep, merge or boundary search
+into a folder that another one is writing stops at once, even with
+--resume or --force. --resume cuts a damaged or torn runs.log back to its
+last valid record and says so on stderr; the runs cut off are run again.
+Exit status: 0 all runs ok, 1 some runs failed or were interrupted, 2 bad
+input (or the folder is in use).`
 
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep", sweepSynopsis)
@@ -81,7 +87,9 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *dryRun {
 			return boundaryDryRun(stdout, pos[0], s, sh)
 		}
-		return runBoundary(ctx, stdout, pos[0], s, dir, sweep.Options{Workers: *workers, Shard: sh, Resume: *resume, Force: *force, FailFast: *failFast}, *noPlots)
+		opt := sweep.Options{Workers: *workers, Shard: sh, Resume: *resume, Force: *force, FailFast: *failFast,
+			Progress: func(p sweep.Progress) { reportRepair(stderr, p.Repair, *quiet) }}
+		return runBoundary(ctx, stdout, pos[0], s, dir, opt, *noPlots)
 	}
 	indices := sh.Indices(s.Len())
 	if *dryRun {
@@ -115,6 +123,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Progress: func(p sweep.Progress) {
 			switch {
 			case prog == nil:
+				reportRepair(stderr, p.Repair, *quiet)
 				prog = newProgress(stderr, p.Total, p.Done, *quiet)
 			case p.Run.Status != "ok":
 				prog.note(fmt.Sprintf("run %s (%s) failed: %s", p.Run.ID, s.Describe(s.Run(p.Run.Index)), p.Run.Error))
@@ -128,6 +137,8 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		prog.finish()
 	}
 	switch {
+	case errors.Is(err, sweep.ErrBusy):
+		return &inputError{err}
 	case errors.Is(err, sweep.ErrFailFast):
 		return fmt.Errorf("stopped at the first failed run (--fail-fast); %s holds the runs so far; continue with --resume", dir)
 	case errors.Is(err, sweep.ErrInterrupted):
@@ -155,10 +166,12 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // runBoundary runs a boundary search and prints its table.
 func runBoundary(ctx context.Context, stdout io.Writer, file string, s *configs.Sweep, dir string, opt sweep.Options, noPlots bool) error {
 	rows, err := sweep.Boundary(ctx, s, dir, opt)
-	if errors.Is(err, sweep.ErrInterrupted) {
+	switch {
+	case errors.Is(err, sweep.ErrBusy):
+		return &inputError{err}
+	case errors.Is(err, sweep.ErrInterrupted):
 		return fmt.Errorf("%w; continue with: rewardmix sweep %s -o %s --resume", err, file, dir)
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	key := s.Axes[s.Search].Key
@@ -179,6 +192,19 @@ func runBoundary(ctx context.Context, stdout io.Writer, file string, s *configs.
 	}
 	fmt.Fprintf(stdout, "%s: %d of %d points crossed, %d runs -> %s/%s\n", file, found, len(rows), runs, dir, sweep.BoundaryFile)
 	return nil
+}
+
+// reportRepair prints on stderr what resuming cut off a run log, if
+// anything: damage always, as a warning; the torn last record a crash
+// leaves, the normal case, as a note that --quiet silences.
+func reportRepair(stderr io.Writer, r *sweep.LogRepair, quiet bool) {
+	switch {
+	case r == nil, r.Torn && quiet:
+	case r.Torn:
+		fmt.Fprintln(stderr, "note: "+r.String())
+	default:
+		fmt.Fprintln(stderr, "warning: "+r.String())
+	}
 }
 
 // boundaryDryRun lists a boundary search's points and bracket.

@@ -57,12 +57,22 @@ type point struct {
 // stopped. opt.Shard takes the points i, i+n, ... and searches them to the
 // end; MergeBoundary joins the shards' tables. It writes BoundaryFile and
 // returns its rows.
+//
+// Boundary holds dir as Run does (a *BusyError if another holds it), and
+// each round's Run holds its round folder. opt.Progress, if set, is called
+// only with the first report of a resumed round whose run log was
+// repaired (Progress.Repair set).
 func Boundary(ctx context.Context, s *configs.Sweep, dir string, opt Options) ([]BoundaryRow, error) {
 	if s.Mode != configs.ModeBoundary {
 		panic("sweep: Boundary of a sweep that is not a boundary search")
 	}
 	sh := opt.Shard.normal()
 	spec := append(configs.EncodeSweep(s), fmt.Sprintf("# shard %d/%d\n", sh.Index, sh.Count)...)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
 	if err := prepareBoundaryDir(dir, spec, opt.Resume, opt.Force); err != nil {
 		return nil, err
 	}
@@ -73,6 +83,13 @@ func Boundary(ctx context.Context, s *configs.Sweep, dir string, opt Options) ([
 		state[k] = point{lo: ax.Lo, hi: ax.Hi}
 	}
 	roundOpt := Options{Workers: opt.Workers, FailFast: opt.FailFast}
+	if opt.Progress != nil {
+		roundOpt.Progress = func(p Progress) {
+			if p.Repair != nil {
+				opt.Progress(p)
+			}
+		}
+	}
 	for round := 0; ; round++ {
 		var probePts []int
 		var xs []float64
@@ -188,12 +205,23 @@ func runRound(ctx context.Context, probes *configs.Sweep, dir, metric string, op
 	return out, nil
 }
 
-// prepareBoundaryDir makes dir ready for a boundary search whose
-// definition is spec: new (or empty), or holding the same search to go on
-// with (resume), or any boundary search to start over (force).
+// boundaryFiles are the files of a boundary folder besides its rounds.
+var boundaryFiles = []string{BoundarySpecFile, BoundaryFile, "boundary.png"}
+
+// prepareBoundaryDir makes dir, which the caller holds (lockDir), ready
+// for a boundary search whose definition is spec: new (or empty), or
+// holding the same search to go on with (resume), or any boundary search
+// to start over (force). The lock file and the temporary files a killed
+// search left do not count, and the latter are removed.
 func prepareBoundaryDir(dir string, spec []byte, resume, force bool) error {
 	ents, err := os.ReadDir(dir)
+	ents = slices.DeleteFunc(ents, func(e os.DirEntry) bool { return isOurs(e.Name(), boundaryFiles) })
 	if errors.Is(err, os.ErrNotExist) || err == nil && len(ents) == 0 {
+		if err == nil {
+			if err := removeTemps(dir, boundaryFiles); err != nil {
+				return err
+			}
+		}
 		return results.WriteFile(filepath.Join(dir, BoundarySpecFile), spec)
 	}
 	if err != nil {
@@ -211,13 +239,16 @@ func prepareBoundaryDir(dir string, spec []byte, resume, force bool) error {
 				}
 			}
 		}
+		if err := removeTemps(dir, boundaryFiles); err != nil {
+			return err
+		}
 		return results.WriteFile(filepath.Join(dir, BoundarySpecFile), spec)
 	case !bytes.Equal(old, spec):
 		return results.Errorf("output folder %s holds a different boundary search (or shard): resuming it would mix results; use --force to discard it, or choose another folder", dir)
 	case !resume:
 		return results.Errorf("output folder %s already holds this boundary search; continue it with --resume or start over with --force", dir)
 	}
-	return nil
+	return removeTemps(dir, boundaryFiles)
 }
 
 // BoundaryTable writes rows as boundary.csv: the other axes (named by
@@ -264,7 +295,8 @@ func csvLine(fields []string) string {
 // MergeBoundary joins the folders of a sharded boundary search (every
 // shard 0..n-1 once, each finished) into out: its definition and one
 // boundary.csv with every point's row, in point order, as the search run
-// unsharded writes it. The shards' round folders stay where they are.
+// unsharded writes it. The shards' round folders stay where they are. It
+// holds out as Boundary does.
 func MergeBoundary(out string, dirs []string, force bool) error {
 	type shard struct {
 		index, count int
@@ -323,6 +355,11 @@ func MergeBoundary(out string, dirs []string, force bool) error {
 		}
 		b.WriteString(sh.rows[r/count])
 	}
+	lock, err := lockDir(out)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
 	if err := prepareBoundaryDir(out, append(spec, "# shard 0/1\n"...), false, force); err != nil {
 		return err
 	}

@@ -15,6 +15,15 @@
 // to those of the same sweep run in one go. ShardFromEnv reads the shard
 // of a Slurm job array or a Kubernetes Indexed Job from the environment.
 //
+// One process at a time writes a folder: Run, Merge, Boundary and
+// MergeBoundary hold it through an advisory lock on its LockFile for the
+// whole of their work, and refuse a folder another holds with a
+// *BusyError (ErrBusy) naming its pid, whatever Options say; the lock
+// goes with the process, however it ends. Resuming removes the temporary
+// files a killed sweep left, and cuts a run log that does not end with a
+// whole, valid record back to its valid records, saying what it cut
+// (LogRepair, in the first Progress and the Summary).
+//
 // A run's seed derives from its parameters and replicate seed (package
 // configs), never from scheduling, and the files depend only on the log's
 // records, so workers, shards and resumes do not change a byte.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
@@ -141,6 +142,23 @@ func sameSnapshot(t testing.TB, what string, got, want map[string]string) {
 		if _, ok := want[n]; !ok {
 			t.Errorf("%s: %s appeared", what, n)
 		}
+	}
+}
+
+// sameNames fails the test unless dir holds exactly the files named by
+// names (space-separated, in sorted order).
+func sameNames(t testing.TB, dir, names string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, " ") != names {
+		t.Errorf("%s holds %q, want %q", dir, got, names)
 	}
 }
 

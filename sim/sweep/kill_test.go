@@ -2,7 +2,9 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +31,23 @@ linspace = [0.25, 3.0, 12]
 // one) instead of the tests: the process TestKill9 kills.
 const childEnv = "REWARDMIX_SWEEP_TEST_CHILD"
 
+// lockChildEnv, when set, makes the test binary hold the folder it names
+// (as Run does) instead of running the tests: it prints "locked" and holds
+// it until its stdin is closed.
+const lockChildEnv = "REWARDMIX_SWEEP_TEST_LOCK"
+
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(lockChildEnv); dir != "" {
+		l, err := lockDir(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("locked")
+		io.Copy(io.Discard, os.Stdin)
+		l.unlock()
+		os.Exit(0)
+	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		s, err := configs.LoadSweep("kill.toml", []byte(killSweep), nil, configs.DefaultMaxRuns)
 		if err == nil {
@@ -47,6 +65,9 @@ func TestMain(m *testing.M) {
 // TestKill9 kills a sweep's process with SIGKILL twice while it writes
 // runs, once in the first run and once while resuming, then resumes it to
 // the end: its results are byte for byte those of an uninterrupted sweep.
+// While the process runs, a sweep into its folder is refused, even with
+// Force, and leaves it running; the temporary steps.csv the killed first
+// run leaves is removed by the resume.
 func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps for seconds in child processes")
@@ -85,11 +106,28 @@ func TestKill9(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
+		// The folder is the running sweep's: not even Force touches it.
+		for _, opt := range []Options{{Force: true, Workers: 1}, {Resume: true, Workers: 1}} {
+			_, err := Run(t.Context(), s, d, opt)
+			var be *BusyError
+			if !errors.As(err, &be) || be.PID != cmd.Process.Pid || !errors.Is(err, ErrBusy) {
+				t.Errorf("kill %d: a sweep with %+v into the running sweep's folder: %v; want it in use by pid %d", kill, opt, err, cmd.Process.Pid)
+			}
+		}
 		if err := cmd.Process.Kill(); err != nil { // SIGKILL
 			t.Fatal(err)
 		}
 		if err := <-exited; err == nil || cmd.ProcessState.Exited() {
 			t.Fatalf("kill %d: the sweep was not killed but exited: %v", kill, err)
+		}
+		// The first run writes steps.csv to a temporary file as it goes;
+		// the resume removes the one the kill left.
+		tmps, _ := filepath.Glob(filepath.Join(d, ".steps.csv.tmp-*"))
+		if kill == 0 && len(tmps) != 1 || kill == 1 && len(tmps) != 0 {
+			t.Errorf("kill %d: temporary steps files %v", kill, tmps)
+		}
+		if !exists(filepath.Join(d, LockFile)) {
+			t.Errorf("kill %d: no %s left by the killed sweep", kill, LockFile)
 		}
 		got := logIndices(logPath)
 		if len(got) < before+3 || len(got) >= total {
@@ -109,4 +147,5 @@ func TestKill9(t *testing.T) {
 		t.Errorf("resumed after %d runs, ran %d, want %d", done, sum.Ran, total-done)
 	}
 	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
+	sameNames(t, d, "agg.csv manifest.json runs.csv runs.log steps.csv sweep.toml")
 }

@@ -14,6 +14,7 @@ import (
 // and agg.csv are then byte-identical to those of the same sweep run in
 // one go. A folder at dir that holds a sweep is replaced only with force.
 // Shards that do not fit together are refused with a *results.Error.
+// Merge holds dir as Run does (a *BusyError if another holds it).
 func Merge(dir string, shards []string, force bool) (*Summary, error) {
 	var first *Manifest
 	byIndex := map[int]string{}
@@ -72,7 +73,12 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 		return nil, fmt.Errorf("%s does not match its manifest's sweep hash", path)
 	}
 	m := newManifest(s, ShardInfo{Index: 0, Count: 1, Runs: s.Len()})
-	if _, _, err := prepareDir(dir, m, sweepFile, false, force, false); err != nil {
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
+	if _, _, _, err := prepareDir(dir, m, sweepFile, false, force, false); err != nil {
 		return nil, err
 	}
 	if err := mergeLogs(dir, ordered); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/rewardmix/rewardmix/configs"
@@ -26,9 +27,11 @@ type Options struct {
 	Shard Shard
 	// Resume continues a folder that holds this sweep's (shard's) run
 	// log: finished runs are not redone. Without it such a folder is
-	// refused.
+	// refused. A log that does not end with a whole, valid record is cut
+	// back to its valid records, and the cut is reported (LogRepair).
 	Resume bool
-	// Force discards what a sweep folder holds and starts over.
+	// Force discards what a sweep folder holds and starts over. It does
+	// not override the lock of a folder another sweep is writing.
 	Force bool
 	// FailFast stops at the first failed run (ErrFailFast) rather than
 	// record it and go on.
@@ -42,6 +45,9 @@ type Options struct {
 type Progress struct {
 	Done, Total int     // runs of the shard recorded so far, and in all
 	Run         *RunRow // the run just recorded; nil in the first report
+	// Repair, in the first report of a resumed sweep whose run log did
+	// not end with a whole, valid record, says what was cut off it.
+	Repair *LogRepair
 }
 
 // Summary is what a finished Run or Merge did.
@@ -49,6 +55,9 @@ type Summary struct {
 	Runs   int // runs in the folder (the shard's)
 	Ran    int // runs made by this call
 	Failed int // runs recorded as failed (diverged), in the folder
+	// Repair is what resuming cut off a run log that did not end with a
+	// whole, valid record (nil if nothing), as in the first Progress.
+	Repair *LogRepair
 }
 
 // Errors that stop a sweep before its end; the folder holds the runs so
@@ -65,6 +74,10 @@ var (
 // that holds something else, or this sweep without opt.Resume, is
 // refused with a *results.Error. When ctx is cancelled Run returns an
 // error wrapping ErrInterrupted.
+//
+// Run holds the folder for the whole of its work (see LockFile): a folder
+// that another Run, Merge or Boundary, in this process or another, is
+// working on is refused with a *BusyError (ErrBusy), whatever opt says.
 func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summary, error) {
 	workers := opt.Workers
 	if workers <= 0 {
@@ -73,7 +86,12 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	sh := opt.Shard.normal()
 	indices := sh.Indices(s.Len())
 	m := newManifest(s, ShardInfo{Index: sh.Index, Count: sh.Count, Runs: len(indices)})
-	done, valid, err := prepareDir(dir, m, configs.EncodeSweep(s), opt.Resume, opt.Force, true)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock() // last: after the log and steps.csv are closed
+	done, valid, repair, err := prepareDir(dir, m, configs.EncodeSweep(s), opt.Resume, opt.Force, true)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +120,7 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	progress(Progress{Done: done, Total: len(indices)})
+	progress(Progress{Done: done, Total: len(indices), Repair: repair})
 	recorded := done
 	// Each run is encoded into its log record on the worker that ran it;
 	// only the ordered append happens here. The records' storage is
@@ -190,7 +208,7 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	if err != nil {
 		return nil, err
 	}
-	return &Summary{Runs: len(indices), Ran: len(todo), Failed: failed}, nil
+	return &Summary{Runs: len(indices), Ran: len(todo), Failed: failed, Repair: repair}, nil
 }
 
 const statusOK = "ok"
@@ -222,40 +240,52 @@ func runRecord(r configs.Run, res *sim.Result, err error) (row *RunRow, metrics 
 	return row, res.Metrics, res.Values
 }
 
-// prepareDir makes dir ready to receive the sweep's runs and returns how
-// many of the shard's runs its log already holds and the log's valid
-// length. A new or empty folder is set up; a folder holding this sweep is
-// continued only with resume; anything else is refused unless force.
-func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resumable bool) (done int, valid int64, err error) {
+// prepareDir makes dir, which the caller holds (lockDir), ready to receive
+// the sweep's runs and returns how many of the shard's runs its log
+// already holds, the log's valid length, and what was cut off the log
+// after it (nil if nothing). A new or empty folder is set up; a folder
+// holding this sweep is continued only with resume; anything else is
+// refused unless force. The lock file and the temporary files a killed
+// sweep left do not count, and the latter are removed.
+func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resumable bool) (done int, valid int64, repair *LogRepair, err error) {
 	ents, err := os.ReadDir(dir)
+	ents = slices.DeleteFunc(ents, func(e os.DirEntry) bool { return isOurs(e.Name(), folderFiles) })
 	switch {
-	case errors.Is(err, os.ErrNotExist), err == nil && len(ents) == 0:
+	case errors.Is(err, os.ErrNotExist):
+	case err == nil && len(ents) == 0:
+		if err := removeTemps(dir, folderFiles); err != nil {
+			return 0, 0, nil, err
+		}
 	case err != nil:
 		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
-			return 0, 0, results.Errorf("output folder %s exists and is not a folder", dir)
+			return 0, 0, nil, results.Errorf("output folder %s exists and is not a folder", dir)
 		}
-		return 0, 0, err
+		return 0, 0, nil, err
 	default:
 		old, merr := ReadManifest(dir)
 		switch {
 		case merr != nil && !force:
-			return 0, 0, results.Errorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
+			return 0, 0, nil, results.Errorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
 		case merr != nil:
-			return 0, 0, results.Errorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
+			return 0, 0, nil, results.Errorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
 		case force:
 			if err := clearDir(dir); err != nil {
-				return 0, 0, err
+				return 0, 0, nil, err
 			}
 		case old.SweepHash != m.SweepHash || old.Shard.Index != m.Shard.Index || old.Shard.Count != m.Shard.Count:
-			return 0, 0, results.Errorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
+			return 0, 0, nil, results.Errorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
 				dir, old.SweepHash, old.Shard.Index, old.Shard.Count, m.SweepHash, m.Shard.Index, m.Shard.Count)
 		case !resume:
 			if !resumable {
-				return 0, 0, results.Errorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
+				return 0, 0, nil, results.Errorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
 			}
-			return 0, 0, results.Errorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
+			return 0, 0, nil, results.Errorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
 		default:
-			valid, err = scanLog(filepath.Join(dir, results.RunLogFile), func(rec *logRecord) error {
+			if err := removeTemps(dir, folderFiles); err != nil {
+				return 0, 0, nil, err
+			}
+			logPath := filepath.Join(dir, results.RunLogFile)
+			valid, err = scanLog(logPath, func(rec *logRecord) error {
 				want := m.Shard.Index + done*m.Shard.Count
 				if rec.row.Index != want {
 					return fmt.Errorf("%s: run log out of order: record %d is run %d, want %d", dir, done, rec.row.Index, want)
@@ -263,20 +293,26 @@ func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resuma
 				done++
 				return nil
 			})
-			return done, valid, err
+			if err != nil {
+				return 0, 0, nil, err
+			}
+			if repair, err = diagnoseLog(logPath, valid, done); repair != nil {
+				repair.Complete = done >= m.Shard.Runs
+			}
+			return done, valid, repair, err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, results.SweepFile), sweepFile); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
-	return 0, 0, atomicfile.WriteFile(filepath.Join(dir, results.ManifestFile), append(mj, '\n'))
+	return 0, 0, nil, atomicfile.WriteFile(filepath.Join(dir, results.ManifestFile), append(mj, '\n'))
 }
 
 // folderFiles lists the files a sweep folder may hold: its own and the figures
@@ -284,17 +320,13 @@ func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resuma
 var folderFiles = []string{results.ManifestFile, results.SweepFile, results.RunLogFile, results.RunsFile, results.StepsFile, results.AggFile,
 	"drift.png", "segments.png", "influence.png", "frontier.png", "heatmap.png"}
 
-// clearDir removes a sweep folder's files, and the temporary files a crash
-// during finalize may have left.
+// clearDir removes a sweep folder's files, and the temporary files a
+// killed sweep (or finalize, or figure drawing) may have left.
 func clearDir(dir string) error {
 	for _, f := range folderFiles {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
-		tmps, _ := filepath.Glob(atomicfile.TempPattern(filepath.Join(dir, f)))
-		for _, t := range tmps {
-			os.Remove(t)
-		}
 	}
-	return nil
+	return removeTemps(dir, folderFiles)
 }

@@ -96,49 +96,113 @@ func TestDeterminism(t *testing.T) {
 
 	// resumeFrom sets up a folder as a crash leaves it, with the reference
 	// run log cut or damaged by damage, resumes it, and checks that
-	// exactly the runs after the last intact record are run again.
-	resumeFrom := func(t *testing.T, intact int, damage func([]byte) []byte) {
+	// exactly the runs after the last intact record are run again. It
+	// returns what the resume reported it cut off the log.
+	resumeFrom := func(t *testing.T, intact int, damage func([]byte) []byte) (*LogRepair, string) {
 		t.Helper()
 		d := filepath.Join(t.TempDir(), "crashed")
 		for _, f := range []string{results.ManifestFile, results.SweepFile} {
 			writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
 		}
-		writeFile(t, filepath.Join(d, results.RunLogFile), damage(bytes.Clone(refLog)))
+		logPath := filepath.Join(d, results.RunLogFile)
+		writeFile(t, logPath, damage(bytes.Clone(refLog)))
 		var first *Progress
 		sum := mustRun(t, s, d, Options{Resume: true, Workers: 2, Progress: func(p Progress) {
 			if first == nil {
 				first = &p
+			} else if p.Repair != nil {
+				t.Errorf("progress report %d has a repair", p.Done)
 			}
 		}})
 		if first.Done != intact || sum.Ran != gridRuns-intact {
 			t.Errorf("resumed with %d runs done and ran %d; want %d and %d", first.Done, sum.Ran, intact, gridRuns-intact)
 		}
+		if first.Repair != sum.Repair {
+			t.Errorf("the first progress report has repair %v, the summary %v", first.Repair, sum.Repair)
+		}
 		sameFiles(t, ref, d, resultCSVs...)
 		sameFiles(t, ref, d, results.RunLogFile)
+		return sum.Repair, logPath
 	}
 	for _, tc := range []struct {
 		name   string
 		intact int
 		damage func([]byte) []byte
+		// The repair reported: nil for none; its Path is not checked,
+		// and its String must contain say (with LOG for its path).
+		repair *LogRepair
+		say    string
 	}{
 		// Cut in the middle of record 7's payload.
-		{"torn record", 7, func(b []byte) []byte { return b[:(ends[6]+ends[7])/2] }},
-		{"torn header", 7, func(b []byte) []byte { return b[:ends[6]+5] }},
-		{"cut between records", 12, func(b []byte) []byte { return b[:ends[11]] }},
+		{"torn record", 7, func(b []byte) []byte { return b[:(ends[6]+ends[7])/2] },
+			&LogRepair{Record: 8, Offset: ends[6], Bytes: (ends[7] - ends[6]) / 2, Torn: true},
+			"LOG: the last record, record 8, is cut short"},
+		{"torn header", 7, func(b []byte) []byte { return b[:ends[6]+5] },
+			&LogRepair{Record: 8, Offset: ends[6], Bytes: 5, Torn: true, Reason: "is cut short in its header"},
+			"LOG: the last record, record 8, is cut short in its header, as a crash leaves it: dropped it (5 bytes); it will be run again"},
+		{"cut between records", 12, func(b []byte) []byte { return b[:ends[11]] }, nil, ""},
 		{"garbage appended", 9, func(b []byte) []byte {
 			g := append(b[:ends[8]:ends[8]], "\x00\xff R 9 12 deadbeef\nnot a record"...)
 			return append(g, "R 9 5 00000000\n{}\n\n\n"...)
-		}},
-		{"garbage after the last record", gridRuns, func(b []byte) []byte { return append(b, bytes.Repeat([]byte("R 1 2 3\n"), 1<<16)...) }},
+		}, &LogRepair{Record: 10, Offset: ends[8], Bytes: 51, Reason: "has an unreadable header"},
+			fmt.Sprintf("LOG: record 10 (at byte %d) has an unreadable header: dropped the log from there on (51 bytes); it will be run again", ends[8])},
+		{"garbage after the last record", gridRuns, func(b []byte) []byte { return append(b, bytes.Repeat([]byte("R 1 2 3\n"), 1<<16)...) },
+			&LogRepair{Record: 19, Offset: ends[17], Bytes: 8 << 16, Reason: "fails its checksum", Complete: true},
+			"record 19 (at byte %d) fails its checksum: dropped the log from there on (512.0 KiB); every run is still in the log, none is lost"},
 		// A header that promises more bytes than a disk holds.
-		{"huge length", 4, func(b []byte) []byte { return append(b[:ends[3]:ends[3]], "R 4 9999999999 00000000\n{}"...) }},
-		// A flipped byte in record 5 fails its checksum: 5 and later are run again.
-		{"corrupt record", 5, func(b []byte) []byte { b[ends[5]-10] ^= 1; return b }},
-		{"empty log", 0, func(b []byte) []byte { return nil }},
+		{"huge length", 4, func(b []byte) []byte { return append(b[:ends[3]:ends[3]], "R 4 9999999999 00000000\n{}"...) },
+			&LogRepair{Record: 5, Offset: ends[3], Bytes: 26, Torn: true, Reason: "is cut short (2 of its 9999999999 bytes)"}, ""},
+		// A flipped byte in record 5 fails its checksum: 5 and later are
+		// run again.
+		{"corrupt record", 5, func(b []byte) []byte { b[ends[5]-10] ^= 1; return b },
+			&LogRepair{Record: 6, Offset: ends[4], Bytes: ends[17] - ends[4], After: 12, Reason: "fails its checksum"},
+			fmt.Sprintf("LOG: record 6 (at byte %d) fails its checksum: dropped it and the 12 records after it (", ends[4])},
+		// 14 bytes overwritten in the middle of record 3's step series.
+		{"overwritten bytes", 2, func(b []byte) []byte { copy(b[(ends[1]+ends[2])/2:], "overwritten!!!"); return b },
+			&LogRepair{Record: 3, Offset: ends[1], Bytes: ends[17] - ends[1], After: 15, Reason: "fails its checksum"},
+			"fails its checksum: dropped it and the 15 records after it ("},
+		// ... or over record 11's header: the records after it are found
+		// all the same.
+		{"overwritten header", 10, func(b []byte) []byte { copy(b[ends[9]+2:], "overwritten!!!"); return b },
+			&LogRepair{Record: 11, Offset: ends[9], Bytes: ends[17] - ends[9], After: 7, Reason: "has an unreadable header"},
+			"has an unreadable header: dropped it and the 7 records after it ("},
+		// The zeros some file systems leave at the end of a file after a
+		// power loss.
+		{"zeros", 12, func(b []byte) []byte { return append(b[:ends[11]:ends[11]], make([]byte, 5000)...) },
+			&LogRepair{Record: 13, Offset: ends[11], Bytes: 5000, Torn: true, Reason: "is 4.9 KiB of zeros"},
+			"LOG: the last record, record 13, is 4.9 KiB of zeros, as a crash leaves it: dropped it (4.9 KiB); it will be run again"},
+		{"empty log", 0, func(b []byte) []byte { return nil }, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resumeFrom(t, tc.intact, tc.damage)
+			got, logPath := resumeFrom(t, tc.intact, tc.damage)
+			switch {
+			case tc.repair == nil && got != nil:
+				t.Errorf("reported a repair: %v", got)
+			case tc.repair == nil:
+			case got == nil:
+				t.Errorf("reported no repair; want %+v", tc.repair)
+			default:
+				if got.Path != logPath {
+					t.Errorf("repair of %s, want %s", got.Path, logPath)
+				}
+				want := *tc.repair
+				want.Path = got.Path
+				if tc.name == "torn record" {
+					head := int64(bytes.IndexByte(refLog[ends[6]:], '\n') + 1)
+					want.Reason = fmt.Sprintf("is cut short (%d of its %d bytes)", want.Bytes-head, ends[7]-ends[6]-head)
+				}
+				if *got != want {
+					t.Errorf("repair\n %+v\nwant\n %+v", *got, want)
+				}
+				say := strings.ReplaceAll(tc.say, "LOG", logPath)
+				if strings.Contains(say, "%d") {
+					say = fmt.Sprintf(say, ends[17])
+				}
+				if !strings.Contains(got.String(), say) {
+					t.Errorf("repair says\n %s\nwant it to contain\n %s", got, say)
+				}
+			}
 		})
 	}
 	t.Run("cancelled", func(t *testing.T) {
