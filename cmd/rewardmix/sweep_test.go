@@ -124,7 +124,8 @@ func TestSweepShow(t *testing.T) {
 		msg  string
 	}{
 		{"no such run", []string{"show", shard, "r18"}, `has no run "r18"`},
-		{"unpadded id", []string{"show", shard, "r7"}, `has no run "r7"`},
+		{"unpadded id", []string{"show", shard, "r7"}, `has no run "r7" (its run ids are r00 to r17; see runs.csv)`},
+		{"a run into a sweep folder", []string{"run", "--no-plots", "incident", "-o", shard}, "is a sweep folder, which a run does not replace"},
 		{"not a sweep folder", []string{"show", tmp, "r07"}, "is not a sweep folder"},
 		{"one argument", []string{"show", shard}, "want a sweep folder and a run_id"},
 	} {
