@@ -19,8 +19,14 @@
 // loguniform, with replicate seeds. A Sweep enumerates its runs in a fixed
 // order, derives each run's seed from its parameters (never from
 // scheduling), and gives each run's Config; package sim/sweep runs them.
+// LoadSweep refuses a sweep with an invalid run, checking the axes' values
+// rather than building every run's config (see sweepcheck.go).
 //
-// The package does no file I/O: files reached through extends are read by
-// the Resolver the caller supplies (results.ReadRelative reads them from
-// disk), and the presets are embedded (Preset, PresetNames, PresetSource).
+// A config file is a regular file named .toml, of at most MaxFileSize
+// bytes: ReadFile reads one so, and is the package's only file I/O. Files
+// reached through extends are read by the Resolver the caller supplies
+// (results.ReadRelative reads them from disk with ReadFile); an extends
+// value names a preset or a .toml file, and a cycle of extends is an error
+// at the extends that closes it. The presets are embedded (Preset,
+// PresetNames, PresetSource).
 package configs

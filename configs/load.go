@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,12 +21,17 @@ var presetFS embed.FS
 
 // Error is a configuration error: the file, the 1-based line and column
 // where it can be placed (0 where not), the dotted key, and the message.
+// Err is the file system error behind it, if any (see ReadFile).
 type Error struct {
 	File      string
 	Line, Col int
 	Key       string
 	Msg       string
+	Err       error
 }
+
+// Unwrap returns the file system error behind e, or nil.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -87,10 +93,14 @@ func stripBOM(text string) string {
 
 // Resolver returns the name and contents of the config that an extends
 // value refers to, relative to the file named from. Package configs calls it
-// only for references that are not preset names.
+// only for references that are not preset names and that end in .toml, and
+// refuses data over MaxFileSize; a resolver that reads files should read
+// them with ReadFile, which refuses what is not a regular file and reads
+// with that bound. The name identifies the file in errors and in the
+// detection of cycles of extends.
 type Resolver func(from, ref string) (name string, data []byte, err error)
 
-// maxExtends bounds a chain of extends (and so breaks cycles).
+// maxExtends bounds a chain of extends.
 const maxExtends = 16
 
 // Load parses a config named name (used in errors) from data. A file
@@ -100,7 +110,7 @@ const maxExtends = 16
 // "path.toml" starts from that config and merges entry by entry. The result
 // is validated.
 func Load(name string, data []byte, resolve Resolver) (*sim.Config, error) {
-	return load(name, data, resolve, 0)
+	return load(name, data, resolve, nil)
 }
 
 // source is one parsed TOML file: its generic tree and where each key is
@@ -112,12 +122,18 @@ type source struct {
 }
 
 func parseSource(name string, data []byte) (*source, error) {
+	if err := checkSize(name, data); err != nil {
+		return nil, err
+	}
 	text := string(data)
 	var raw map[string]any
 	if _, err := toml.Decode(text, &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			p := parseErrorPos(text, pe.Position)
+			if e := duplicateKey(name, text, pe, p); e != nil {
+				return nil, e
+			}
 			return nil, &Error{File: name, Line: p.Line, Col: p.Col, Msg: pe.Message}
 		}
 		return nil, &Error{File: name, Msg: err.Error()}
@@ -143,10 +159,9 @@ func (src *source) fail(err error) error {
 	return e
 }
 
-func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, error) {
-	if depth > maxExtends {
-		return nil, &Error{File: name, Key: "extends", Msg: fmt.Sprintf("more than %d levels of extends (a cycle?)", maxExtends)}
-	}
+// load loads the file name, which chain (the files whose extends led to
+// it, outermost first) extends.
+func load(name string, data []byte, resolve Resolver, chain []string) (*sim.Config, error) {
 	src, err := parseSource(name, data)
 	if err != nil {
 		return nil, err
@@ -154,11 +169,12 @@ func load(name string, data []byte, resolve Resolver, depth int) (*sim.Config, e
 	if _, ok := src.raw["sweep"]; ok {
 		return nil, src.fail(&sim.FieldError{Key: "sweep", Msg: "this file defines a sweep: run it with `rewardmix sweep`, or extend it without its [sweep] table"})
 	}
-	return loadSource(src, resolve, depth)
+	return loadSource(src, resolve, chain)
 }
 
-// loadSource builds the config a parsed file describes (without [sweep]).
-func loadSource(src *source, resolve Resolver, depth int) (*sim.Config, error) {
+// loadSource builds the config a parsed file describes (without [sweep]);
+// chain lists the files that extend it, outermost first.
+func loadSource(src *source, resolve Resolver, chain []string) (*sim.Config, error) {
 	raw := make(map[string]any, len(src.raw))
 	for k, v := range src.raw {
 		if k != "extends" && k != "sweep" {
@@ -172,13 +188,13 @@ func loadSource(src *source, resolve Resolver, depth int) (*sim.Config, error) {
 		if !ok {
 			return nil, src.fail(typeErr("extends", ext, "a preset name or a path"))
 		}
-		base, err := loadRef(src.name, ref, resolve, depth)
+		base, err := loadRef(src.name, ref, resolve, append(slices.Clip(chain), src.name))
 		if err != nil {
-			var ce *Error
-			if errors.As(err, &ce) {
-				return nil, err // an error inside the extended file names that file
+			var re *refError
+			if errors.As(err, &re) { // about the reference itself: place it on the extends line
+				return nil, src.fail(&sim.FieldError{Key: "extends", Msg: re.msg})
 			}
-			return nil, src.fail(&sim.FieldError{Key: "extends", Msg: err.Error()})
+			return nil, err // an error inside the extended file names that file
 		}
 		cfg, merge = base, true
 	} else {
@@ -194,22 +210,55 @@ func loadSource(src *source, resolve Resolver, depth int) (*sim.Config, error) {
 	return cfg, nil
 }
 
-func loadRef(from, ref string, resolve Resolver, depth int) (*sim.Config, error) {
-	if IsPreset(ref) {
-		data, _ := presetFS.ReadFile("presets/" + ref + ".toml")
-		return load(ref, data, resolve, depth+1)
+// refError is an error about an extends reference (no such preset or
+// file, a file that cannot be read, a cycle), which the file holding the
+// extends reports at its extends line.
+type refError struct{ msg string }
+
+func (e *refError) Error() string { return e.msg }
+
+func refErrorf(format string, a ...any) error { return &refError{fmt.Sprintf(format, a...)} }
+
+// loadRef loads what the extends value ref of the file from refers to;
+// chain lists the files from the outermost to from.
+func loadRef(from, ref string, resolve Resolver, chain []string) (*sim.Config, error) {
+	var name string
+	var data []byte
+	switch {
+	case IsPreset(ref):
+		name = ref
+		data, _ = presetFS.ReadFile("presets/" + ref + ".toml")
+	case !isTOMLName(ref) && !strings.ContainsAny(ref, `/\`):
+		return nil, refErrorf("no preset named %q (presets: %s; a file path ends in .toml)", ref, strings.Join(PresetNames(), ", "))
+	case !isTOMLName(ref):
+		return nil, refErrorf("%q is not a .toml file: extends names a preset (%s) or a config file ending in .toml", ref, strings.Join(PresetNames(), ", "))
+	case resolve == nil:
+		return nil, refErrorf("cannot read %q: no file access here", ref)
+	default:
+		n, d, err := resolve(from, ref)
+		if err == nil {
+			err = checkSize(n, d)
+		}
+		if err != nil {
+			return nil, refErrorf("%v", err)
+		}
+		name, data = n, d
 	}
-	if !strings.Contains(ref, "/") && !strings.HasSuffix(ref, ".toml") {
-		return nil, fmt.Errorf("no preset named %q (presets: %s; a file path ends in .toml)", ref, strings.Join(PresetNames(), ", "))
+	for _, c := range chain {
+		if sameFile(c, name) {
+			return nil, refErrorf("a cycle: %s -> %s", strings.Join(chain, " -> "), name)
+		}
 	}
-	if resolve == nil {
-		return nil, fmt.Errorf("cannot read %q: no file access here", ref)
+	if len(chain) > maxExtends {
+		return nil, refErrorf("more than %d levels: %s -> %s", maxExtends, strings.Join(chain, " -> "), name)
 	}
-	n, data, err := resolve(from, ref)
-	if err != nil {
-		return nil, err
-	}
-	return load(n, data, resolve, depth+1)
+	return load(name, data, resolve, chain)
+}
+
+// sameFile reports whether two names of configs (as the caller of Load and
+// the Resolver give them) name the same file.
+func sameFile(a, b string) bool {
+	return a == b || filepath.Clean(a) == filepath.Clean(b)
 }
 
 // Default returns the default configuration: the baseline preset, in

@@ -303,12 +303,12 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "duplicate key",
 			text: "seed = 1\nseed = 2\n",
-			at:   "seed = 2", msg: "already been defined",
+			key:  "seed", at: "seed = 2", msg: "defined twice (first at line 1)", exact: true,
 		},
 		{
 			name: "duplicate table",
 			text: "[train]\nsteps = 1\n[gold]\n[train]\nbeta = 1.0\n",
-			at:   "train]\nbeta", msg: "already been defined", // the parser points at the name
+			key:  "train", at: "train]\nbeta", msg: "defined twice (first at line 1)", exact: true, // the parser points at the name
 		},
 		{
 			name: "control character at the start of a line",
@@ -462,9 +462,15 @@ func TestLoadErrors(t *testing.T) {
 			key:  "train.group_size", at: "group_size", msg: "a group of one has no spread and its advantage is always 0",
 		},
 		{
+			name: "a learning rate that overflows the logits",
+			text: "extends = \"incident\"\n[train]\noptimizer = \"sgd\"\nlearning_rate = 1e30\n",
+			key:  "train.learning_rate", at: "learning_rate", msg: "1e+30 is above 1000",
+		},
+		{
 			name: "extends cycle",
 			text: fs["a.toml"],
-			file: "*", key: "extends", msg: "levels of extends",
+			// a.toml closes the cycle: its extends is placed, and the chain listed.
+			file: "a.toml", key: "extends", at: "extends", msg: "a cycle: test.toml -> b.toml -> a.toml -> b.toml", exact: true,
 		},
 	}
 	for _, tc := range tests {

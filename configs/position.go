@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -88,6 +89,8 @@ func keyEnd(s string) int {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case quote == '"' && c == '\\':
+			i++ // an escaped character, perhaps a quote
 		case quote != 0:
 			if c == quote {
 				quote = 0
@@ -106,17 +109,21 @@ func keyEnd(s string) int {
 // dotted normalises a key such as ` a . "b c" ` to `a.b c`.
 func dotted(k string) string {
 	var parts []string
-	var cur strings.Builder
+	var cur, quoted strings.Builder
 	quote := byte(0)
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
+		case quote == '"' && c == '\\' && i+1 < len(k):
+			quoted.WriteByte(c)
+			quoted.WriteByte(k[i+1])
+			i++
+		case quote != 0 && c == quote:
+			cur.WriteString(unescape(quoted.String(), quote))
+			quoted.Reset()
+			quote = 0
 		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else {
-				cur.WriteByte(c)
-			}
+			quoted.WriteByte(c)
 		case c == '"' || c == '\'':
 			quote = c
 		case c == '.':
@@ -127,8 +134,21 @@ func dotted(k string) string {
 			cur.WriteByte(c)
 		}
 	}
+	cur.WriteString(quoted.String())
 	parts = append(parts, cur.String())
 	return strings.Join(parts, ".")
+}
+
+// unescape returns the value of a quoted key part: a basic string's
+// escapes (\n, \", \u00e9) resolved, a literal string's text as it is.
+func unescape(s string, quote byte) string {
+	if quote != '"' || !strings.Contains(s, "\\") {
+		return s
+	}
+	if u, err := strconv.Unquote(`"` + s + `"`); err == nil {
+		return u
+	}
+	return s
 }
 
 // bracketDelta counts '[' and '{' minus ']' and '}' outside strings and

@@ -60,6 +60,7 @@ type Sweep struct {
 	Search           int
 
 	points [][]any // parameter points, each aligned with Axes
+	checks int     // configs validated to check the runs (see validWith)
 }
 
 // Axis is one swept key and its values (for random mode, its distribution).
@@ -84,10 +85,21 @@ type Run struct {
 }
 
 // LoadSweep parses a sweep file: a normal config (with extends and
-// overrides) plus a [sweep] table. It validates every run's config, so a
-// sweep that loads runs without config errors, and refuses more than
-// maxRuns runs.
+// overrides) plus a [sweep] table. Every run's config is valid in a sweep
+// it returns (a boundary search's at both ends of its bracket), so that a
+// sweep that loads runs without config errors; otherwise the error is the
+// first invalid run's, in run order. It checks this without building each
+// run's config, from the axes' values (see sweepcheck.go), in about the
+// time of one config per distinct value of each axis for axes whose keys
+// are checked independently of each other. It refuses more than maxRuns
+// runs.
 func LoadSweep(name string, data []byte, resolve Resolver, maxRuns int) (*Sweep, error) {
+	return loadSweep(name, data, resolve, maxRuns, false)
+}
+
+// loadSweep is LoadSweep; everyRun validates every run's config in turn
+// instead (for the tests, which compare).
+func loadSweep(name string, data []byte, resolve Resolver, maxRuns int, everyRun bool) (*Sweep, error) {
 	src, err := parseSource(name, data)
 	if err != nil {
 		return nil, err
@@ -96,7 +108,7 @@ func LoadSweep(name string, data []byte, resolve Resolver, maxRuns int) (*Sweep,
 	if !ok {
 		return nil, &Error{File: name, Key: "sweep", Msg: "no [sweep] table: this is a single run (use `rewardmix run`)"}
 	}
-	base, err := loadSource(src, resolve, 0)
+	base, err := loadSource(src, resolve, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,25 +120,8 @@ func LoadSweep(name string, data []byte, resolve Resolver, maxRuns int) (*Sweep,
 	if err := s.parse(tbl, maxRuns); err != nil {
 		return nil, src.fail(err)
 	}
-	check := s
-	if s.Mode == ModeBoundary { // every point at both ends of its bracket
-		var pts []int
-		var xs []float64
-		for p := range s.points {
-			pts, xs = append(pts, p, p), append(xs, s.Axes[s.Search].Lo, s.Axes[s.Search].Hi)
-		}
-		check = s.Probes(pts, xs)
-	}
-	for i, r := range check.Runs() {
-		cfg, err := check.Config(r)
-		if err != nil {
-			return nil, src.fail(err)
-		}
-		if i == 0 && s.Mode == ModeBoundary {
-			if err := checkMetric(cfg, s.Metric); err != nil {
-				return nil, src.fail(err)
-			}
-		}
+	if err := s.validateRuns(everyRun); err != nil {
+		return nil, src.fail(err)
 	}
 	return s, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/rewardmix/rewardmix/configs"
 )
@@ -25,7 +24,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return inputErrorf("want at least one config file (see 'rewardmix check --help')")
 	}
 	for _, p := range pos {
-		if data, err := os.ReadFile(p); err == nil && configs.HasSweep(data) {
+		// A file that ReadFile refuses (or a preset's name) is reported by loadConfig.
+		if data, err := configs.ReadFile(p); err == nil && configs.HasSweep(data) {
 			s, err := loadSweep(p, configs.DefaultMaxRuns)
 			if err != nil {
 				return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/rewardmix/rewardmix/configs"
@@ -25,7 +24,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return inputErrorf("want a sweep folder and a run_id (see 'rewardmix show --help')")
 	}
 	path := filepath.Join(pos[0], results.SweepFile)
-	data, err := os.ReadFile(path)
+	data, err := configs.ReadFile(path)
 	if err != nil {
 		return inputErrorf("%s is not a sweep folder: %v", pos[0], err)
 	}

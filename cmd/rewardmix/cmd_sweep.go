@@ -259,12 +259,9 @@ func drawBoundary(s *configs.Sweep, rows []sweep.BoundaryRow, path string) error
 }
 
 func loadSweep(path string, maxRuns int) (*configs.Sweep, error) {
-	data, err := os.ReadFile(path)
+	data, err := configs.ReadFile(path) // a regular .toml file, read with a bound
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, inputErrorf("%s: no such file", path)
-		}
-		return nil, &inputError{err}
+		return nil, err // a *configs.Error naming the file: exit 2
 	}
 	return configs.LoadSweep(path, data, results.ReadRelative, maxRuns)
 }

@@ -57,7 +57,7 @@ func Open(dir string) (*Folder, error) {
 			return nil, errorf("%s: a sweep folder without runs.csv and steps.csv (unfinished? resume it with 'rewardmix sweep --resume', or merge its shards)", dir)
 		}
 		path := filepath.Join(dir, SweepFile)
-		data, err := os.ReadFile(path)
+		data, err := configs.ReadFile(path)
 		if err != nil {
 			return nil, errorf("%s: a sweep folder without %s: %v", dir, SweepFile, err)
 		}
@@ -74,7 +74,7 @@ func Open(dir string) (*Folder, error) {
 		}
 	case exists(StepsFile) && exists(ConfigFile):
 		path := filepath.Join(dir, ConfigFile)
-		data, err := os.ReadFile(path)
+		data, err := configs.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
@@ -92,13 +92,14 @@ func Open(dir string) (*Folder, error) {
 }
 
 // ReadRelative is the configs.Resolver of files on disk: it reads an
-// extends path relative to the file that names it.
+// extends path relative to the file that names it, with configs.ReadFile
+// (a regular .toml file, of bounded size).
 func ReadRelative(from, ref string) (string, []byte, error) {
 	p := ref
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(from), ref)
 	}
-	data, err := os.ReadFile(p)
+	data, err := configs.ReadFile(p)
 	return p, data, err
 }
 
