@@ -84,13 +84,7 @@ func (d *Panels) Figure() (*Figure, error) {
 				return nil, err
 			}
 			f.scaled(&l.LineStyle)
-			styleLine(l, ln.Emphasis, &colour)
-			if !keyed && !ln.Emphasis {
-				// A panel's one line is named by its y label, not the
-				// key: drawn in the key's colours it would read as one of
-				// the key's lines.
-				l.Color, l.Dashes = greyish, nil
-			}
+			stylePanelLine(l, ln.Emphasis, keyed, &colour)
 			if ln.Emphasis {
 				top = append(top, l)
 				if !keyed {
@@ -124,4 +118,15 @@ func (d *Panels) Figure() (*Figure, error) {
 		f.Rows = append(f.Rows, []*plot.Plot{p})
 	}
 	return f, nil
+}
+
+// stylePanelLine styles a panel's line: as styleLine when the panel's
+// lines are named in the key; grey when the panel has one line, named by
+// its y label: drawn in the key's colours it would read as one of the
+// key's lines.
+func stylePanelLine(l *plotter.Line, emphasis, keyed bool, colour *int) {
+	styleLine(l, emphasis, colour)
+	if !keyed && !emphasis {
+		l.Color, l.Dashes = greyish, nil
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -58,5 +59,20 @@ func TestPanelsErrors(t *testing.T) {
 		if _, err := d.Figure(); err == nil || !strings.HasPrefix(err.Error(), "plots: ") {
 			t.Errorf("%s: error %v, want a plots: error", name, err)
 		}
+	}
+}
+
+// TestPanelsSingleLineNotKeyed: a panel's one line is named by its y
+// label, not the key, so it takes no colour of the key's lines (it took the
+// first palette colour, the top panel's first line's).
+func TestPanelsSingleLineNotKeyed(t *testing.T) {
+	colour := 0
+	keyed, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	stylePanelLine(keyed, false, true, &colour)
+	single, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	colour = 0
+	stylePanelLine(single, false, false, &colour)
+	if keyed.Color != Palette[0] || single.Color != greyish {
+		t.Errorf("keyed line %v, single line %v; want %v and grey", keyed.Color, single.Color, Palette[0])
 	}
 }
