@@ -91,7 +91,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	printSummary(stdout, cfg, res)
-	names := make([]string, 0, len(files))
+	names := []string{results.RunManifestFile}
 	for n := range files {
 		names = append(names, n)
 	}

@@ -30,7 +30,7 @@ func TestRunIncident(t *testing.T) {
 	if got := listDir(t, d1); strings.Join(got, " ") != strings.Join(outputs, " ") {
 		t.Fatalf("%s holds %v, want exactly %v", d1, got, outputs)
 	}
-	if want := "\nwrote " + d1 + "/{config.toml,drift.png,frontier.png,influence.png,segments.png,steps.csv,summary.json}\n"; !strings.HasSuffix(r.stdout, want) {
+	if want := "\nwrote " + d1 + "/{config.toml,drift.png,frontier.png,influence.png,rewardmix.sha256,segments.png,steps.csv,summary.json}\n"; !strings.HasSuffix(r.stdout, want) {
 		t.Errorf("stdout does not end with %q:\n%s", want, r.stdout)
 	}
 	if !strings.HasPrefix(r.stdout, "incident: expected, 300 steps, seed 1; update step 150 (the mix changes there)\n") {
