@@ -143,9 +143,6 @@ func GroupBy(src Source, key string) (Groups, error) {
 	return g, nil
 }
 
-// pooled reports whether g puts every finished run in one group.
-func (g Groups) pooled() bool { return g.Key == "" && len(g.Labels) == 1 }
-
 // StepStats holds, per metric and group, one accumulator per step.
 type StepStats struct {
 	metrics []string

@@ -44,40 +44,6 @@ func affineRowsGo(dst, base, slope []float64, off []int, m []float64) {
 	}
 }
 
-// RowDots writes dst[n] = sum_a x[n*A+a] y[off[n]+a] for every row n of x
-// (A = len(x)/len(dst) entries): each row's dot product with a row
-// gathered from y, summed in lane order.
-func RowDots(dst, x, y []float64, off []int) {
-	A := width("RowDots", len(x), len(dst))
-	if len(off) != len(dst) {
-		panic("vmath: RowDots: need an offset per row")
-	}
-	if A == 0 {
-		return
-	}
-	if useAVX2 && len(y) >= A {
-		ok := false
-		if A == 4 { // one vector a row, the common case, without a loop over vectors
-			ok = rowDots4AVX2(dst, x, y, off, len(y)-A)
-		} else {
-			ok = rowDotsAVX2(dst, x, y, off, A, len(y)-A)
-		}
-		if !ok {
-			panic(offsetOutside("RowDots"))
-		}
-		return
-	}
-	checkOffsets("RowDots", off, A, len(y))
-	rowDotsGo(dst, x, y, off)
-}
-
-func rowDotsGo(dst, x, y []float64, off []int) {
-	A := len(x) / max(len(dst), 1)
-	for n := range dst {
-		dst[n] = dot(x[n*A:n*A+A], y[off[n]:off[n]+A])
-	}
-}
-
 // CentredRows writes the centred products of rows: for every row n of p
 // (A = len(p)/len(omega) entries, a distribution over a) and each of the
 // G = len(w) rows x[n*G+i] of values it weights,

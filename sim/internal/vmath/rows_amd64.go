@@ -13,13 +13,7 @@ package vmath
 func affineRowsAVX2(dst, base, slope []float64, off []int, m []float64, w, last int) bool
 
 //go:noescape
-func rowDots4AVX2(dst, x, y []float64, off []int, last int) bool
-
-//go:noescape
 func centredRows4AVX2(dst, p, x, omega, w []float64)
-
-//go:noescape
-func rowDotsAVX2(dst, x, y []float64, off []int, a, last int) bool
 
 //go:noescape
 func centredRowsAVX2(dst, p, x, omega, w []float64, a int)

@@ -1195,44 +1195,6 @@ smbad:
 	SHLQ $3, R14; \
 	SHLQ $3, R12
 
-// func rowDots4AVX2(dst, x, y []float64, off []int, last int) bool
-TEXT ·rowDots4AVX2(SB), NOSPLIT, $0-105
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), CX
-	MOVQ x_base+24(FP), SI
-	MOVQ y_base+48(FP), R8
-	MOVQ off_base+72(FP), R10
-	MOVQ last+96(FP), R13
-	SHLQ $3, CX              // 8 rows
-	XORQ AX, AX              // 8 n
-	TESTQ CX, CX
-	JZ   dotok
-
-dotrow:
-	MOVQ (R10)(AX*1), BX     // off[n]
-	CMPQ BX, R13
-	JHI  dotbad
-	VMOVUPD (SI)(AX*4), Y0
-	VMULPD (R8)(BX*8), Y0, Y0    // x y
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD X1, X0, X0            // (x0 y0 + x2 y2, x1 y1 + x3 y3)
-	VPERMILPD $1, X0, X1
-	VADDSD X1, X0, X0
-	VMOVSD X0, (DI)(AX*1)
-	ADDQ $8, AX
-	CMPQ AX, CX
-	JLT  dotrow
-
-dotok:
-	MOVB $1, ret+104(FP)
-	VZEROUPPER
-	RET
-
-dotbad:
-	MOVB $0, ret+104(FP)
-	VZEROUPPER
-	RET
-
 // CENTRE writes group i's centred products, for x at XO(R8)(BX*4) and w at
 // WO(R10)(BX*1): t = p x; mean = (t0 + t2) + (t1 + t3), which the two
 // swaps and additions leave in every lane; then q (w (x - mean)).
@@ -1302,88 +1264,12 @@ cendone:
 	VZEROUPPER
 	RET
 
-// The general bodies below take the lane-order sum of the products of a
+// The general body below takes the lane-order sum of the products of a
 // row at XR and one at YR (the code marked "lane sum", written out in each):
 // lanes start at -0 (Y15), whole vectors add into them, then the last one
 // to three entries into lanes 0 to 2, then (s0 + s2) + (s1 + s3) is left in
 // X0's low lane. R14 holds the bytes of a row's whole vectors, R11 the
 // entries after them; AX, X1 and X2 are used.
-
-// func rowDotsAVX2(dst, x, y []float64, off []int, a, last int) bool
-// Any a > 0. Registers: DI dst[n], SI row n of x, R10 off[n], CX end of off.
-TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-113
-	MOVQ dst_base+0(FP), DI
-	MOVQ x_base+24(FP), SI
-	MOVQ y_base+48(FP), R8
-	MOVQ off_base+72(FP), R10
-	MOVQ off_len+80(FP), CX
-	LEAQ (R10)(CX*8), CX
-	MOVQ a+96(FP), R12
-	MOVQ last+104(FP), R13
-	WIDTHS
-	NEGZERO
-	CMPQ R10, CX
-	JEQ  gdok
-
-gdrow:
-	MOVQ (R10), BX
-	CMPQ BX, R13
-	JHI  gdbad
-	LEAQ (R8)(BX*8), BX      // row of y
-	// lane sum
-	VMOVAPD Y15, Y0
-	XORQ AX, AX
-	CMPQ AX, R14
-	JEQ  gdtail
-
-gdblock:
-	VMOVUPD (SI)(AX*1), Y1
-	VMULPD (BX)(AX*1), Y1, Y1
-	VADDPD Y1, Y0, Y0
-	ADDQ $32, AX
-	CMPQ AX, R14
-	JLT  gdblock
-
-gdtail:
-	VEXTRACTF128 $1, Y0, X2      // (s2, s3); X0 holds (s0, s1)
-	CMPQ R11, $2
-	JLT  gdone
-	VMOVUPD (SI)(AX*1), X1
-	VMULPD (BX)(AX*1), X1, X1
-	VADDPD X1, X0, X0
-	JEQ  gdsum
-	VMOVSD 16(SI)(AX*1), X1
-	VMULSD 16(BX)(AX*1), X1, X1
-	VADDSD X1, X2, X2
-	JMP  gdsum
-
-gdone:
-	TESTQ R11, R11
-	JZ   gdsum
-	VMOVSD (SI)(AX*1), X1
-	VMULSD (BX)(AX*1), X1, X1
-	VADDSD X1, X0, X0
-
-gdsum:
-	VADDPD X2, X0, X0
-	VPERMILPD $1, X0, X1
-	VADDSD X1, X0, X0
-	VMOVSD X0, (DI)
-	ADDQ $8, DI
-	ADDQ R12, SI
-	ADDQ $8, R10
-	CMPQ R10, CX
-	JNE  gdrow
-
-gdok:
-	MOVB $1, ret+112(FP)
-	VZEROUPPER
-	RET
-
-gdbad:
-	MOVB $0, ret+112(FP)
-	VZEROUPPER
-	RET
 
 // func centredRowsAVX2(dst, p, x, omega, w []float64, a int)
 // Any a > 0. Registers: SI row n of p, Y5 omega[n], R8 and DI group i of

@@ -6,11 +6,7 @@ func affineRowsAVX2(dst, base, slope []float64, off []int, m []float64, w, last 
 	panic("vmath: no AVX2")
 }
 
-func rowDots4AVX2(dst, x, y []float64, off []int, last int) bool { panic("vmath: no AVX2") }
-
 func centredRows4AVX2(dst, p, x, omega, w []float64) { panic("vmath: no AVX2") }
-
-func rowDotsAVX2(dst, x, y []float64, off []int, a, last int) bool { panic("vmath: no AVX2") }
 
 func centredRowsAVX2(dst, p, x, omega, w []float64, a int) { panic("vmath: no AVX2") }
 

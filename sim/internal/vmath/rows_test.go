@@ -94,33 +94,10 @@ func TestRowPrimitivesAssemblyMatchesGo(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(k), 11))
 		n, A, G := tc.rows, tc.width, tc.groups
 		t.Run(name, func(t *testing.T) {
-			x, y := randDists(rng, n, A), randRows(rng, 7*A, tc.special)
-			off := randOffsets(rng, n, A, 7)
-			a, g := make([]float64, n), make([]float64, n)
-			ok := false
-			if A == 4 {
-				ok = rowDots4AVX2(a, x, y, off, len(y)-A)
-			} else {
-				ok = rowDotsAVX2(a, x, y, off, A, len(y)-A)
-			}
-			if !ok {
-				t.Fatal("RowDots: the assembly found an offset outside the table")
-			}
-			rowDotsGo(g, x, y, off)
-			if i := sameBits(a, g); i >= 0 {
-				t.Errorf("RowDots: row %d: assembly %v, Go %v", i, a[i], g[i])
-			}
-			if A == 4 && n > 0 { // the general code on rows of four too
-				rowDotsAVX2(a, x, y, off, A, len(y)-A)
-				if i := sameBits(a, g); i >= 0 {
-					t.Errorf("RowDots, general code: row %d: assembly %v, Go %v", i, a[i], g[i])
-				}
-			}
-
 			p, v := randDists(rng, n, A), randRows(rng, n*G*A, tc.special)
 			omega, w := randRows(rng, n, tc.special), randRows(rng, G, false)
 			w[0] = 0
-			a, g = make([]float64, len(v)), make([]float64, len(v))
+			a, g := make([]float64, len(v)), make([]float64, len(v))
 			if A == 4 {
 				centredRows4AVX2(a, p, v, omega, w)
 			} else {
@@ -259,18 +236,6 @@ func TestRowPrimitives(t *testing.T) {
 					x[r*A+a] = []float64{1e17, 3, -1e17, 5, 1e16, -7, 11, -1e16}[a%8] / p[r*A+a]
 				}
 			}
-			dots := make([]float64, n)
-			ident := make([]int, n)
-			for r := range ident {
-				ident[r] = r * A
-			}
-			RowDots(dots, p, x, ident)
-			for r := 0; r < n; r++ {
-				if want := laneSum(p[r*A:r*A+A], x[r*A:r*A+A]); dots[r] != want {
-					t.Fatalf("%s: RowDots row %d: %v, want %v", name, r, dots[r], want)
-				}
-			}
-
 			v := randRows(rng, n*G*A, false)
 			for r := 0; r < n; r++ {
 				copy(v[r*G*A:], x[r*A:r*A+A]) // the first group cancels too
@@ -354,9 +319,6 @@ func rowPanics(t *testing.T) {
 		{"AffineRows partial row", func() { AffineRows(make([]float64, 5), four, four, []int{0, 0}, []float64{1, 2}) }},
 		{"AffineRows offset past the end", func() { AffineRows(four, four, make([]float64, 8), []int{1}, []float64{1}) }},
 		{"AffineRows negative offset", func() { AffineRows(four, four, four, []int{-1}, []float64{1}) }},
-		{"RowDots offset past the end", func() { RowDots(make([]float64, 1), four, four, []int{4}) }},
-		{"RowDots a later offset past the end", func() { RowDots(make([]float64, 3), make([]float64, 12), make([]float64, 8), []int{0, 4, 5}) }},
-		{"RowDots missing offset", func() { RowDots(make([]float64, 1), four, four, nil) }},
 		{"CentredRows short x", func() { CentredRows(four, four, four, []float64{1}, []float64{1, 1}) }},
 		{"ScatterAddRows offset past the end", func() { ScatterAddRows(four, four, []int{1}) }},
 		{"ScatterAddRows table narrower than a row", func() { ScatterAddRows(make([]float64, 2), four, []int{0}) }},
@@ -383,7 +345,7 @@ func BenchmarkRowPrimitives(b *testing.B) {
 	omega, w, m := randRows(rng, n, false), randRows(rng, G, false), randRows(rng, n, false)
 	table := randRows(rng, 18*G*A, false)
 	off, offA := randOffsets(rng, n, G*A, 18), randOffsets(rng, n, A, 6)
-	dst, acc, mom, dots := make([]float64, n*G*A), make([]float64, 6*G*A), make([]float64, G*A), make([]float64, n)
+	dst, acc, mom := make([]float64, n*G*A), make([]float64, 6*G*A), make([]float64, G*A)
 	for _, accel := range []bool{true, false} {
 		was := SetAcceleratedForTest(accel)
 		impl := "go"
@@ -395,7 +357,6 @@ func BenchmarkRowPrimitives(b *testing.B) {
 			f    func()
 		}{
 			{"AffineRows", func() { AffineRows(dst, table, table, off, m) }},
-			{"RowDots", func() { RowDots(dots, p, table, offA) }},
 			{"CentredRows", func() { CentredRows(dst, p, x, omega, w) }},
 			{"ScatterAddRows", func() { ScatterAddRows(acc, x, offA) }},
 			{"ScatterAddRowsMoment", func() { ScatterAddRowsMoment(acc, mom, x, m, offA) }},
