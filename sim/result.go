@@ -61,11 +61,7 @@ func MetricNames(cfg *Config) ([]string, error) {
 	}
 	names := newMetricIndex(w).names
 	if cfg.Review.Enabled {
-		names = append(names, "review/launched", "review/vibe_flags", "review/ab_preference", "deployment/sycophantic_served")
-		for _, s := range w.segments {
-			names = append(names, "deployment/sycophantic_served/"+s)
-		}
-		names = append(names, "deployment/harm_weighted")
+		names = append(names, outcomeNames(w.segments)...)
 	}
 	return names, nil
 }

@@ -519,30 +519,34 @@ func (r *Result) Outcome() (names []string, values []float64) {
 	if r.Review == nil {
 		return nil, nil
 	}
-	add := func(n string, v float64) {
-		names = append(names, n)
-		values = append(values, v)
-	}
 	launched := 0.0
 	if r.Review.Launched() {
 		launched = 1
 	}
-	add("review/launched", launched)
-	add("review/vibe_flags", float64(r.Review.VibeFlags))
-	add("review/ab_preference", r.Review.AB.Preference)
+	values = []float64{launched, float64(r.Review.VibeFlags), r.Review.AB.Preference}
 	d := r.Deployment
 	total, harm := 0.0, 0.0
 	if d != nil {
 		total, harm = d.SycophanticTotal, d.HarmWeightedTotal
 	}
-	add("deployment/sycophantic_served", total)
+	values = append(values, total)
 	for _, s := range r.Summary.Segments {
 		v := 0.0
 		if d != nil {
 			v = d.Sycophantic[s]
 		}
-		add("deployment/sycophantic_served/"+s, v)
+		values = append(values, v)
 	}
-	add("deployment/harm_weighted", harm)
-	return names, values
+	values = append(values, harm)
+	return outcomeNames(r.Summary.Segments), values
+}
+
+// outcomeNames names Outcome's values, in its order, for runs with these
+// segments.
+func outcomeNames(segments []string) []string {
+	names := []string{"review/launched", "review/vibe_flags", "review/ab_preference", "deployment/sycophantic_served"}
+	for _, s := range segments {
+		names = append(names, "deployment/sycophantic_served/"+s)
+	}
+	return append(names, "deployment/harm_weighted")
 }
