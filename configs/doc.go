@@ -23,9 +23,10 @@
 // rather than building every run's config (see sweepcheck.go).
 //
 // A config file is a regular file named .toml, of at most MaxFileSize
-// bytes: ReadFile reads one so, and is the package's only file I/O. Files
-// reached through extends are read by the Resolver the caller supplies
-// (results.ReadRelative reads them from disk with ReadFile); an extends
+// bytes (CheckFileInfo and CheckRead say so of a file; results.ReadConfig
+// reads one). The package does no file I/O: callers hand it data, and
+// files reached through extends are read by the Resolver the caller
+// supplies (results.ReadRelative reads them from disk); an extends
 // value names a preset or a .toml file, and a cycle of extends is an error
 // at the extends that closes it. The presets are embedded (Preset,
 // PresetNames, PresetSource).

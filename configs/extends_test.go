@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // TestExtendsCycleNamesChain: a cycle of extends is placed at the extends
@@ -56,11 +57,11 @@ func TestExtendsCycleOnDisk(t *testing.T) {
 	write(t, filepath.Join(sub, "a.toml"), "extends = \"./b.toml\"\n")
 	write(t, filepath.Join(sub, "b.toml"), "extends = \"../sub/a.toml\"\n")
 	start := filepath.Join(dir, ".", "sub", "a.toml")
-	data, err := configs.ReadFile(start)
+	data, err := results.ReadConfig(start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = configs.Load(start, data, diskResolve)
+	_, err = configs.Load(start, data, results.ReadRelative)
 	b, a := filepath.Join(sub, "b.toml"), filepath.Join(sub, "a.toml")
 	want := b + ":1:1: extends: a cycle: " + start + " -> " + b + " -> " + a
 	if err == nil || err.Error() != want {

@@ -1,11 +1,8 @@
 package configs
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -15,46 +12,11 @@ import (
 // lists a million values is about 10 MB).
 const MaxFileSize = 16 << 20
 
-// ReadFile reads the config file at path: a regular file (a symbolic link
-// to one will do) whose name ends in .toml, of at most MaxFileSize bytes,
-// read with that bound so that a device or a file that grows never fills
-// memory. Every error is an *Error naming path and saying why; one from
-// the file system (no such file, permission denied) wraps it, so that
-// errors.Is(err, fs.ErrNotExist) tells a missing file. It is the one way
-// the command line and results.ReadRelative read a config.
-func ReadFile(path string) ([]byte, error) {
-	fail := func(msg string, err error) error { return &Error{File: path, Msg: msg, Err: err} }
-	fi, err := os.Stat(path) // before opening: opening a named pipe would wait for a writer
-	if err != nil {
-		return nil, fail(fsReason(err), err)
-	}
-	if err := checkFileInfo(path, fi); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fail(fsReason(err), err)
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil { // what was opened, should path have changed since
-		return nil, fail(fsReason(err), err)
-	}
-	if err := checkFileInfo(path, fi); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fail(fsReason(err), err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fail("more than "+sizeLimit, nil)
-	}
-	return data, nil
-}
-
-// checkFileInfo refuses what is not a regular .toml file of at most
-// MaxFileSize bytes.
-func checkFileInfo(path string, fi fs.FileInfo) error {
+// CheckFileInfo refuses, as an *Error naming path, what fi (path's, from
+// the file system) says is not a regular .toml file of at most MaxFileSize
+// bytes. The reader of config files (results.ReadConfig) asks it before
+// opening path and again of what it opened.
+func CheckFileInfo(path string, fi fs.FileInfo) error {
 	fail := func(format string, a ...any) error { return &Error{File: path, Msg: fmt.Sprintf(format, a...)} }
 	switch m := fi.Mode(); {
 	case m.IsDir():
@@ -67,6 +29,16 @@ func checkFileInfo(path string, fi fs.FileInfo) error {
 	}
 	if fi.Size() > MaxFileSize {
 		return fail("%d bytes, more than %s", fi.Size(), sizeLimit)
+	}
+	return nil
+}
+
+// CheckRead refuses data read from path with a bound of MaxFileSize+1
+// bytes that reached the bound: the file held more than its size said (it
+// grew, or its file system does not tell sizes).
+func CheckRead(path string, data []byte) error {
+	if len(data) > MaxFileSize {
+		return &Error{File: path, Msg: "more than " + sizeLimit}
 	}
 	return nil
 }
@@ -97,19 +69,6 @@ func fileKind(m fs.FileMode) string {
 		return "a socket"
 	}
 	return "a special file"
-}
-
-// fsReason is the reason a file system error gives, without the operation
-// and path that the *Error already names.
-func fsReason(err error) string {
-	if errors.Is(err, fs.ErrNotExist) {
-		return "no such file"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // sizeLimit ends the message of a file or data over MaxFileSize.

@@ -1,8 +1,6 @@
 package configs_test
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,18 +8,8 @@ import (
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
-
-// diskResolve reads extends paths relative to the file naming them, as
-// results.ReadRelative does (which package configs cannot import).
-func diskResolve(from, ref string) (string, []byte, error) {
-	p := ref
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(filepath.Dir(from), ref)
-	}
-	data, err := configs.ReadFile(p)
-	return p, data, err
-}
 
 func write(t *testing.T, path, text string) string {
 	t.Helper()
@@ -51,66 +39,6 @@ func symlink(t *testing.T, target, link string) string {
 		t.Skipf("no symbolic links here: %v", err)
 	}
 	return link
-}
-
-// TestReadFile: only a regular .toml file of at most MaxFileSize bytes is
-// read; anything else is an *Error naming the file and saying why.
-func TestReadFile(t *testing.T) {
-	dir := t.TempDir()
-	ok := write(t, filepath.Join(dir, "ok.toml"), "seed = 3\n")
-	if err := os.Mkdir(filepath.Join(dir, "folder.toml"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name, path, msg string
-		notExist        bool
-	}{
-		{"missing", filepath.Join(dir, "missing.toml"), "no such file", true},
-		{"a folder", filepath.Join(dir, "folder.toml"), "a folder, not a config file", false},
-		{"not .toml", write(t, filepath.Join(dir, "passwd"), "root:x:0:0::/root:/bin/sh\n"), "not a .toml file: a config file's name ends in .toml (or name a preset: ", false},
-		{"not .toml, by its link's target either", symlink(t, ok, filepath.Join(dir, "notes.txt")), "not a .toml file", false},
-		{"over the limit", sized(t, filepath.Join(dir, "big.toml"), configs.MaxFileSize+1), "16777217 bytes, more than the 16 MB (16777216 bytes) a config file may hold", false},
-	}
-	if _, err := os.Stat("/dev/zero"); err == nil {
-		tests = append(tests,
-			struct {
-				name, path, msg string
-				notExist        bool
-			}{"a device", "/dev/zero", "a character device, not a regular file: a config is a .toml file", false},
-			struct {
-				name, path, msg string
-				notExist        bool
-			}{"a link to a device", symlink(t, "/dev/zero", filepath.Join(dir, "zero.toml")), "a character device, not a regular file: a config is a .toml file", false},
-		)
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			data, err := configs.ReadFile(tc.path)
-			var ce *configs.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("ReadFile(%s) = %d bytes, %v; want a *configs.Error", tc.path, len(data), err)
-			}
-			if ce.File != tc.path || ce.Line != 0 || ce.Key != "" || !strings.HasPrefix(ce.Msg, tc.msg) {
-				t.Errorf("got %q, want %s: %s", err, tc.path, tc.msg)
-			}
-			if errors.Is(err, fs.ErrNotExist) != tc.notExist {
-				t.Errorf("errors.Is(%q, fs.ErrNotExist) = %v", err, !tc.notExist)
-			}
-		})
-	}
-
-	data, err := configs.ReadFile(ok)
-	if err != nil || string(data) != "seed = 3\n" {
-		t.Errorf("ReadFile(%s) = %q, %v", ok, data, err)
-	}
-	link := symlink(t, ok, filepath.Join(dir, "link.toml"))
-	if data, err := configs.ReadFile(link); err != nil || string(data) != "seed = 3\n" {
-		t.Errorf("ReadFile of a link to a config = %q, %v", data, err)
-	}
-	full := sized(t, filepath.Join(dir, "full.toml"), configs.MaxFileSize)
-	if data, err := configs.ReadFile(full); err != nil || len(data) != configs.MaxFileSize {
-		t.Errorf("ReadFile of a file at the limit = %d bytes, %v", len(data), err)
-	}
 }
 
 // TestLoadRefusesOversizedData: data over MaxFileSize is refused whoever
@@ -160,7 +88,7 @@ func TestExtendsOnlyTOMLFiles(t *testing.T) {
 
 func quoteTOML(s string) string { return "'" + s + "'" }
 
-// TestExtendsFileErrors: what ReadFile refuses in an extended file is
+// TestExtendsFileErrors: what results.ReadConfig refuses in an extended file is
 // placed at the extends line, naming the file and why.
 func TestExtendsFileErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -180,7 +108,7 @@ func TestExtendsFileErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.ref, func(t *testing.T) {
 			name := filepath.Join(dir, "a.toml")
-			_, err := configs.Load(name, []byte("# a\nextends = \""+tc.ref+"\"\n"), diskResolve)
+			_, err := configs.Load(name, []byte("# a\nextends = \""+tc.ref+"\"\n"), results.ReadRelative)
 			want := name + ":2:1: extends: " + tc.msg
 			if err == nil || err.Error() != want {
 				t.Errorf("got %v\nwant %s", err, want)

@@ -21,7 +21,7 @@ var presetFS embed.FS
 
 // Error is a configuration error: the file, the 1-based line and column
 // where it can be placed (0 where not), the dotted key, and the message.
-// Err is the file system error behind it, if any (see ReadFile).
+// Err is the file system error behind it, if any (see results.ReadConfig).
 type Error struct {
 	File      string
 	Line, Col int
@@ -95,8 +95,8 @@ func stripBOM(text string) string {
 // value refers to, relative to the file named from. Package configs calls it
 // only for references that are not preset names and that end in .toml, and
 // refuses data over MaxFileSize; a resolver that reads files should read
-// them with ReadFile, which refuses what is not a regular file and reads
-// with that bound. The name identifies the file in errors and in the
+// them as results.ReadConfig does, which refuses what CheckFileInfo
+// refuses and reads with that bound. The name identifies the file in errors and in the
 // detection of cycles of extends.
 type Resolver func(from, ref string) (name string, data []byte, err error)
 

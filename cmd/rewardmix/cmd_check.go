@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 const checkSynopsis = `check <config.toml | preset>...
@@ -24,8 +25,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return inputErrorf("want at least one config file (see 'rewardmix check --help')")
 	}
 	for _, p := range pos {
-		// A file that ReadFile refuses (or a preset's name) is reported by loadConfig.
-		if data, err := configs.ReadFile(p); err == nil && configs.HasSweep(data) {
+		// A file that ReadConfig refuses (or a preset's name) is reported by loadConfig.
+		if data, err := results.ReadConfig(p); err == nil && configs.HasSweep(data) {
 			s, err := loadSweep(p, configs.DefaultMaxRuns)
 			if err != nil {
 				return err

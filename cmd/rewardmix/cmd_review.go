@@ -34,7 +34,7 @@ func runReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return inputErrorf("want one run folder, got %d arguments (see 'rewardmix review --help')", len(pos))
 	}
 	path := filepath.Join(pos[0], "config.toml")
-	data, err := configs.ReadFile(path)
+	data, err := results.ReadConfig(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return inputErrorf("%s: no config.toml (is %s a folder written by 'rewardmix run'?)", path, pos[0])
@@ -46,7 +46,7 @@ func runReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *gates != "" {
-		g, err := configs.ReadFile(*gates)
+		g, err := results.ReadConfig(*gates)
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return inputErrorf("want a sweep folder and a run_id (see 'rewardmix show --help')")
 	}
 	path := filepath.Join(pos[0], results.SweepFile)
-	data, err := configs.ReadFile(path)
+	data, err := results.ReadConfig(path)
 	if err != nil {
 		return inputErrorf("%s is not a sweep folder: %v", pos[0], err)
 	}

@@ -259,7 +259,7 @@ func drawBoundary(s *configs.Sweep, rows []sweep.BoundaryRow, path string) error
 }
 
 func loadSweep(path string, maxRuns int) (*configs.Sweep, error) {
-	data, err := configs.ReadFile(path) // a regular .toml file, read with a bound
+	data, err := results.ReadConfig(path) // a regular .toml file, read with a bound
 	if err != nil {
 		return nil, err // a *configs.Error naming the file: exit 2
 	}

@@ -176,7 +176,7 @@ func loadConfig(arg string) (*sim.Config, string, error) {
 		cfg, err := configs.Preset(arg)
 		return cfg, arg, err
 	}
-	data, err := configs.ReadFile(arg) // a regular .toml file, read with a bound
+	data, err := results.ReadConfig(arg) // a regular .toml file, read with a bound
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, "", inputErrorf("%s: no such file, and no preset of that name (presets: %s)", arg, strings.Join(configs.PresetNames(), ", "))

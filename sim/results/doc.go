@@ -21,5 +21,7 @@
 // wraps a finished sim.Result. Both are Sources: Steps streams steps.csv
 // (memory grows with metrics x groups x steps, never with the number of
 // runs) and returns, per step, the mean and the 95% confidence interval
-// across the runs of each group.
+// across the runs of each group. ReadConfig reads a config file (a regular
+// .toml file, with a bound on its size) for the command line, for Open and
+// for the sweep engine; ReadRelative resolves extends from disk with it.
 package results

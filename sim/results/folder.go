@@ -57,7 +57,7 @@ func Open(dir string) (*Folder, error) {
 			return nil, errorf("%s: a sweep folder without runs.csv and steps.csv (unfinished? resume it with 'rewardmix sweep --resume', or merge its shards)", dir)
 		}
 		path := filepath.Join(dir, SweepFile)
-		data, err := configs.ReadFile(path)
+		data, err := ReadConfig(path)
 		if err != nil {
 			return nil, errorf("%s: a sweep folder without %s: %v", dir, SweepFile, err)
 		}
@@ -74,7 +74,7 @@ func Open(dir string) (*Folder, error) {
 		}
 	case exists(StepsFile) && exists(ConfigFile):
 		path := filepath.Join(dir, ConfigFile)
-		data, err := configs.ReadFile(path)
+		data, err := ReadConfig(path)
 		if err != nil {
 			return nil, err
 		}
@@ -89,18 +89,6 @@ func Open(dir string) (*Folder, error) {
 		return nil, errorf("%s is not a run or sweep folder (a run folder holds steps.csv and config.toml, a sweep folder manifest.json)", dir)
 	}
 	return r, nil
-}
-
-// ReadRelative is the configs.Resolver of files on disk: it reads an
-// extends path relative to the file that names it, with configs.ReadFile
-// (a regular .toml file, of bounded size).
-func ReadRelative(from, ref string) (string, []byte, error) {
-	p := ref
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(filepath.Dir(from), ref)
-	}
-	data, err := configs.ReadFile(p)
-	return p, data, err
 }
 
 func (r *Folder) Name() string        { return r.path }

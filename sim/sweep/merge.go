@@ -61,7 +61,7 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 		ordered = append(ordered, sd)
 	}
 	path := filepath.Join(ordered[0], results.SweepFile)
-	sweepFile, err := configs.ReadFile(path)
+	sweepFile, err := results.ReadConfig(path)
 	if err != nil {
 		return nil, err
 	}
