@@ -2,13 +2,10 @@ package configs_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
-	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // TestExtendsCycleNamesChain: a cycle of extends is placed at the extends
@@ -43,29 +40,6 @@ func TestExtendsCycleNamesChain(t *testing.T) {
 				t.Errorf("resolver called %d times: %v", len(r.calls), r.calls)
 			}
 		})
-	}
-}
-
-// TestExtendsCycleOnDisk: the same file reached by another spelling of its
-// path closes a cycle.
-func TestExtendsCycleOnDisk(t *testing.T) {
-	dir := t.TempDir()
-	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(sub, "a.toml"), "extends = \"./b.toml\"\n")
-	write(t, filepath.Join(sub, "b.toml"), "extends = \"../sub/a.toml\"\n")
-	start := filepath.Join(dir, ".", "sub", "a.toml")
-	data, err := results.ReadConfig(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = configs.Load(start, data, results.ReadRelative)
-	b, a := filepath.Join(sub, "b.toml"), filepath.Join(sub, "a.toml")
-	want := b + ":1:1: extends: a cycle: " + start + " -> " + b + " -> " + a
-	if err == nil || err.Error() != want {
-		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
 

@@ -1,45 +1,12 @@
 package configs_test
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
-	"github.com/rewardmix/rewardmix/sim/results"
 )
-
-func write(t *testing.T, path, text string) string {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// sized makes a file of n bytes without writing them (sparse).
-func sized(t *testing.T, path string, n int64) string {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(n); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func symlink(t *testing.T, target, link string) string {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Skipf("no symbolic links here: %v", err)
-	}
-	return link
-}
 
 // TestLoadRefusesOversizedData: data over MaxFileSize is refused whoever
 // read it, before it is parsed.
@@ -87,32 +54,3 @@ func TestExtendsOnlyTOMLFiles(t *testing.T) {
 }
 
 func quoteTOML(s string) string { return "'" + s + "'" }
-
-// TestExtendsFileErrors: what results.ReadConfig refuses in an extended file is
-// placed at the extends line, naming the file and why.
-func TestExtendsFileErrors(t *testing.T) {
-	dir := t.TempDir()
-	sized(t, filepath.Join(dir, "big.toml"), configs.MaxFileSize+1)
-	if err := os.Mkdir(filepath.Join(dir, "folder.toml"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ ref, msg string }{
-		{"missing.toml", filepath.Join(dir, "missing.toml") + ": no such file"},
-		{"folder.toml", filepath.Join(dir, "folder.toml") + ": a folder, not a config file"},
-		{"big.toml", filepath.Join(dir, "big.toml") + ": 16777217 bytes, more than the 16 MB (16777216 bytes) a config file may hold"},
-	}
-	if _, err := os.Stat("/dev/zero"); err == nil {
-		symlink(t, "/dev/zero", filepath.Join(dir, "zero.toml"))
-		tests = append(tests, struct{ ref, msg string }{"zero.toml", filepath.Join(dir, "zero.toml") + ": a character device, not a regular file: a config is a .toml file"})
-	}
-	for _, tc := range tests {
-		t.Run(tc.ref, func(t *testing.T) {
-			name := filepath.Join(dir, "a.toml")
-			_, err := configs.Load(name, []byte("# a\nextends = \""+tc.ref+"\"\n"), results.ReadRelative)
-			want := name + ":2:1: extends: " + tc.msg
-			if err == nil || err.Error() != want {
-				t.Errorf("got %v\nwant %s", err, want)
-			}
-		})
-	}
-}

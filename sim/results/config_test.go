@@ -101,3 +101,55 @@ func symlink(t *testing.T, target, link string) string {
 	}
 	return link
 }
+
+// TestExtendsFileErrors: what results.ReadConfig refuses in an extended file is
+// placed at the extends line, naming the file and why.
+func TestExtendsFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	sized(t, filepath.Join(dir, "big.toml"), configs.MaxFileSize+1)
+	if err := os.Mkdir(filepath.Join(dir, "folder.toml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ ref, msg string }{
+		{"missing.toml", filepath.Join(dir, "missing.toml") + ": no such file"},
+		{"folder.toml", filepath.Join(dir, "folder.toml") + ": a folder, not a config file"},
+		{"big.toml", filepath.Join(dir, "big.toml") + ": 16777217 bytes, more than the 16 MB (16777216 bytes) a config file may hold"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		symlink(t, "/dev/zero", filepath.Join(dir, "zero.toml"))
+		tests = append(tests, struct{ ref, msg string }{"zero.toml", filepath.Join(dir, "zero.toml") + ": a character device, not a regular file: a config is a .toml file"})
+	}
+	for _, tc := range tests {
+		t.Run(tc.ref, func(t *testing.T) {
+			name := filepath.Join(dir, "a.toml")
+			_, err := configs.Load(name, []byte("# a\nextends = \""+tc.ref+"\"\n"), results.ReadRelative)
+			want := name + ":2:1: extends: " + tc.msg
+			if err == nil || err.Error() != want {
+				t.Errorf("got %v\nwant %s", err, want)
+			}
+		})
+	}
+}
+
+// TestExtendsCycleOnDisk: the same file reached by another spelling of its
+// path closes a cycle.
+func TestExtendsCycleOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(sub, "a.toml"), "extends = \"./b.toml\"\n")
+	write(t, filepath.Join(sub, "b.toml"), "extends = \"../sub/a.toml\"\n")
+	start := filepath.Join(dir, ".", "sub", "a.toml")
+	data, err := results.ReadConfig(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = configs.Load(start, data, results.ReadRelative)
+	b, a := filepath.Join(sub, "b.toml"), filepath.Join(sub, "a.toml")
+	want := b + ":1:1: extends: a cycle: " + start + " -> " + b + " -> " + a
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
