@@ -43,6 +43,9 @@ type feedbackLoop struct {
 	held                []loggedThumb        // the held-out thumbs
 	logits, probs       []float64            // per cell and response, workspaces
 	memLogits, userL    []float64            // per response
+	// Per cell and response, and per cell: userExp's exponentials and
+	// sums for a memory block of zeros.
+	cellExp, cellSum []float64
 }
 
 // loggedThumb is one logged thumb: what the model saw, its response, and
@@ -64,6 +67,7 @@ func newFeedbackLoop(w *world, cfg *Config) feedbackLoop {
 	fb.accuracy, fb.agreement = make([]float64, len(fb.rm)), make([]float64, len(fb.rm))
 	fb.logits, fb.probs = make([]float64, C*A), make([]float64, C*A)
 	fb.memLogits, fb.userL = make([]float64, A), make([]float64, A)
+	fb.cellExp, fb.cellSum = make([]float64, C*A), make([]float64, C)
 	return fb
 }
 
@@ -103,10 +107,23 @@ func (tr *trainer) deploy(t, round int) error {
 	}
 	copy(fb.probs, fb.logits)
 	softmaxRows(fb.probs, A)
+	memFree := false // whether the memory block is zero
 	if memOn && w.memDim > 0 {
 		p.Logits(fb.memLogits, tr.context(0, 1))
+		memFree = true
 		for a := range fb.memLogits {
 			fb.memLogits[a] -= fb.logits[a]
+			memFree = memFree && fb.memLogits[a] == 0
+		}
+	}
+	if memFree {
+		// Memory has not been trained on yet (as at a first deployment
+		// that turns it on): m times the block is +-0, which changes a
+		// logit at most in a zero's sign, which no exponential sees, so a
+		// user's softmax in a cell is the same bits at every stance,
+		// taken once per cell.
+		for c := 0; c < C; c++ {
+			fb.cellSum[c] = fb.userExp(fb.cellExp[c*A:c*A+A], c, 1)
 		}
 	}
 	seed := uint64(cfg.Feedback.Seed)
@@ -136,18 +153,10 @@ func (tr *trainer) deploy(t, round int) error {
 		}
 		if w.memDim > 0 && m != 0 {
 			// The user's own softmax, sampled without normalising it.
-			l := fb.userL
-			for k := range l {
-				l[k] = fb.logits[c*A+k] + m*fb.memLogits[k]
-			}
-			mx := maxOf(l)
-			for k := range l {
-				l[k] -= mx
-			}
-			vmath.Exp(l, l)
-			sum := 0.0
-			for _, v := range l {
-				sum += v
+			l, sum := fb.cellExp[c*A:c*A+A], fb.cellSum[c]
+			if !memFree {
+				l = fb.userL
+				sum = fb.userExp(l, c, m)
 			}
 			a = sampleIndex(l, uResp*sum)
 		} else {
@@ -190,6 +199,26 @@ func (tr *trainer) deploy(t, round int) error {
 		fb.agreement[k] = tr.agreement(model)
 	}
 	return nil
+}
+
+// userExp writes into l the exponentials of the served policy's logits in
+// cell c for a user of remembered stance m, shifted by their maximum, and
+// returns their sum: the user's softmax, not normalised.
+func (fb *feedbackLoop) userExp(l []float64, c int, m float64) float64 {
+	A := len(l)
+	for k := range l {
+		l[k] = fb.logits[c*A+k] + m*fb.memLogits[k]
+	}
+	mx := maxOf(l)
+	for k := range l {
+		l[k] -= mx
+	}
+	vmath.Exp(l, l)
+	sum := 0.0
+	for _, v := range l {
+		sum += v
+	}
+	return sum
 }
 
 // heldOutAccuracy is the reward model's pairwise accuracy on the held-out

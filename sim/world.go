@@ -24,8 +24,12 @@ type world struct {
 	// The situations: P, its CDF, the cell the policy sees and the truth.
 	sitProb, sitCDF   []float64
 	sitCell, sitTruth []int
-	truthCtx          []int  // context index of a truth
-	truthWrong        []bool // whether the user's stance is wrong
+	// sitStart[j] is where sampleSituation's search starts for u in
+	// [j/K, (j+1)/K), K = len(sitStart): the number of CDF values at or
+	// below the bucket's lower end.
+	sitStart   []int32
+	truthCtx   []int  // context index of a truth
+	truthWrong []bool // whether the user's stance is wrong
 
 	// outcome[truth][segment][response] with Memory left at 0.
 	outcome [][][]reward.Outcome
@@ -128,6 +132,7 @@ func newWorld(c *Config) (*world, error) {
 			w.cellProb[st.cell] += st.prob
 		}
 	}
+	w.sitStart = situationBuckets(w.sitCDF)
 	C := len(w.cellProb) // cells, and truths
 
 	w.outcome = make([][][]reward.Outcome, C)
@@ -313,18 +318,43 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 	}
 }
 
-// sampleSituation draws a situation by inverse CDF from u in [0, 1).
+// sampleSituation draws a situation by inverse CDF from u in [0, 1): the
+// first s with u T < cdf[s], T = cdf[last], or the last situation. The
+// search starts at u's bucket's count of CDF values at or below its lower
+// end (sitStart), and is exact: u >= j/K gives u T >= (j/K) T once
+// rounded, as rounding keeps order, so every value counted there is at or
+// below u T too.
 func (w *world) sampleSituation(u float64) int {
-	u *= w.sitCDF[len(w.sitCDF)-1]
-	// The first s with u < cdf[s] is the number of cdf values <= u (the
-	// CDF does not decrease), counted without a branch to mispredict.
-	s := 0
-	for _, v := range w.sitCDF[:len(w.sitCDF)-1] {
-		if u >= v {
-			s++
-		}
+	cdf, K := w.sitCDF, len(w.sitStart)
+	last := len(cdf) - 1
+	j := min(int(u*float64(K)), K-1) // u K is exact: K is a power of two
+	v := u * cdf[last]
+	s := int(w.sitStart[max(j, 0)])
+	for s < last && v >= cdf[s] {
+		s++
 	}
 	return s
+}
+
+// situationBuckets returns sampleSituation's starting points for a CDF:
+// a power of two of at least 64 buckets, and four per situation, so that
+// a search takes one or two comparisons.
+func situationBuckets(cdf []float64) []int32 {
+	K := 64
+	for K < 4*len(cdf) {
+		K *= 2
+	}
+	last := len(cdf) - 1
+	start := make([]int32, K)
+	for j := range start {
+		lo := float64(j) / float64(K) * cdf[last]
+		s := 0
+		for s < last && cdf[s] <= lo {
+			s++
+		}
+		start[j] = int32(s)
+	}
+	return start
 }
 
 // memoryTarget is where one interaction pulls a user's remembered stance.
