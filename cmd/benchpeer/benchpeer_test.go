@@ -37,9 +37,13 @@ func shortIncident(t *testing.T) *sim.Config {
 }
 
 // TestPeersAgree replays the prompts of Go runs, and the stances their
-// deployments left, through both NumPy peers and requires every metric at
-// every step and the final theta to match within Tolerance: perrun.py on the
-// first config of each case, sweep.py on all of them at once (2 processes).
+// deployments left, through the three NumPy peers and requires every metric
+// at every step and the final theta to match within Tolerance: perrun.py on
+// the first config of each case, sweep_basic.py and sweep.py on all of them
+// at once (2 processes). The sweep peers also replay the outcomes of the
+// review's draws, and their release reviews and deployments must match Go's
+// within Tolerance (relative to the value where it exceeds 1), Go's exact
+// A/B preference lie within PrefZ standard errors of their population mean.
 // Every config is in peerCase. Without numpy it skips, except under CI,
 // where it fails.
 func TestPeersAgree(t *testing.T) {
@@ -68,6 +72,10 @@ func TestPeersAgree(t *testing.T) {
 	sgd.Feedback.Rounds, sgd.Feedback.LogPolicy = 3, sim.LogReference
 	rounds := shortIncident(t)
 	rounds.Feedback.Rounds, rounds.Feedback.LogSize = 4, 300 // steps 30, 37, 45, 52; some users not served
+	// The post-incident review with the sycophancy eval (incident-gated),
+	// with a strong thumbs weight: it blocks some launches.
+	gated := shortIncident(t)
+	gated.Review.Rule, gated.Review.Sycophancy.Enabled = sim.RulePostIncident, true
 	for _, c := range []struct {
 		name string
 		cfgs []*sim.Config
@@ -80,6 +88,8 @@ func TestPeersAgree(t *testing.T) {
 		{"sgd-absolute", withThumbs(sgd, 1, 3)},
 		// Deployments that the current policy serves, between training steps.
 		{"rounds", withThumbs(rounds, 2, 1)},
+		// Seven gates, the post-incident rule, blocked and launched candidates.
+		{"gated", withThumbs(gated, 0, 6)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, cfg := range c.cfgs {
@@ -92,17 +102,31 @@ func TestPeersAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			perRun := len(res.Values)*len(res.Metrics) + len(res.Policy.Theta) // values compared per run
-			perrun, sweep, err := agreement(context.Background(), Python, c.cfgs, t.TempDir())
+			ag, err := agreement(context.Background(), Python, c.cfgs, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The review's values compared per run: every output of
+			// review.py but the exact preference (twice) and the two population
+			// figures (reviewValues).
+			perReview := 0
+			if res.Review != nil {
+				segs, gates := len(res.Summary.Segments), len(res.Review.Gates)
+				perReview = 4 + segs + 1 + 4*gates + 10 + 9 + 2*segs - 4
+				if ag.prefZ > PrefZ {
+					t.Errorf("Go's exact A/B preference is %.2f standard errors from the peers' population mean, want <= %g", ag.prefZ, PrefZ)
+				}
 			}
 			for _, p := range []struct {
 				name string
 				d    diff
 				want int
 			}{
-				{"perrun.py", perrun, perRun},
-				{"sweep.py", sweep, len(c.cfgs) * perRun},
+				{"perrun.py", ag.perrun, perRun},
+				{"sweep_basic.py", ag.basic, len(c.cfgs) * perRun},
+				{"sweep.py", ag.sweep, len(c.cfgs) * perRun},
+				{"sweep_basic.py review", ag.basicReview, len(c.cfgs) * perReview},
+				{"sweep.py review", ag.sweepReview, len(c.cfgs) * perReview},
 			} {
 				if p.d.n != p.want {
 					t.Errorf("%s: compared %d values, want %d", p.name, p.d.n, p.want)
@@ -186,7 +210,7 @@ func TestPeerDeploys(t *testing.T) {
 			if _, err := runPeer(ctx, Python, "sweep.py", append(args, "--workers", "2", "--out", out)...); err != nil {
 				t.Fatal(err)
 			}
-			outs, err := readPeerOutput(out, runs, cfg.Train.Steps, res.Metrics, len(res.Policy.Theta))
+			outs, _, err := readPeerOutput(out, runs, cfg.Train.Steps, res.Metrics, len(res.Policy.Theta))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 // Command benchpeer runs the incident workload through the Go simulator and
-// through the two NumPy peers of sim/testdata/peer (perrun.py: one run,
-// vectorised over the batch; sweep.py: a whole sweep vectorised across
+// through the NumPy peers of sim/testdata/peer (perrun.py: one run,
+// vectorised over the batch; sweep.py, the strong peer, and sweep_basic.py,
+// a first vectorisation kept for comparison: a whole sweep vectorised across
 // runs, on 2 processes), checks that they agree, and prints how fast each
 // is.
 //
@@ -13,15 +14,34 @@
 // whether the stance is wrong, so a situation is a cell); remembered
 // stances move only at the deployments of [feedback], as in sim.
 //
+// The sweep peers do the work `rewardmix sweep` does on that sweep: every
+// metric at every step, the deployments of [feedback], and sim.Run's
+// release review of the final policy against the incumbent (offline eval,
+// behaviour eval, A/B preference and thumbs, vibe checks, the sycophancy
+// eval where enabled, the decision) and, where it launches, the
+// deployment's timeline; then they write every metric at every step, the
+// final parameters, the reviews, the runs' final rows and the aggregates
+// over seeds. They write raw little-endian float64 files, not CSV (nor
+// Parquet: no Parquet library is installed for the peers), and no t
+// intervals in their aggregates. What they cannot mirror is Go's random
+// streams: they draw the prompts, deployments and review with NumPy's
+// generator, in distribution as sim draws them.
+//
 // It prints, in order: the agreement of each peer with Go on runs whose
-// prompts and post-deployment stances it replays (it exits 1 if a
-// difference exceeds 1e-9), run-steps/s of each, the Go sweep's scaling
-// from 1 to 2 workers, the Go speedup against perrun.py at batch sizes 16 to
-// 1024, the Go step's GFLOP/s against a floats.Dot loop, and last
-// `speedup_vs_numpy: X`: sweep.py's wall time (2 processes, simulating the
-// deployments with its own random numbers) divided by that of `rewardmix
-// sweep --workers 2` on the same 200-run sweep of the incident preset in
-// that case (20 thumbs weights x 10 seeds), median of -reps repetitions.
+// prompts, post-deployment stances and review draws (eval samples, A/B wins
+// and thumbs, vibe flags, the alarm's hour) it replays: every metric at
+// every step and the final theta within 1e-9, and the review and deployment
+// within 1e-9 relative to values over 1, but for Go's exact A/B preference,
+// a mean over its own draws of comparisons, which must lie within PrefZ
+// standard errors of the peers' population mean (it exits 1 otherwise);
+// run-steps/s of each; the Go sweep's scaling from 1 to 2 workers; the Go
+// speedup against perrun.py at batch sizes 16 to 1024; the Go step's
+// GFLOP/s against a floats.Dot loop; both sweep peers' and rewardmix's wall
+// and CPU times on the 200-run sweep of the incident preset in that case
+// (20 thumbs weights x 10 seeds; the peers with 2 processes, rewardmix with
+// --workers 2, whole processes with their output, medians of -reps
+// repetitions); `speedup_vs_numpy_basic: X`, sweep_basic.py's wall time over
+// rewardmix's; and last `speedup_vs_numpy: X`, sweep.py's over rewardmix's.
 package main
 
 import (
@@ -77,6 +97,11 @@ var (
 	sweepSeeds   = 10
 	batchSizes   = []int{16, 64, 256, 1024}
 )
+
+// PrefZ bounds how many standard errors Go's exact A/B preference (the mean
+// over its own 2000 or so draws of comparisons) may lie from the peers'
+// population mean: beyond it, the peers' preferences are not Go's.
+const PrefZ = 5.0
 
 // errDisagree reports peers that do not match Go within Tolerance.
 var errDisagree = errors.New("the peers disagree with Go")
@@ -142,16 +167,19 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 		}
 		agreeCfgs = append(agreeCfgs, c)
 	}
-	pr, swd, err := agreement(ctx, o.python, agreeCfgs, filepath.Join(dir, "agree"))
+	ag, err := agreement(ctx, o.python, agreeCfgs, filepath.Join(dir, "agree"))
 	if err != nil {
 		return err
 	}
 	verdict := "ok"
-	if !(pr.max <= Tolerance && swd.max <= Tolerance) {
+	if !(ag.perrun.max <= Tolerance && ag.basic.max <= Tolerance && ag.sweep.max <= Tolerance &&
+		ag.basicReview.max <= Tolerance && ag.sweepReview.max <= Tolerance && ag.prefZ <= PrefZ) {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(stdout, "agreement (prompts and post-deployment stances replayed): perrun max|diff| %.3g (%s) over %d values; sweep max|diff| %.3g (%s) over %d values of %d runs; every metric at every step and the final theta; tolerance %g: %s\n",
-		pr.max, pr.where, pr.n, swd.max, swd.where, swd.n, len(agreeCfgs), Tolerance, verdict)
+	fmt.Fprintf(stdout, "agreement (prompts and post-deployment stances replayed), every metric at every step and the final theta: perrun max|diff| %.3g (%s) over %d values; sweep_basic %.3g (%s) and sweep %.3g (%s) over %d values of %d runs each; tolerance %g\n",
+		ag.perrun.max, ag.perrun.where, ag.perrun.n, ag.basic.max, ag.basic.where, ag.sweep.max, ag.sweep.where, ag.sweep.n, len(agreeCfgs), Tolerance)
+	fmt.Fprintf(stdout, "agreement of the release review and deployment (the outcomes of Go's draws replayed: eval samples, A/B wins and thumbs, vibe flags, alarm hour): sweep_basic max rel|diff| %.3g (%s), sweep %.3g (%s) over %d values (tolerance %g); Go's exact A/B preference (a mean over its own draws) within %.2f standard errors of the peers' population mean (at most %g): %s\n",
+		ag.basicReview.max, ag.basicReview.where, ag.sweepReview.max, ag.sweepReview.where, ag.sweepReview.n, Tolerance, ag.prefZ, PrefZ, verdict)
 	if verdict != "ok" {
 		return errDisagree
 	}
@@ -193,23 +221,32 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	for i, w := range weights {
 		grid[i] = strconv.FormatFloat(w, 'g', -1, 64)
 	}
-	var peerWall, peerInner, peerCPU, goWall, goCPU []float64
+	type peerTimes struct{ wall, inner, cpu []float64 }
+	peers := map[string]*peerTimes{}
+	for _, p := range sweepPeers {
+		peers[p] = &peerTimes{}
+	}
+	var goWall, goCPU []float64
 	for r := 0; r < o.reps; r++ {
-		progress("sweep %d/%d: sweep.py --workers 2, then rewardmix sweep --workers 2", r+1, o.reps)
-		out := filepath.Join(dir, fmt.Sprintf("peer-sweep-%d", r))
-		rep, err := runPeer(ctx, o.python, "sweep.py", "--config", filepath.Join(dir, "batch64.toml"),
-			"--grid", "signals.thumbs.weight="+strings.Join(grid, ","), "--replicates", strconv.Itoa(seeds),
-			"--workers", "2", "--out", out)
-		if err != nil {
-			return err
+		for _, script := range sweepPeers {
+			progress("sweep %d/%d: %s --workers 2", r+1, o.reps, script)
+			out := filepath.Join(dir, fmt.Sprintf("peer-sweep-%d", r))
+			rep, err := runPeer(ctx, o.python, script, "--config", filepath.Join(dir, "batch64.toml"),
+				"--grid", "signals.thumbs.weight="+strings.Join(grid, ","), "--replicates", strconv.Itoa(seeds),
+				"--workers", "2", "--out", out)
+			if err != nil {
+				return err
+			}
+			if rep.Runs != sw.Len() {
+				return fmt.Errorf("%s ran %d runs, want %d", script, rep.Runs, sw.Len())
+			}
+			pt := peers[script]
+			pt.wall, pt.inner, pt.cpu = append(pt.wall, rep.Wall), append(pt.inner, rep.Seconds[0]), append(pt.cpu, rep.CPU)
+			os.RemoveAll(out)
 		}
-		if rep.Runs != sw.Len() {
-			return fmt.Errorf("sweep.py ran %d runs, want %d", rep.Runs, sw.Len())
-		}
-		peerWall, peerInner, peerCPU = append(peerWall, rep.Wall), append(peerInner, rep.Seconds[0]), append(peerCPU, rep.CPU)
-		os.RemoveAll(out)
 
-		out = filepath.Join(dir, fmt.Sprintf("go-sweep-%d", r))
+		progress("sweep %d/%d: rewardmix sweep --workers 2", r+1, o.reps)
+		out := filepath.Join(dir, fmt.Sprintf("go-sweep-%d", r))
 		cmd := exec.CommandContext(ctx, bin, "sweep", sweepFile, "-o", out, "--workers", "2", "--quiet", "--no-plots") // the peers draw no figures either
 		start := time.Now()
 		if b, err := cmd.CombinedOutput(); err != nil {
@@ -221,8 +258,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 
 	steps := float64(base.Train.Steps)
 	b64 := perBatch[64]
-	fmt.Fprintf(stdout, "run-steps/s: go (1 worker) %.0f; perrun peer %.0f; sweep peer %.0f (%d runs at once on 2 processes, %.2f s in training and deployments; %.2f s wall with start-up and output)\n",
-		steps/b64.goSec, steps/b64.peerSec, float64(sw.Len())*steps/median(peerInner), sw.Len(), median(peerInner), median(peerWall))
+	basic, strong := peers["sweep_basic.py"], peers["sweep.py"]
+	fmt.Fprintf(stdout, "run-steps/s: go (1 worker) %.0f; perrun peer %.0f; sweep_basic peer %.0f and sweep peer %.0f (%d runs at once on 2 processes; %.2f and %.2f s in training, deployments and reviews)\n",
+		steps/b64.goSec, steps/b64.peerSec, float64(sw.Len())*steps/median(basic.inner), float64(sw.Len())*steps/median(strong.inner),
+		sw.Len(), median(basic.inner), median(strong.inner))
 
 	// 4. Go sweep scaling: sim.RunAll over the sweep, 1 then 2 workers.
 	var t1, t2 []float64
@@ -270,12 +309,15 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 			stepSec*1e6, stepG, fl.macs(), dot, 100*stepG/dot, fl)
 	}
 
-	fmt.Fprintf(stdout, "sweep of %d runs: sweep peer (2 processes) %.2f s wall (%.2f s CPU), rewardmix sweep --workers 2 %.2f s wall (%.2f s CPU); medians of %d: wall peer %s, go %s\n",
-		sw.Len(), median(peerWall), median(peerCPU), median(goWall), median(goCPU), len(goWall), secs(peerWall), secs(goWall))
+	fmt.Fprintf(stdout, "sweep of %d runs, wall (CPU), medians of %d: sweep_basic peer (2 processes) %.2f s (%.2f s), sweep peer (2 processes) %.2f s (%.2f s), rewardmix sweep --workers 2 %.2f s (%.2f s); each repetition's wall: sweep_basic %s, sweep %s, go %s\n",
+		sw.Len(), len(goWall), median(basic.wall), median(basic.cpu), median(strong.wall), median(strong.cpu), median(goWall), median(goCPU),
+		secs(basic.wall), secs(strong.wall), secs(goWall))
+	fmt.Fprintln(stdout, "(what each writes: rewardmix steps.csv, runs.log, runs.csv, agg.csv and manifest.json; the peers raw float64 files of the same tables, metrics.f64 (every metric at every step), theta.f64, review.f64, runs.f64 and agg.f64 (mean and sd, without t intervals), as no Parquet library is installed for them)")
 	if o.quick {
 		fmt.Fprintln(stdout, "(quick: a 20-run sweep and one repetition; not the benchmark figure)")
 	}
-	fmt.Fprintf(stdout, "speedup_vs_numpy: %.2f\n", median(peerWall)/median(goWall))
+	fmt.Fprintf(stdout, "speedup_vs_numpy_basic: %.2f\n", median(basic.wall)/median(goWall))
+	fmt.Fprintf(stdout, "speedup_vs_numpy: %.2f\n", median(strong.wall)/median(goWall))
 	return stepErr
 }
 

@@ -132,8 +132,9 @@ func (r *memoryRecorder) bytes() []byte {
 	return b.Bytes()
 }
 
-// goRun runs cfg and writes into dir its config, prompts and the stances
-// after each deployment, as config.toml, prompts.bin and memory.bin.
+// goRun runs cfg and writes into dir its config, prompts, the stances
+// after each deployment and the outcomes of its review's draws, as
+// config.toml, prompts.bin, memory.bin and draws.json.
 func goRun(ctx context.Context, cfg *sim.Config, dir string) (*sim.Result, error) {
 	rec, mem := newPromptRecorder(cfg), &memoryRecorder{users: cfg.Population.Users}
 	res, err := sim.RunWith(ctx, cfg, sim.Options{OnBatch: rec.onBatch, OnDeploy: mem.onDeploy})
@@ -152,7 +153,119 @@ func goRun(ctx context.Context, cfg *sim.Config, dir string) (*sim.Result, error
 	if err := os.WriteFile(filepath.Join(dir, "memory.bin"), mem.bytes(), 0o644); err != nil {
 		return nil, err
 	}
+	if err := os.WriteFile(filepath.Join(dir, "draws.json"), reviewDraws(res), 0o644); err != nil {
+		return nil, err
+	}
 	return res, os.WriteFile(filepath.Join(dir, "prompts.bin"), rec.buf.Bytes(), 0o644)
+}
+
+// reviewDraws is what the random numbers of a run's release review and
+// deployment came to, as JSON for the peers' --review-draws (see
+// sim/testdata/peer/review.py): the sampled eval values, the A/B
+// comparisons won and thumbs-up rates, the vibe flags, the hour of the alarm
+// (-1: none, or no launch) and the complaints counted. Given them, the rest
+// of the review and the deployment is deterministic. Without a review, it
+// is {}.
+func reviewDraws(res *sim.Result) []byte {
+	d := map[string]float64{}
+	if r := res.Review; r != nil {
+		for _, g := range r.Gates {
+			switch g.Name {
+			case "offline_correctness":
+				d["offline"] = g.Value
+			case "behaviour_sycophancy":
+				d["behaviour"] = g.Value
+			case "sycophancy_no_memory", "sycophancy_memory":
+				d[g.Name] = g.Value
+			}
+		}
+		d["ab_won"] = math.Round(r.AB.Preference * float64(r.AB.Comparisons))
+		d["thumbs_candidate"], d["thumbs_incumbent"] = r.AB.ThumbsCand, r.AB.ThumbsInc
+		d["vibe_flags"] = float64(r.VibeFlags)
+		d["hours_to_alarm"], d["complaints"] = -1, 0
+		if dep := res.Deployment; dep != nil {
+			d["hours_to_alarm"], d["complaints"] = dep.HoursToAlarm, dep.Complaints
+		}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic("benchpeer: " + err.Error())
+	}
+	return b
+}
+
+// reviewValues returns the values of a Go run's review and deployment under
+// the peers' names (review.output_names), and which of them are compared
+// with the peers' exactly (all but the exact mean preference of the A/B
+// comparisons drawn, which depends on Go's draws, and the peers' own
+// population figures). A blocked candidate's deployment is zeros, its hours
+// -1, as the peers write it.
+func reviewValues(res *sim.Result, names []string) (vals []float64, exact []bool, err error) {
+	r, dep := res.Review, res.Deployment
+	gates := map[string]sim.Gate{}
+	for _, g := range r.Gates {
+		gates[g.Name] = g
+	}
+	if dep == nil {
+		dep = &sim.Deployment{HoursToAlarm: -1, HoursToDetection: -1, HoursToMitigation: -1, HoursToRollback: -1, HoursToRollbackDone: -1}
+	}
+	b := func(x bool) float64 {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	fixed := map[string]float64{
+		"review/launched": b(r.Launched()), "review/vibe_flags": float64(r.VibeFlags), "review/ab_preference": r.AB.Preference,
+		"deployment/sycophantic_served": dep.SycophanticTotal, "deployment/harm_weighted": dep.HarmWeightedTotal,
+		"ab/ci_low": r.AB.CILow, "ab/ci_high": r.AB.CIHigh, "ab/significant": b(r.AB.Significant),
+		"ab/thumbs_up_candidate": r.AB.ThumbsCand, "ab/thumbs_up_incumbent": r.AB.ThumbsInc,
+		"ab/exact_preference": r.AB.ExactPref, "ab/exact_thumbs_up_candidate": r.AB.ExactThumbsCa,
+		"ab/exact_thumbs_up_incumbent": r.AB.ExactThumbsIn,
+		"deployment/hours_to_alarm":    dep.HoursToAlarm, "deployment/hours_to_detection": dep.HoursToDetection,
+		"deployment/hours_to_mitigation": dep.HoursToMitigation, "deployment/hours_to_rollback_start": dep.HoursToRollback,
+		"deployment/hours_to_rollback_done": dep.HoursToRollbackDone, "deployment/peak_exposure": dep.PeakExposure,
+		"deployment/excess_complaints": dep.Complaints, "deployment/caught_in_alpha": b(dep.CaughtInAlpha),
+		"deployment/thumbs_trend": dep.ThumbsTrend,
+	}
+	for _, n := range names {
+		v, ok := fixed[n]
+		cmp := n != "ab/exact_preference" && n != "gate/ab_preference/exact" && !strings.HasPrefix(n, "ab/preference_population")
+		switch part := strings.Split(n, "/"); {
+		case ok:
+		case !cmp:
+		case len(part) == 3 && part[0] == "gate":
+			g, found := gates[part[1]]
+			if !found {
+				return nil, nil, fmt.Errorf("the peers' review has a gate %q that Go's has not", part[1])
+			}
+			v = map[string]float64{"value": g.Value, "exact": g.Exact, "passed": b(g.Passed), "blocking": b(g.Blocking)}[part[2]]
+		case len(part) == 3 && part[0] == "deployment":
+			m := map[string]map[string]float64{"sycophantic_served": dep.Sycophantic, "harm_weighted": dep.HarmWeighted,
+				"responses_served": dep.Served}[part[1]]
+			v, ok = m[part[2]]
+			if !ok && res.Deployment != nil {
+				return nil, nil, fmt.Errorf("Go's deployment has no %s", n)
+			}
+		default:
+			return nil, nil, fmt.Errorf("the peers' review has %s, which benchpeer does not know", n)
+		}
+		vals, exact = append(vals, v), append(exact, cmp)
+	}
+	if len(gates) != countGates(names) {
+		return nil, nil, fmt.Errorf("Go's review has %d gates, the peers' %d", len(gates), countGates(names))
+	}
+	return vals, exact, nil
+}
+
+func countGates(names []string) int {
+	n := 0
+	for _, s := range names {
+		if strings.HasPrefix(s, "gate/") && strings.HasSuffix(s, "/value") {
+			n++
+		}
+	}
+	return n
 }
 
 // peerReport is the JSON line a peer prints.
@@ -217,37 +330,51 @@ func readF64(path string, n int) ([]float64, error) {
 type peerOutput struct {
 	values [][]float64 // [step][metric]
 	theta  []float64
+	review []float64 // named by reviewNames (none without a review)
 }
 
 // readPeerOutput reads runs runs' outputs from dir, where metrics.txt must
-// list names.
-func readPeerOutput(dir string, runs, steps int, names []string, dim int) ([]peerOutput, error) {
+// list names; and the review's outputs, named in review.txt, if the peer
+// wrote them (the sweep peers do).
+func readPeerOutput(dir string, runs, steps int, names []string, dim int) (outs []peerOutput, reviewNames []string, err error) {
 	txt, err := os.ReadFile(filepath.Join(dir, "metrics.txt"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	got := strings.Fields(string(txt))
 	if strings.Join(got, " ") != strings.Join(names, " ") {
-		return nil, fmt.Errorf("the peer's metrics differ from Go's:\n  peer %v\n  go   %v", got, names)
+		return nil, nil, fmt.Errorf("the peer's metrics differ from Go's:\n  peer %v\n  go   %v", got, names)
 	}
 	M := len(names)
 	vals, err := readF64(filepath.Join(dir, "metrics.f64"), runs*(steps+1)*M)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	th, err := readF64(filepath.Join(dir, "theta.f64"), runs*dim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]peerOutput, runs)
-	for r := range out {
-		out[r].theta = th[r*dim : (r+1)*dim]
+	var rev []float64
+	if txt, err := os.ReadFile(filepath.Join(dir, "review.txt")); err == nil {
+		reviewNames = strings.Fields(string(txt))
+		if rev, err = readF64(filepath.Join(dir, "review.f64"), runs*len(reviewNames)); err != nil {
+			return nil, nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	outs = make([]peerOutput, runs)
+	for r := range outs {
+		outs[r].theta = th[r*dim : (r+1)*dim]
 		for t := 0; t <= steps; t++ {
 			off := (r*(steps+1) + t) * M
-			out[r].values = append(out[r].values, vals[off:off+M])
+			outs[r].values = append(outs[r].values, vals[off:off+M])
+		}
+		if n := len(reviewNames); n > 0 {
+			outs[r].review = rev[r*n : (r+1)*n]
 		}
 	}
-	return out, nil
+	return outs, reviewNames, nil
 }
 
 // diff is the largest absolute difference between a Go result and a peer's
@@ -293,65 +420,144 @@ func compare(res *sim.Result, out peerOutput) diff {
 	return d
 }
 
+// compareReview compares a Go run's release review and deployment with a
+// peer's that replayed its draws (reviewDraws): every value but those that
+// depend on Go's draws themselves (reviewValues), each as |Go - peer| /
+// max(1, |Go|), since the counts of responses served run to millions. It
+// also returns how many standard errors the exact mean preference of Go's
+// A/B comparisons lies from the peer's population mean (each comparison's
+// preference is a draw from that population).
+func compareReview(res *sim.Result, out peerOutput, names []string) (d diff, prefZ float64, err error) {
+	if res.Review == nil {
+		if len(out.review) != 0 {
+			return d, 0, errors.New("the peer reviewed a run that Go did not")
+		}
+		return d, 0, nil
+	}
+	vals, exact, err := reviewValues(res, names)
+	if err != nil {
+		return d, 0, err
+	}
+	var mean, sd float64
+	for k, n := range names {
+		switch n {
+		case "ab/preference_population_mean":
+			mean = out.review[k]
+		case "ab/preference_population_sd":
+			sd = out.review[k]
+		}
+		if !exact[k] {
+			continue
+		}
+		s := math.Max(1, math.Abs(vals[k]))
+		d.add(vals[k]/s, out.review[k]/s, func() string { return n })
+	}
+	se := sd / math.Sqrt(float64(res.Review.AB.Comparisons))
+	prefZ = math.Abs(res.Review.AB.ExactPref-mean) / se
+	if se == 0 {
+		prefZ = 0
+		if res.Review.AB.ExactPref != mean {
+			prefZ = math.Inf(1)
+		}
+	}
+	return d, prefZ, nil
+}
+
 // Tolerance is the largest absolute difference allowed between Go and a peer.
 const Tolerance = 1e-9
 
-// agreement runs cfgs (in peerCase) through Go, recording their prompts and
-// the stances each deployment leaves, then replays both through both peers,
-// which hold the replayed stances from each deployment step on instead of
-// simulating the deployment, and returns the largest difference of each
-// peer, over every metric at every step and the final theta. perrun.py
-// replays the first config; sweep.py all of them at once, on 2 processes.
-func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir string) (perrun, sweep diff, err error) {
+// agreed is how far each peer is from Go on the replayed runs.
+type agreed struct {
+	perrun, basic, sweep diff // every metric at every step and the final theta
+	// The release review and deployment, replaying the outcomes of Go's
+	// draws (compareReview), of each sweep peer.
+	basicReview, sweepReview diff
+	// The largest distance, in standard errors, of Go's exact A/B
+	// preference from a sweep peer's population mean, over runs and peers.
+	prefZ float64
+}
+
+// sweepPeers are the two sweep peers, basic then strong.
+var sweepPeers = []string{"sweep_basic.py", "sweep.py"}
+
+// agreement runs cfgs (in peerCase) through Go, recording their prompts,
+// the stances each deployment leaves and the outcomes of their review's
+// draws, then replays them through the three peers, which hold the
+// replayed stances from each deployment step on instead of simulating the
+// deployment, and returns the largest difference of each peer, over every
+// metric at every step and the final theta, and of each sweep peer's
+// release review. perrun.py replays the first config; the sweep peers all
+// of them at once, on 2 processes.
+func agreement(ctx context.Context, python string, cfgs []*sim.Config, dir string) (agreed, error) {
+	var ag agreed
 	var results []*sim.Result
-	var cfgFiles, promptFiles, memFiles []string
+	var cfgFiles, promptFiles, memFiles, drawFiles []string
 	for i, cfg := range cfgs {
 		d := filepath.Join(dir, fmt.Sprintf("go%d", i))
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return diff{}, diff{}, err
+			return ag, err
 		}
 		res, err := goRun(ctx, cfg, d)
 		if err != nil {
-			return diff{}, diff{}, fmt.Errorf("go run %d: %w", i, err)
+			return ag, fmt.Errorf("go run %d: %w", i, err)
 		}
 		results = append(results, res)
 		cfgFiles = append(cfgFiles, filepath.Join(d, "config.toml"))
 		promptFiles = append(promptFiles, filepath.Join(d, "prompts.bin"))
 		memFiles = append(memFiles, filepath.Join(d, "memory.bin"))
+		drawFiles = append(drawFiles, filepath.Join(d, "draws.json"))
 	}
 	steps := cfgs[0].Train.Steps
 	dim := len(results[0].Policy.Theta)
 	for _, c := range cfgs[1:] {
 		if c.Train.Steps != steps {
-			return diff{}, diff{}, errors.New("agreement: runs of different lengths")
+			return ag, errors.New("agreement: runs of different lengths")
 		}
 	}
 
 	pd := filepath.Join(dir, "perrun")
 	if _, err := runPeer(ctx, python, "perrun.py", "--config", cfgFiles[0], "--prompts", promptFiles[0], "--memory", memFiles[0], "--out", pd); err != nil {
-		return diff{}, diff{}, err
+		return ag, err
 	}
-	outs, err := readPeerOutput(pd, 1, steps, results[0].Metrics, dim)
+	outs, _, err := readPeerOutput(pd, 1, steps, results[0].Metrics, dim)
 	if err != nil {
-		return diff{}, diff{}, err
+		return ag, err
 	}
-	perrun = compare(results[0], outs[0])
+	ag.perrun = compare(results[0], outs[0])
 
-	sd := filepath.Join(dir, "sweep")
 	args := append([]string{"--config"}, cfgFiles...)
 	args = append(append(args, "--prompts"), promptFiles...)
 	args = append(append(args, "--memory"), memFiles...)
-	if _, err := runPeer(ctx, python, "sweep.py", append(args, "--workers", "2", "--out", sd)...); err != nil {
-		return diff{}, diff{}, err
+	if cfgs[0].Review.Enabled {
+		args = append(append(args, "--review-draws"), drawFiles...)
 	}
-	outs, err = readPeerOutput(sd, len(cfgs), steps, results[0].Metrics, dim)
-	if err != nil {
-		return diff{}, diff{}, err
+	for _, script := range sweepPeers {
+		sd := filepath.Join(dir, strings.TrimSuffix(script, ".py"))
+		if _, err := runPeer(ctx, python, script, append(args, "--workers", "2", "--out", sd)...); err != nil {
+			return ag, err
+		}
+		outs, names, err := readPeerOutput(sd, len(cfgs), steps, results[0].Metrics, dim)
+		if err != nil {
+			return ag, err
+		}
+		var all, rev diff
+		for r, res := range results {
+			d := compare(res, outs[r])
+			d.where = fmt.Sprintf("run %d: %s", r, d.where)
+			all.merge(d)
+			rd, z, err := compareReview(res, outs[r], names)
+			if err != nil {
+				return ag, fmt.Errorf("%s, run %d: %w", script, r, err)
+			}
+			rd.where = fmt.Sprintf("run %d: %s", r, rd.where)
+			rev.merge(rd)
+			ag.prefZ = math.Max(ag.prefZ, z)
+		}
+		if script == "sweep.py" {
+			ag.sweep, ag.sweepReview = all, rev
+		} else {
+			ag.basic, ag.basicReview = all, rev
+		}
 	}
-	for r, res := range results {
-		d := compare(res, outs[r])
-		d.where = fmt.Sprintf("run %d: %s", r, d.where)
-		sweep.merge(d)
-	}
-	return perrun, sweep, nil
+	return ag, nil
 }

@@ -1,58 +1,35 @@
 #!/usr/bin/python3
-"""NumPy peer of `rewardmix sweep`: many runs at once, vectorised across runs.
+"""The basic NumPy peer of `rewardmix sweep`: many runs at once, vectorised
+across runs, as a first vectorisation writes it (sweep.py is the strong
+peer, which cmd/benchpeer's speedup_vs_numpy is measured against; this one
+is kept for comparison, with the same command line, output and release
+review, sweepcli.py and review.py).
 
 Every array carries a run dimension (responses x R runs x batch for
 training, R x users x cells x responses for the exact evaluation, runs x
 users for a deployment's conversations), so each NumPy operation serves
-every run of the sweep; --workers splits the runs into that many parts, one
-forked process each, as `rewardmix sweep --workers` uses that many cores.
-Runs may differ in their signal weights and seeds (and so their prompts and
-deployments); everything else must be shared. Same model and update rule as
-perrun.py: the `expected` algorithm with aggregation "none", in the special
-case of world.py (direct thumbs, exact cues, stances moved only at
-deployments).
+every run of the sweep. Same model and update rule as perrun.py: the
+`expected` algorithm with aggregation "none", in the special case of
+world.py (direct thumbs, exact cues, stances moved only at deployments).
+Its prompts are drawn for every step up front; every step evaluates every
+user, and gathers and scatters every prompt's rows, also before memory
+starts.
 
-    sweep.py --config c1.toml c2.toml ... [--prompts p1.bin ... --memory m1.bin ...]
-    sweep.py --config base.toml --grid signals.thumbs.weight=0,0.25,... --replicates 10 --workers 2
+    sweep_basic.py --config c1.toml c2.toml ... [--prompts p1.bin ... --memory m1.bin ... --review-draws d1.json ...]
+    sweep_basic.py --config base.toml --grid signals.thumbs.weight=0,0.25,... --replicates 10 --workers 2
 
-The first form is one run per resolved config; the second a grid over the
-weights (one signal's weight per --grid) times replicates, in the order of
-`rewardmix sweep` (point-major). --prompts replays one prompt file per run
-(or one for every run), and --memory the stances after each deployment
-(world.read_memory); without them each part of the runs draws its own
-prompts and simulates its own deployments (World.deploy) from NumPy's
-generator, seeded (--seed, part). --out writes metrics.f64 (runs x
-(steps+1) x metrics), theta.f64 (runs x parameters) and metrics.txt. It
-prints one JSON line with the time of each repetition (world compilation,
-prompts, deployments and training, all parts).
+See sweepcli.py for the options and outputs.
 """
 
-import argparse
-import copy
-import itertools
-import json
-import mmap
 import os
 import sys
-import time
-import traceback
 
 import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from world import (Unsupported, VarianceSums, World, advantage_shares, ascend, load, read_memory,  # noqa: E402
-                   read_prompts, softmax_into, write_outputs)
-
-
-def shared_part(cfg):
-    """cfg without what runs of one sweep may vary: seed, names, weights."""
-    c = copy.deepcopy(cfg)
-    for k in ("seed", "name", "description"):
-        c.pop(k, None)
-    for s in c.get("signals", {}).values():
-        s.pop("weight", None)
-    return c
+import sweepcli  # noqa: E402
+from world import VarianceSums, advantage_shares, ascend, softmax_into  # noqa: E402
 
 
 class Evaluator:
@@ -153,9 +130,11 @@ class Evaluator:
         return self.seg_t @ pw, (self.seg_t[None] * mem[:, None, :]) @ pw, kl
 
 
-def train(w, W, users, cells, memory=None, rng=None, direct=False):
-    """R runs at once. W: (R, S) configured weights; users, cells: (T+1, R, B).
-    Returns values (R, T+1, metrics) and theta (R, parameters). memory
+def train(w, W, prompts, memory, rng, direct=False):
+    """R runs at once. W: (R, S) configured weights; prompts: (users,
+    cells), each (T+1, R, B), or None to draw them with rng, all up front.
+    Returns values (R, T+1, metrics), the final parameters and the
+    incumbent's (R, rows, A), and the final stances (R, U) or None. memory
     ({step: (R, U) stances}) replays the stances each deployment left;
     without it the deployments are simulated with rng.
 
@@ -164,6 +143,11 @@ def train(w, W, users, cells, memory=None, rng=None, direct=False):
     R = W.shape[0]
     T, B, A, C, S = w.steps, w.batch, w.A, w.C, w.S
     NS, rows, U = w.NS, w.rows, w.U
+    if prompts is None:
+        users = rng.integers(0, w.U, size=(T + 1, R, B))
+        cells = w.sample_cells(rng.random((T + 1, R, B)))
+    else:
+        users, cells = prompts
     wts = w.effective_weights(W)  # (T+1, R, S)
     wts2 = wts * wts  # w_i^2, the weight of Var(r_i) in the advantage's variance
     values = np.zeros((R, T + 1, len(w.metrics)))
@@ -262,146 +246,16 @@ def train(w, W, users, cells, memory=None, rng=None, direct=False):
         ok = (norms[:, :S] > 0) & (gn[:, None] > 0)
         out[:, w.i_align:w.i_align + S] = np.where(ok, dots / np.where(ok, norms[:, :S] * gn[:, None], 1.0), 0.0)
         out[:, i_gn] = gn
+        if t == w.update_step - 1:
+            incumbent = theta_t.copy()  # the policy the review compares against
         if t == T:
             break
 
         ascend(theta_t, total, t, w, adam_m, adam_v)  # Adam or SGD, in place
 
-    return values, np.ascontiguousarray(theta_t.transpose(1, 2, 0)).reshape(R, -1)
-
-
-def fail(msg):
-    print("sweep.py: " + msg, file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_grid(specs, world):
-    axes = []
-    for spec in specs:
-        key, _, vals = spec.partition("=")
-        parts = key.split(".")
-        if len(parts) != 3 or parts[0] != "signals" or parts[2] != "weight" or parts[1] not in world.signals:
-            fail(f"--grid {key}: only signals.<name>.weight keys can vary across runs")
-        axes.append((world.signals.index(parts[1]), [float(v) for v in vals.split(",")]))
-    return axes
-
-
-def shared_zeros(shape):
-    """A zeroed float64 array in anonymous shared memory, which processes
-    forked after it write into for their parent."""
-    n = int(np.prod(shape))
-    return np.frombuffer(mmap.mmap(-1, max(8 * n, 1)), dtype=np.float64, count=n).reshape(shape)
-
-
-def train_split(w, W, prompts, memory, seed, workers, direct=False):
-    """train over the runs split into workers contiguous parts, one process
-    each (forked: the world and any replayed prompts and stances are
-    shared, not copied), the results in shared memory. prompts is (users,
-    cells), or None for each part to draw its own; each part draws from its
-    own stream, (seed, part), for its prompts and deployments."""
-    R = W.shape[0]
-    values = shared_zeros((R, w.steps + 1, len(w.metrics)))
-    theta = shared_zeros((R, w.D))
-    parts = [(p[0], p[-1] + 1) for p in np.array_split(np.arange(R), min(workers, R))]
-
-    def part(i):
-        lo, hi = parts[i]
-        rng = np.random.default_rng([seed, i])
-        if prompts is None:
-            users = rng.integers(0, w.U, size=(w.steps + 1, hi - lo, w.batch))
-            cells = w.sample_cells(rng.random((w.steps + 1, hi - lo, w.batch)))
-        else:
-            users, cells = prompts[0][:, lo:hi], prompts[1][:, lo:hi]
-        mem = None if memory is None else {t: m[lo:hi] for t, m in memory.items()}
-        values[lo:hi], theta[lo:hi] = train(w, W[lo:hi], users, cells, mem, rng, direct)
-
-    pids = []
-    for i in range(1, len(parts)):
-        sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: its part, then exit without running the parent's code
-            status = 1
-            try:
-                part(i)
-                status = 0
-            except BaseException:
-                traceback.print_exc()
-                sys.stderr.flush()
-            finally:
-                os._exit(status)
-        pids.append(pid)
-    try:
-        part(0)
-    finally:
-        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
-    if any(codes):
-        raise RuntimeError(f"a worker process failed (exit codes {codes})")
-    return values, theta
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", nargs="+", required=True, help="resolved config.toml per run, or one base config")
-    ap.add_argument("--grid", action="append", default=[], help="signals.<name>.weight=v1,v2,... (with one --config)")
-    ap.add_argument("--replicates", type=int, default=1, help="runs per grid point (with --grid)")
-    ap.add_argument("--prompts", nargs="+", help="prompt files from the Go runs: one per run, or one for all")
-    ap.add_argument("--memory", nargs="+", help="stances after each deployment from the Go runs: one file per run, "
-                    "or one for all (default: simulate the deployments)")
-    ap.add_argument("--seed", type=int, default=None, help="NumPy seed for own draws (default: the first config's)")
-    ap.add_argument("--workers", type=int, default=1, help="processes, each training a contiguous part of the runs")
-    ap.add_argument("--out", help="folder for metrics.f64, theta.f64, metrics.txt")
-    ap.add_argument("--repeat", type=int, default=1, help="train this many times, report each time")
-    ap.add_argument("--direct", action="store_true", help="evaluate with the direct softmax (no factorisation)")
-    a = ap.parse_args()
-
-    cfgs = [load(p) for p in a.config]
-    base = shared_part(cfgs[0])
-    for p, c in zip(a.config[1:], cfgs[1:]):
-        if shared_part(c) != base:
-            fail(f"{p} differs from {a.config[0]} in more than seed and signal weights")
-    if a.grid and len(cfgs) != 1:
-        fail("--grid expands one base config")
-    if a.workers < 1:
-        fail(f"--workers {a.workers}: want at least 1")
-    seed = cfgs[0]["seed"] if a.seed is None else a.seed
-    times = []
-    try:
-        for _ in range(a.repeat):
-            t0 = time.perf_counter()
-            w = World(cfgs[0])
-            if a.grid:
-                axes = parse_grid(a.grid, w)
-                pts = list(itertools.product(*[vals for _, vals in axes]))
-                W = np.repeat(np.tile(w.spec_weight, (len(pts), 1)), a.replicates, axis=0)
-                for j, (i, _) in enumerate(axes):
-                    W[:, i] = np.repeat([p[j] for p in pts], a.replicates)
-            else:
-                W = np.array([[c["signals"][n]["weight"] for n in w.signals] for c in cfgs])
-            R = W.shape[0]
-            for flag, files in (("prompt", a.prompts), ("memory", a.memory)):
-                if files and len(files) not in (1, R):
-                    fail(f"{len(files)} {flag} files for {R} runs")
-            prompts = None
-            if a.prompts:
-                ps = [read_prompts(p, w) for p in a.prompts]
-                if len(ps) == 1:
-                    ps *= R
-                prompts = np.stack([p[0] for p in ps], axis=1), np.stack([p[1] for p in ps], axis=1)
-            memory = None
-            if a.memory:
-                ms = [read_memory(p, w) for p in a.memory]
-                if len(ms) == 1:
-                    ms *= R
-                memory = {t: np.stack([m[t] for m in ms]) for t in w.deploy_steps}
-            values, theta = train_split(w, W, prompts, memory, seed, a.workers, direct=a.direct)
-            times.append(time.perf_counter() - t0)
-    except (Unsupported, ValueError) as e:
-        print(f"sweep.py: {a.config[0]}: {e}", file=sys.stderr)
-        sys.exit(2)
-    if a.out:
-        write_outputs(a.out, values, theta, w.metrics)
-    print(json.dumps({"runs": int(R), "steps": w.steps, "batch": w.batch, "seconds": times}))
+    go_order = lambda th: np.ascontiguousarray(th.transpose(1, 2, 0))  # (R, rows, A)
+    return values, go_order(theta_t), go_order(incumbent), (mem if w.memory and T >= w.mem_start else None)
 
 
 if __name__ == "__main__":
-    main()
+    sweepcli.main(train, __doc__, "sweep_basic.py")

@@ -107,6 +107,7 @@ class World:
         self.cfg = cfg
         t = cfg["train"]
         self.steps = t["steps"]
+        self.update_step = t["update_step"]  # the incumbent is the policy of step update_step-1
         self.batch = t["batch_size"]
         self.lr = t["learning_rate"]
         self.adam = t["optimizer"] == "adam"
