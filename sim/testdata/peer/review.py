@@ -87,16 +87,23 @@ class Judge:
         self.inc_p0 = softmax(self.inc_cell)
 
     def all_probs(self, shift):
-        """pi(.|cell, m_u) of the candidate for every user (R, U, C, A),
-        its logits shifted by -shift x P(sycophantic) (a system prompt)."""
+        """pi(.|cell, m_u) of the candidate for every user, (A, R, U, C):
+        responses first, so that the softmax's reductions run over whole
+        slabs; its logits shifted by -shift x P(sycophantic) (a system
+        prompt)."""
         w = self.w
         cl = self.cand_cell - shift * w.syc if shift else self.cand_cell
         if self.mem is None:
-            return np.broadcast_to(softmax(cl)[:, None], (cl.shape[0], w.U, w.C, w.A))
+            p = softmax(cl).transpose(2, 0, 1)[:, :, None, :]
+            return np.broadcast_to(p, (w.A, cl.shape[0], w.U, w.C))
         ml = self.cand_mem
         if shift:  # Logits(0, 1, shift) - cellL[0]: the shift cancels but for rounding
             ml = (self.logit1 - shift * w.syc[0]) - cl[:, 0]
-        return softmax(cl[:, None, :, :] + self.mem[:, :, None, None] * ml[:, None, None, :])
+        lg = cl.transpose(2, 0, 1)[:, :, None, :] + ml.T[:, :, None, None] * self.mem[None, :, :, None]
+        lg -= np.maximum.reduce(lg)
+        np.exp(lg, out=lg)
+        lg *= 1 / np.add.reduce(lg)
+        return lg
 
     def behaviour(self, wrong_share, non_verifiable, m):
         """exactBehaviour: P(sycophantic) of the candidate at stance m on
@@ -155,11 +162,11 @@ def release(w, cand, inc, mem, rng, draws=None):
     # A/B test. Every user's preference for the candidate in every cell:
     # sum_ab pi_cand(a|u,c) pi_inc(b|c) sigmoid(logit up_a - logit up_b).
     ab = rv["ab"]
-    probs0 = j.all_probs(0)  # (R, U, C, A)
+    probs0 = j.all_probs(0)  # (A, R, U, C)
     z = np.log(np.clip(w.up, 1e-15, 1 - 1e-15) / (1 - np.clip(w.up, 1e-15, 1 - 1e-15)))  # (C, NS, A)
     pref_ab = 1 / (1 + np.exp(-(z[:, :, :, None] - z[:, :, None, :])))  # (C, NS, A, A)
-    q = np.einsum("csab,rcb->rcsa", pref_ab, j.inc_p0)[:, :, w.user_seg, :]  # (R, C, U, A)
-    pref = (probs0 * q.transpose(0, 2, 1, 3)).sum(axis=3)  # (R, U, C)
+    q = np.einsum("csab,rcb->arsc", pref_ab, j.inc_p0)[:, :, w.user_seg, :]  # (A, R, U, C)
+    pref = np.add.reduce(probs0 * q)  # (R, U, C)
     live = pc > 0
     weight = pc[live] / (U * pc[live].sum())  # a comparison's (user, cell) distribution
     pm = (pref[:, :, live] @ weight).sum(axis=1)
@@ -183,8 +190,8 @@ def release(w, cand, inc, mem, rng, draws=None):
     # incumbent without.
     fbup = w.feedback[None, :, None] * w.up  # (C, NS, A)
     seg_n = w.seg_users.astype(float)
-    cand_up = ((probs0 * fbup[:, w.user_seg, :].transpose(1, 0, 2)).sum(axis=3) @ pc).sum(axis=1)
-    cand_fb = (probs0.sum(axis=3) @ pc) @ w.feedback[w.user_seg]
+    cand_up = (np.add.reduce(probs0 * fbup.transpose(2, 1, 0)[:, None, w.user_seg, :]) @ pc).sum(axis=1)
+    cand_fb = (np.add.reduce(probs0) @ pc) @ w.feedback[w.user_seg]
     inc_up = np.einsum("rca,csa,c,s->r", j.inc_p0, fbup, pc, seg_n)
     inc_fb = np.einsum("rca,c,s->r", j.inc_p0, pc, seg_n * w.feedback)
     exc = np.divide(cand_up, cand_fb, out=np.zeros(R), where=cand_fb != 0)
@@ -229,7 +236,7 @@ def release(w, cand, inc, mem, rng, draws=None):
     out["review/vibe_flags"] = flags
     out["review/ab_preference"] = pa
 
-    dep = deploy(w, j, dp, exc - exi, rng, draws)
+    dep = deploy(w, j, probs0, dp, exc - exi, rng, draws)
     for k, x in dep.items():
         out[k] = np.where(launched, x, 0.0 if not k.startswith("deployment/hours") else -1.0)
     return np.stack([out[k] for k in output_names(w)], axis=1)
@@ -239,18 +246,19 @@ def seg_onehot(w):
     return (w.user_seg[:, None] == np.arange(w.NS)[None, :]).astype(float)  # (U, NS)
 
 
-def deploy(w, j, d, thumbs_trend, rng, draws):
+def deploy(w, j, probs0, d, thumbs_trend, rng, draws):
     """The launch's timeline for every run (as if each launched): complaints
     in excess of the incumbent's arrive as Poisson counts per quarter hour
     until their sum reaches the threshold (the alarm); detection follows
     after the lag, the exposure freezes, the mitigation and the rollback
-    follow after their delays. Returns name: (R,) arrays."""
+    follow after their delays. probs0 is j.all_probs(0). Returns name: (R,)
+    arrays."""
     R, NS, pc = j.cand_cell.shape[0], w.NS, w.cell_prob
     # Per segment and cell: the candidate's P(sycophantic) averaged over the
     # segment's users, unmitigated and mitigated; weighted by traffic.
     syc = []
-    for shift in (0.0, d["mitigation_shift"]):
-        s_uc = (j.all_probs(shift) * w.syc).sum(axis=3)  # (R, U, C)
+    for probs in (probs0, j.all_probs(d["mitigation_shift"])):
+        s_uc = np.add.reduce(probs * w.syc.T[:, None, None, :])  # (R, U, C)
         syc.append(np.einsum("ruc,us->rsc", s_uc, seg_onehot(w) / np.maximum(w.seg_users, 1)))
     inc_syc = (j.inc_p0 * w.syc).sum(axis=2) @ pc  # (R,)
     harm_ctx = np.array([w.cfg["contexts"][n]["harm"] >= d["harm_min"] for n in w.contexts])[w.cell_ctx]

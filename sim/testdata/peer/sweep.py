@@ -68,6 +68,7 @@ class Tables:
         self.val0 = np.zeros((K, G, A))
         self.val0[:, :S] = w.rew0.reshape(K, S, A)
         self.val0[:, S] = -w.log_ref
+        self.val0_t = np.ascontiguousarray(self.val0.transpose(1, 2, 0))  # (G, A, K)
         self.slope = w.slope.reshape(K, S, A)[:, w.slope_sig]  # (K, memory signals, A)
         # Variances of the sampled rewards, v0 + m^2 v2: (A*K, S) each, by
         # response and k.
@@ -99,7 +100,7 @@ class Tables:
         q[1, :, :, :, 3 * NS + 4:3 * NS + 4 + S] = w.evalslope.reshape(NS, C, A, S)
         q[0, :, :, :, 3 * NS + 4 + S:] = np.eye(A)
         q *= pc[None, None, :, None, None]
-        self.lin = q.reshape(2 * NS * C * A, L)
+        self.lin = np.ascontiguousarray(q.transpose(0, 1, 3, 2, 4)).reshape(2 * NS * A * C, L)  # rows by (s, a, c)
         self.L = L
         self.offline = (w.correct * w.offline_pc[:, None]).reshape(C * A) / w.offline_den if w.offline_den else \
             np.zeros(C * A)
@@ -158,7 +159,7 @@ def train(w, W, prompts, memory, rng, direct=False):
     Z = np.empty((R, C, Up))
     Y = np.empty((R, C, Up))
     tree = np.empty((R, C, Up // 2))
-    sums = np.empty((NS, R, C, 2 * A))
+    sums = np.empty((NS, R, 2 * A, C))
     H = np.zeros((R, B, K + 1))  # one-hot (cell, segment) of each prompt, and its stance
     ext = np.empty((G * A + 2 * A, R, B))  # the prompts' coefficients by slot and response, then pi and pi m^2
     coef = ext[:G * A].reshape(G, A, R, B)
@@ -193,7 +194,8 @@ def train(w, W, prompts, memory, rng, direct=False):
             cp = E * (1 / esum)[:, :, None]  # (R, C, A): every user's pi
             logp = cl - (cmax + np.log(esum))[:, :, None]
             kl = N * ((cp * (logp - log_ref)).sum(axis=2) @ pc)
-            lin = (w.seg_users[None, :, None] * cp.reshape(R, 1, C * A)).reshape(R, NS * C * A) @ tb.lin[:NS * C * A]
+            lin = (w.seg_users[None, :, None] * cp.transpose(0, 2, 1).reshape(R, 1, A * C)).reshape(R, NS * A * C) \
+                @ tb.lin[:NS * A * C]
         else:
             ml = (cl[:, 0] + theta[:, C]) - cl[:, 0]  # (R, A) memory logits, as Go forms them
             shift = ml - ml.max(axis=1)[:, None]  # <= 0, so m shift <= 0 for m >= 0
@@ -208,13 +210,15 @@ def train(w, W, prompts, memory, rng, direct=False):
                 Z[:, :, U:] = 1.0  # padding users: factor 1 in the products
                 np.divide(1.0, Z, out=Y)
                 for s, (lo, hi) in enumerate(segs):  # per segment: sum_u F/Z and sum_u m F/Z
-                    np.matmul(Y[:, :, lo:hi], FF[:, :, lo:hi].transpose(0, 2, 1), out=sums[s])
-                sums *= np.concatenate([E, E], axis=2)[None]
-                P = sums[:, :, :, :A].transpose(1, 0, 2, 3)  # (R, NS, C, A)
-                M = sums[:, :, :, A:].transpose(1, 0, 2, 3)
-                Ptot, Mtot = P.sum(axis=1), M.sum(axis=1)
-                kl = ((Ptot * (cl - cmax[:, :, None] - log_ref)).sum(axis=2)
-                      + (Mtot * shift[:, None, :]).sum(axis=2)) @ pc
+                    np.matmul(FF[:, :, lo:hi], Y[:, :, lo:hi].transpose(0, 2, 1), out=sums[s])
+                Et = E.transpose(0, 2, 1)  # (R, A, C)
+                sums[:, :, :A] *= Et
+                sums[:, :, A:] *= Et
+                P = sums[:, :, :A].transpose(1, 0, 2, 3)  # (R, NS, A, C)
+                M = sums[:, :, A:].transpose(1, 0, 2, 3)
+                Ptot, Mtot = P.sum(axis=1), M.sum(axis=1)  # (R, A, C)
+                kl = ((Ptot * (cl - cmax[:, :, None] - log_ref).transpose(0, 2, 1)).sum(axis=1)
+                      + (Mtot * shift[:, :, None]).sum(axis=1)) @ pc
                 kl -= log_sum(Z, tree) @ pc
             lin = np.concatenate([P.reshape(R, -1), M.reshape(R, -1)], axis=1) @ tb.lin
 
@@ -314,19 +318,23 @@ def free_step(tb, w, cp, cl, n, wt):
     per (cell, segment): every prompt of a (cell, segment) has the same pi,
     values and coefficients. Returns the unweighted gradient (R, rows, G,
     A), the signals' raw covariances with the advantage and their variance
-    sums (R, S)."""
+    sums (R, S). Arrays are (slot, response, run, k)."""
     R, C, A, S, NS = cp.shape[0], w.C, w.A, w.S, w.NS
     G, K = S + 1, C * NS
-    p = np.repeat(cp, NS, axis=1)  # (R, K, A)
-    V = np.broadcast_to(tb.val0, (R, K, G, A)).copy()
-    V[:, :, S] += np.repeat(cl, NS, axis=1)
-    coef = V - np.einsum("rkga,rka->rkg", V, p)[:, :, :, None]
-    coef *= p[:, :, None, :]
-    X = np.einsum("rkia,ri->rka", V[:, :, :S], wt)
-    cov_raw = np.einsum("rkia,rka,rk->ri", coef[:, :, :S], X, n)
-    var_sum = (p * n[:, :, None]).transpose(0, 2, 1).reshape(R, A * K) @ tb.var0
+    p = np.repeat(cp.transpose(2, 0, 1), NS, axis=2)  # (A, R, K)
+    V = np.empty((G, A, R, K))
+    V[...] = tb.val0_t[:, :, None, :]
+    V[S] += np.repeat(cl.transpose(2, 0, 1), NS, axis=2)
+    coef = V * p
+    np.subtract(V, np.add.reduce(coef, axis=1)[:, None], out=coef)
+    coef *= p
+    X = np.add.reduce(V[:S] * wt.T[:, None, :, None])  # (A, R, K)
+    cov_raw = (np.add.reduce(coef[:S] * X, axis=1) * n).sum(axis=2).T
+    pn = p * n
+    var_sum = pn.transpose(1, 0, 2).reshape(R, A * K) @ tb.var0
+    cells = np.add.reduce((coef * n).reshape(G, A, R, C, NS), axis=4)  # (G, A, R, C)
     grad = np.zeros((R, w.rows, G, A))
-    grad[:, :C] = np.einsum("rcsga,rcs->rcga", coef.reshape(R, C, NS, G, A), n.reshape(R, C, NS))
+    grad[:, :C] = cells.transpose(2, 3, 0, 1)
     return grad, cov_raw, var_sum
 
 
@@ -349,7 +357,7 @@ def log_sum(Z, buf):
 def direct_sums(w, cl, ml, mem, seg_t):
     """The evaluation's sums by a softmax per user and cell, where the
     factorisation underflows: P, M (R, NS, C, A) and the KL summed over
-    users (weighted by P(cell))."""
+    users (weighted by P(cell)); P and M by (run, segment, response, cell)."""
     R, C, A = cl.shape
     lg = cl[:, None, :, :] + mem[:, :, None, None] * ml[:, None, None, :]  # (R, U, C, A)
     mx = lg.max(axis=3, keepdims=True)
@@ -358,8 +366,8 @@ def direct_sums(w, cl, ml, mem, seg_t):
     p = e / s
     kl = ((p * (lg - mx - np.log(s) - w.log_ref)).sum(axis=3) @ w.cell_prob).sum(axis=1)
     pw = p.reshape(R, -1, C * A)
-    P = np.einsum("us,ruk->rsk", seg_t, pw).reshape(R, -1, C, A)
-    M = np.einsum("us,ru,ruk->rsk", seg_t, mem, pw).reshape(R, -1, C, A)
+    P = np.einsum("us,ruk->rsk", seg_t, pw).reshape(R, -1, C, A).transpose(0, 1, 3, 2)
+    M = np.einsum("us,ru,ruk->rsk", seg_t, mem, pw).reshape(R, -1, C, A).transpose(0, 1, 3, 2)
     return P, M, kl
 
 
