@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -302,6 +303,10 @@ func formatDefault(v reflect.Value) string {
 	switch v.Kind() {
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Uint64, reflect.Float64:
 		return formatValue(v)
+	case reflect.Slice:
+		if b, err := json.Marshal(v.Interface()); err == nil {
+			return string(b)
+		}
 	}
 	return "a " + v.Kind().String()
 }
@@ -326,6 +331,12 @@ func cellEquals(cell string, v reflect.Value) bool {
 			return f == float64(v.Uint())
 		}
 		return f == v.Float()
+	case reflect.Slice: // a list of strings, written as in TOML: ["*"]
+		var list []string
+		if err := json.Unmarshal([]byte(cell), &list); err != nil || v.Type().Elem().Kind() != reflect.String {
+			return false
+		}
+		return reflect.DeepEqual(list, v.Interface())
 	}
 	return false
 }

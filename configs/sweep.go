@@ -689,6 +689,9 @@ func keyKind(cfg *sim.Config, key string) (reflect.Kind, error) {
 		if key == "name" || key == "description" {
 			return 0, fmt.Errorf("%s cannot be swept", key)
 		}
+		if strings.HasPrefix(key, "output.") {
+			return 0, fmt.Errorf("%s cannot be swept: [output] says how a sweep's results are written, the same for every run", key)
+		}
 		return k, nil
 	case reflect.Uint64:
 		return 0, fmt.Errorf("%s cannot be swept: use seeds or replicates in [sweep]", key)

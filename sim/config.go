@@ -32,6 +32,9 @@ type Config struct {
 	Gold       Gold               `toml:"gold"`
 	Review     ReviewSettings     `toml:"review"`
 	Deployment DeploymentSettings `toml:"deployment"`
+	// Output is how the results are written (package results reads it);
+	// the simulation itself ignores it.
+	Output Output `toml:"output"`
 
 	Contexts  map[string]Context     `toml:"contexts"`
 	Segments  map[string]Segment     `toml:"segments"`
@@ -418,6 +421,7 @@ func (c *Config) Validate() error {
 		c.validateSize,
 		c.validateReview,
 		c.validateDeployment,
+		c.validateOutput,
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {

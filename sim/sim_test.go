@@ -54,6 +54,7 @@ func tinyWorld(nc, na int, beta float64) *sim.Config {
 		Segments:   map[string]sim.Segment{"all": {Share: 1, FeedbackRate: 0.1, HarmMultiplier: 1}},
 		Responses:  map[string]sim.Response{},
 		Signals:    map[string]reward.Spec{},
+		Output:     sim.Output{Format: sim.FormatAuto, Every: 1, Metrics: []string{"*"}},
 	}
 	for k := 0; k < nc; k++ {
 		cfg.Contexts["ctx_"+names[k]] = sim.Context{Share: 1 / float64(nc), Wrong: 0.5, CueAccuracy: 0.8}
