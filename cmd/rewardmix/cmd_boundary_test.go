@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/sweep"
 )
 
 // boundarySweep searches the thumbs weight at which the short incident's
@@ -69,6 +72,15 @@ func TestBoundarySearch(t *testing.T) {
 
 	// Interrupted after round 1's runs began: resumed, the same table.
 	if err := os.Remove(filepath.Join(out, "boundary.csv")); err != nil {
+		t.Fatal(err)
+	}
+	// The steps table goes back to the part it was joined from (one
+	// part: fewer than sweep.PartRows rows), as before a crash.
+	steps := readFile(t, filepath.Join(out, "round-1", "steps.csv"))
+	if err := os.MkdirAll(filepath.Join(out, "round-1", sweep.PartsDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "round-1", sweep.PartsDir, "000000.csv"), steps[bytes.IndexByte(steps, '\n')+1:], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"runs.csv", "agg.csv", "steps.csv"} {

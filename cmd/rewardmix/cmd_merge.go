@@ -14,7 +14,7 @@ import (
 const mergeSynopsis = `merge -o DIR <shard folder>...
 
 Joins the shard folders of one sweep ('rewardmix sweep --shard i/n') into
-one sweep folder, byte-identical in runs.csv, steps.csv and agg.csv to the
+one sweep folder, byte-identical in runs.csv, the steps table and agg.csv to the
 same sweep run on one machine. Every shard 0..n-1 must be given once and be
 complete. Shards of a boundary search merge into one boundary.csv. A merge
 into a folder that another sweep or merge is writing stops at once (exit 2).`

@@ -22,7 +22,8 @@ import (
 const runSynopsis = `run [flags] <preset | config.toml>
 
 Trains the policy under the config's reward mix and writes into the output
-folder: steps.csv (tidy: step,metric,value), summary.json, config.toml (the
+folder: steps.csv (tidy: step,metric,value; steps.parquet with --format
+parquet or [output] format = "parquet"), summary.json, config.toml (the
 resolved config, which run accepts again), the figures drift.png,
 segments.png, influence.png and frontier.png (unless --no-plots), and
 rewardmix.sha256 (the checksums of what it wrote). An existing output folder
@@ -39,6 +40,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out := fs.String("o", "", "output folder (default out/<preset or file name>, or out/<name>-seedN with --seed N)")
 	seed := fs.Uint64("seed", 0, "override the config's seed")
 	noPlots := fs.Bool("no-plots", false, "write no figures (by default drift, segments, influence and frontier PNGs)")
+	format := fs.String("format", "", "the steps table's format: csv or parquet (sets [output] format; by default the config's, csv for a run)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -58,6 +60,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if seedSet {
 		cfg.Seed = *seed
+	}
+	if err := setFormat(&cfg.Output, *format); err != nil {
+		return err
 	}
 	dir := *out
 	if dir == "" {

@@ -12,7 +12,7 @@ import (
 const showSynopsis = `show <sweep folder> <run_id>
 
 Prints the fully resolved config of one run of a sweep, as 'rewardmix run'
-accepts it: running it reproduces that run's rows of steps.csv.`
+accepts it: running it reproduces that run's rows of the steps table.`
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("show", showSynopsis)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rewardmix/rewardmix/configs"
 	"github.com/rewardmix/rewardmix/plots"
+	"github.com/rewardmix/rewardmix/sim"
 	"github.com/rewardmix/rewardmix/sim/results"
 	"github.com/rewardmix/rewardmix/sim/sweep"
 )
@@ -23,7 +24,10 @@ const sweepSynopsis = `sweep [flags] <sweep.toml>
 Runs every run of a sweep (a config with a [sweep] table) on --workers
 goroutines and writes into the output folder: manifest.json, sweep.toml
 (the resolved sweep), runs.log (a crash-safe record of finished runs), and
-when all are done runs.csv, steps.csv and agg.csv. Outputs do not depend on
+when all are done runs.csv, agg.csv and the steps table: steps.parquet (by
+default), or steps.csv with --format csv or [output] format = "csv". While
+it runs, the steps table grows as parts in steps.parts/, which a crash
+keeps; each run's series is stored once. Outputs do not depend on
 --workers, on sharding, or on interruptions followed by --resume.
 
 With --shard i/n (0 <= i < n; by default from SLURM_ARRAY_TASK_ID and
@@ -49,6 +53,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	failFast := fs.Bool("fail-fast", false, "stop at the first failed run")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	noPlots := fs.Bool("no-plots", false, "draw no figures (by default the standard set as PNGs in the folder)")
+	format := fs.String("format", "", "the steps table's format: csv or parquet (sets [output] format, and so the sweep's hash: give every shard the same)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return err
@@ -74,6 +79,9 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s, err := loadSweep(pos[0], *maxRuns)
 	if err != nil {
+		return err
+	}
+	if err := setFormat(&s.Base.Output, *format); err != nil {
 		return err
 	}
 	if s.Mode == configs.ModeBoundary {
@@ -155,8 +163,8 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%s: %d runs (%d this time, %d failed) -> %s/{runs.csv,steps.csv,agg.csv,manifest.json}\n",
-		pos[0], sum.Runs, sum.Ran, sum.Failed, dir)
+	fmt.Fprintf(stdout, "%s: %d runs (%d this time, %d failed) -> %s/{runs.csv,%s,agg.csv,manifest.json}\n",
+		pos[0], sum.Runs, sum.Ran, sum.Failed, dir, results.StepsFileName(s.Base.Output.Format.Resolve(true)))
 	if sum.Failed > 0 {
 		return fmt.Errorf("%d of %d runs failed; see the status and error columns of %s", sum.Failed, sum.Runs, filepath.Join(dir, results.RunsFile))
 	}
@@ -294,5 +302,19 @@ func drawSweepFigures(dir string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// setFormat sets an [output] table's format from a --format flag (none if
+// flag is empty).
+func setFormat(o *sim.Output, flag string) error {
+	if flag == "" {
+		return nil
+	}
+	f := sim.Format(flag)
+	if err := sim.OneOf("--format", f, sim.Formats); err != nil {
+		return inputErrorf("%v", err)
+	}
+	o.Format = f
 	return nil
 }

@@ -89,3 +89,73 @@ values = [1.0, 2.0]
 		t.Errorf("heatmap with one numeric axis: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestCorruptParquet: a steps.parquet cut short, or overwritten in its
+// middle, given to plot (a run and a sweep folder) or merge, is bad input:
+// exit 2 and a message naming the file, never a panic.
+func TestCorruptParquet(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	mustRun(t, "run", "baseline", "-o", run, "--no-plots", "--format", "parquet")
+	file := writeFile(t, dir, "grid.toml", strings.Replace(gridSweep, `format = "csv"`, `format = "parquet"`, 1))
+	for _, sh := range []string{"0/2", "1/2"} {
+		mustRun(t, "sweep", "--quiet", "--no-plots", "--shard", sh, "-o", filepath.Join(dir, "s"), file)
+	}
+	shards := []string{filepath.Join(dir, "s-shard-0"), filepath.Join(dir, "s-shard-1")}
+	damages := map[string]func([]byte) []byte{
+		"truncated":   func(b []byte) []byte { return b[:len(b)*2/3] },
+		"overwritten": func(b []byte) []byte { copy(b[len(b)/3:], strings.Repeat("\xff", 200)); return b },
+		"footer":      func(b []byte) []byte { copy(b[len(b)-40:], strings.Repeat("\x00", 32)); return b },
+	}
+	for name, damage := range damages {
+		t.Run(name, func(t *testing.T) {
+			// Fresh copies, damaged.
+			tmp := t.TempDir()
+			r := filepath.Join(tmp, "run")
+			copyDir(t, run, r)
+			var sh []string
+			for i, s := range shards {
+				d := filepath.Join(tmp, filepath.Base(s))
+				copyDir(t, s, d)
+				if i == 1 {
+					p := filepath.Join(d, "steps.parquet")
+					writeFile(t, d, "steps.parquet", string(damage(readFile(t, p))))
+				}
+				sh = append(sh, d)
+			}
+			p := filepath.Join(r, "steps.parquet")
+			writeFile(t, r, "steps.parquet", string(damage(readFile(t, p))))
+			for _, c := range []struct {
+				args []string
+				file string
+			}{
+				{[]string{"plot", r, "--kind", "drift", "-o", filepath.Join(tmp, "fig.png")}, p},
+				{[]string{"plot", sh[1], "--kind", "drift", "-o", filepath.Join(tmp, "fig2.png")}, filepath.Join(sh[1], "steps.parquet")},
+				{append([]string{"merge", "-o", filepath.Join(tmp, "m")}, sh...), filepath.Join(sh[1], "steps.parquet")},
+			} {
+				res := rewardmix(t, c.args...)
+				if res.code != exitInput || !strings.Contains(res.stderr, c.file) || strings.Contains(res.stderr, "panic") {
+					t.Errorf("%s: exit %d, stderr %q; want %d naming %s", strings.Join(c.args[:1], " "), res.code, res.stderr, exitInput, c.file)
+				}
+			}
+		})
+	}
+}
+
+// copyDir copies the regular files of folder src into a new folder dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			writeFile(t, dst, e.Name(), string(readFile(t, filepath.Join(src, e.Name()))))
+		}
+	}
+}

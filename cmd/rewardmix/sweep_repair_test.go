@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/sweep"
 )
 
 // recordStarts returns the byte offsets at which the records of a run log
@@ -55,7 +57,23 @@ func TestSweepLogRepairReported(t *testing.T) {
 		}
 	}
 
-	// 14 bytes overwritten in the middle of record 12 of 18.
+	// A crash leaves the steps table's parts: here one, all 18 runs
+	// (steps.csv without its header).
+	steps := ref["steps.csv"]
+	part := steps[bytes.IndexByte(steps, '\n')+1:]
+	writePart := func() {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(d, sweep.PartsDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, sweep.PartsDir, "000000.csv"), part, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// 14 bytes overwritten in the middle of record 12 of 18: the part's
+	// records are cut short, so all of its runs are run again.
+	writePart()
 	damaged := bytes.Clone(log)
 	copy(damaged[(starts[11]+starts[12])/2:], "overwritten!!!")
 	if err := os.WriteFile(logPath, damaged, 0o644); err != nil {
@@ -67,7 +85,7 @@ func TestSweepLogRepairReported(t *testing.T) {
 	if !re.MatchString(r.stderr) {
 		t.Errorf("stderr %q does not match %s", r.stderr, re)
 	}
-	if !strings.Contains(r.stdout, "18 runs (7 this time, 0 failed)") {
+	if !strings.Contains(r.stdout, "18 runs (18 this time, 0 failed)") {
 		t.Errorf("stdout %q", r.stdout)
 	}
 	sameResults("resumed after damage")
@@ -77,6 +95,7 @@ func TestSweepLogRepairReported(t *testing.T) {
 	if err := os.WriteFile(logPath, torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writePart()
 	r = mustRun(t, "sweep", "--no-plots", file, "-o", d, "--resume")
 	first, _, _ := strings.Cut(r.stderr, "\n")
 	re = regexp.MustCompile("^note: " + regexp.QuoteMeta(fmt.Sprintf("%s: the last record, record 17, is cut short (", logPath)) +
@@ -88,6 +107,7 @@ func TestSweepLogRepairReported(t *testing.T) {
 	if err := os.WriteFile(logPath, torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writePart()
 	if r = mustRun(t, "sweep", "--no-plots", "--quiet", file, "-o", d, "--resume"); r.stderr != "" {
 		t.Errorf("--quiet: stderr %q", r.stderr)
 	}

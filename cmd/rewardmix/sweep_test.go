@@ -37,6 +37,9 @@ start_step = 20
 
 [population]
 users = 50
+
+[output]
+format = "csv"
 `
 
 // gridSweep has 2 x 3 points and 3 seeds: 18 runs.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docs/slurm/smoke.sh: run docs/sweeps/grid.toml as a job array on a real,
 # throwaway, single-node Slurm and check that the merged shards are
-# byte-identical (runs.csv, steps.csv, agg.csv) to the same sweep run locally.
+# byte-identical (runs.csv, steps.parquet, agg.csv) to the same sweep run locally.
 #
 #   sudo bash docs/slurm/smoke.sh    # from any folder; 6-10 s, plus ~10 s to install the packages
 #
@@ -295,12 +295,12 @@ say "all $SHARDS tasks completed with exit code 0"
 # comparison.
 say "running the same sweep locally"
 "$bin" sweep "$SWEEP" -o "$tmp/local/grid" --quiet
-for f in runs.csv steps.csv agg.csv; do
+for f in runs.csv steps.parquet agg.csv; do
 	[ -s "$tmp/local/grid/$f" ] || fail "local run wrote no $f"
 	cmp "$tmp/out/grid/$f" "$tmp/local/grid/$f" || fail "$f differs between the Slurm shards, merged, and the local run"
 done
 runs=$(($(wc -l <"$tmp/local/grid/runs.csv") - 1))
-say "merged runs.csv, steps.csv and agg.csv ($runs runs) are identical to the local run"
+say "merged runs.csv, steps.parquet and agg.csv ($runs runs) are identical to the local run"
 
 # (h) happens in cleanup, on EXIT.
 echo "slurm smoke: ok"

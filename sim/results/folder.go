@@ -2,7 +2,6 @@ package results
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 // its steps are read only when asked for, one streaming pass per call.
 type Folder struct {
 	path  string
+	steps string // the steps table: steps.parquet or steps.csv
 	label string
 	sweep bool
 	cfg   *sim.Config // the run's config, or the sweep's base config
@@ -53,8 +53,8 @@ func Open(dir string) (*Folder, error) {
 	switch {
 	case exists(ManifestFile):
 		r.sweep = true
-		if !exists(StepsFile) || !exists(RunsFile) {
-			return nil, errorf("%s: a sweep folder without runs.csv and steps.csv (unfinished? resume it with 'rewardmix sweep --resume', or merge its shards)", dir)
+		if r.steps = stepsTable(dir); r.steps == "" || !exists(RunsFile) {
+			return nil, errorf("%s: a sweep folder without runs.csv and a steps table (unfinished? resume it with 'rewardmix sweep --resume', or merge its shards)", dir)
 		}
 		path := filepath.Join(dir, SweepFile)
 		data, err := ReadConfig(path)
@@ -72,7 +72,8 @@ func Open(dir string) (*Folder, error) {
 		if err := r.readRuns(); err != nil {
 			return nil, err
 		}
-	case exists(StepsFile) && exists(ConfigFile):
+	case stepsTable(dir) != "" && exists(ConfigFile):
+		r.steps = stepsTable(dir)
 		path := filepath.Join(dir, ConfigFile)
 		data, err := ReadConfig(path)
 		if err != nil {
@@ -81,12 +82,12 @@ func Open(dir string) (*Folder, error) {
 		if r.cfg, err = configs.Load(path, data, ReadRelative); err != nil {
 			return nil, err
 		}
-		if r.metrics, err = firstStepMetrics(filepath.Join(dir, StepsFile)); err != nil {
+		if r.metrics, err = firstMetrics(r.steps); err != nil {
 			return nil, err
 		}
 		r.runs = []Run{{OK: true}}
 	default:
-		return nil, errorf("%s is not a run or sweep folder (a run folder holds steps.csv and config.toml, a sweep folder manifest.json)", dir)
+		return nil, errorf("%s is not a run or sweep folder (a run folder holds steps.csv or steps.parquet and config.toml, a sweep folder manifest.json)", dir)
 	}
 	return r, nil
 }
@@ -168,7 +169,7 @@ func (r *Folder) RunConfig(i int) (*sim.Config, error) {
 // for run i, or its final step where steps[i] < 0. A value the folder
 // does not hold (a failed run, a step past the run's end) is NaN. Final
 // values of a sweep come from runs.csv; any other step takes one pass
-// over steps.csv.
+// over the steps table.
 func (r *Folder) At(metrics []string, steps []int) ([][]float64, error) {
 	if len(steps) != len(r.runs) {
 		panic(fmt.Sprintf("results: At with %d steps for %d runs", len(steps), len(r.runs)))
@@ -194,20 +195,20 @@ func (r *Folder) At(metrics []string, steps []int) ([][]float64, error) {
 	if !stream {
 		return out, nil
 	}
-	index := make(map[string]int, len(metrics))
-	for j, m := range metrics {
-		index[m] = j
-	}
-	err := r.scan(func(run int, metric, step, value []byte) error {
-		j, ok := index[string(metric)]
-		if !ok || !r.runs[run].OK {
-			return nil
+	err := r.scan(metrics, func(b *stepBlock, runOf, colOf []int) {
+		for i, k := range b.metric {
+			j := colOf[k]
+			if j < 0 {
+				continue
+			}
+			run := 0
+			if runOf != nil {
+				run = runOf[b.id[i]]
+			}
+			if r.runs[run].OK && int(b.step[i]) == want[run] {
+				out[run][j] = b.value[i]
+			}
 		}
-		t, v, err := parseStepValue(step, value)
-		if err == nil && t == want[run] {
-			out[run][j] = v
-		}
-		return err
 	})
 	if err != nil {
 		return nil, err
@@ -226,56 +227,60 @@ func nanRows(n, m int) [][]float64 {
 	return out
 }
 
-// firstStepMetrics returns the metrics of a run's steps.csv, read from its
-// first step (every metric is written at every step).
-func firstStepMetrics(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
+// stepsTable returns the path of the steps table in dir (steps.parquet,
+// or steps.csv), or "" if it has none.
+func stepsTable(dir string) string {
+	for _, n := range []string{StepsParquetFile, StepsFile} {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+			return filepath.Join(dir, n)
+		}
+	}
+	return ""
+}
+
+// firstMetrics returns the metrics of a run folder's steps table, in order
+// of first appearance in its first block (a run's table is one block).
+func firstMetrics(path string) ([]string, error) {
+	var ms []string
+	errStop := errors.New("stop")
+	err := scanSteps(path, false, func(b *stepBlock) error {
+		seen := make([]bool, len(b.metrics))
+		for _, k := range b.metric {
+			if !seen[k] {
+				seen[k] = true
+				ms = append(ms, string(b.metrics[k]))
+			}
+		}
+		return errStop
+	})
+	if err != nil && err != errStop {
 		return nil, err
 	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	if _, err := br.ReadString('\n'); err != nil {
+	if len(ms) == 0 {
 		return nil, errorf("%s: empty", path)
-	}
-	var ms []string
-	first := ""
-	for {
-		line, err := br.ReadString('\n')
-		if line == "" && err != nil {
-			break
-		}
-		fields := strings.Split(strings.TrimSuffix(line, "\n"), ",")
-		if len(fields) != 3 {
-			return nil, errorf("%s: not a rewardmix steps.csv (line %q)", path, line)
-		}
-		if first == "" {
-			first = fields[0]
-		}
-		if fields[0] != first {
-			break
-		}
-		ms = append(ms, fields[1])
 	}
 	return ms, nil
 }
 
-// Steps streams the folder's steps.csv once and accumulates the metrics
+// Steps streams the folder's steps table once and accumulates the metrics
 // per group and step. Memory grows with metrics x groups x steps, never
 // with the number of runs.
 func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, error) {
 	st := newStepStats(metrics, len(g.Labels))
-	err := r.scan(func(run int, metric, step, value []byte) error {
-		mi, ok := st.index[string(metric)]
-		if !ok || g.Of[run] < 0 {
-			return nil
+	err := r.scan(metrics, func(b *stepBlock, runOf, colOf []int) {
+		for i, k := range b.metric {
+			mi := colOf[k]
+			if mi < 0 {
+				continue
+			}
+			run := 0
+			if runOf != nil {
+				run = runOf[b.id[i]]
+			}
+			if t := int(b.step[i]); g.Of[run] >= 0 && sr.Has(t) {
+				st.add(mi, g.Of[run], t, b.value[i])
+			}
 		}
-		t, v, err := parseStepValue(step, value)
-		if err != nil || !sr.Has(t) {
-			return err
-		}
-		st.add(mi, g.Of[run], t, v)
-		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -283,79 +288,43 @@ func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, er
 	return st, nil
 }
 
-// errBadLine is what a scan callback returns for a line it cannot read.
-var errBadLine = errors.New("not a rewardmix steps.csv line")
-
-// parseStepValue reads a steps.csv line's step and value.
-func parseStepValue(step, value []byte) (int, float64, error) {
-	t, err1 := strconv.Atoi(string(step))
-	v, err2 := strconv.ParseFloat(string(value), 64)
-	if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
-		return 0, 0, errBadLine
-	}
-	return t, v, nil
-}
-
-// scan streams steps.csv and calls fn with each line's run (its index in
-// Runs), metric, and unparsed step and value, which are valid only during
-// the call. An error of fn stops the scan, reported at its line.
-func (r *Folder) scan(fn func(run int, metric, step, value []byte) error) error {
+// scan streams the steps table and calls fn with each block and its
+// translation: runOf[k] is the run (its index in Runs) of the block's run
+// id k (runOf is nil in a run folder, whose every row is run 0), and
+// colOf[k] the index in metrics of the block's metric k, or -1 for one
+// not asked for. A run id that runs.csv does not hold is an *Error.
+func (r *Folder) scan(metrics []string, fn func(b *stepBlock, runOf, colOf []int)) error {
 	runIndex := make(map[string]int, len(r.runs))
 	for i, run := range r.runs {
 		runIndex[run.ID] = i
 	}
-	path := filepath.Join(r.path, StepsFile)
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	want := make(map[string]int, len(metrics))
+	for j, m := range metrics {
+		want[m] = j
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	if _, err := br.ReadSlice('\n'); err != nil {
-		return errorf("%s: empty", path)
-	}
-	lineNo := 1
-	var lastID []byte
-	run := 0
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return errorf("%s:%d: %v", path, lineNo+1, errBadLine)
-		}
-		if len(line) == 0 && err != nil {
-			return nil
-		}
-		lineNo++
-		line = bytes.TrimSuffix(line, []byte{'\n'})
-		if r.sweep {
-			k := bytes.IndexByte(line, ',')
-			if k < 0 {
-				return errorf("%s:%d: %v", path, lineNo, errBadLine)
+	var runOf, colOf []int
+	return scanSteps(r.steps, r.sweep, func(b *stepBlock) error {
+		colOf = colOf[:0]
+		for _, m := range b.metrics {
+			j, ok := want[string(m)]
+			if !ok {
+				j = -1
 			}
-			id := line[:k]
-			if !bytes.Equal(id, lastID) {
+			colOf = append(colOf, j)
+		}
+		if r.sweep {
+			runOf = runOf[:0]
+			for _, id := range b.ids {
 				i, ok := runIndex[string(id)]
 				if !ok {
-					return errorf("%s:%d: run %q is not in runs.csv", path, lineNo, id)
+					return errorf("%s: %s: run %q is not in runs.csv", r.steps, b.first, id)
 				}
-				run = i
-				lastID = append(lastID[:0], id...)
+				runOf = append(runOf, i)
 			}
-			line = line[k+1:]
 		}
-		k1 := bytes.IndexByte(line, ',')
-		k2 := bytes.IndexByte(line[k1+1:], ',')
-		if k1 < 0 || k2 < 0 {
-			return errorf("%s:%d: %v", path, lineNo, errBadLine)
-		}
-		k2 += k1 + 1
-		if ferr := fn(run, line[k1+1:k2], line[:k1], line[k2+1:]); ferr != nil {
-			return errorf("%s:%d: %v", path, lineNo, ferr)
-		}
-		if err != nil {
-			return nil
-		}
-	}
+		fn(b, runOf, colOf)
+		return nil
+	})
 }
 
 // Points reads agg.csv: for one metric, each parameter point's axis values

@@ -9,28 +9,45 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rewardmix/rewardmix/sim"
 	"github.com/rewardmix/rewardmix/sim/results"
 )
 
-// TestAppendSteps: tidy step,metric,value lines, every value in the
-// shortest form that reads back as the same float64 (signed zero too), a
-// value repeated from the step before copied rather than formatted.
-func TestAppendSteps(t *testing.T) {
-	metrics := []string{"a", "b/c"}
+// TestStepsCSV: tidy step,metric,value lines, every value in the shortest
+// form that reads back as the same float64 (signed zero too), a value
+// repeated from the step before copied rather than formatted.
+func TestStepsCSV(t *testing.T) {
 	values := [][]float64{
 		{0.1, math.Copysign(0, -1)},
 		{1e-300, 1.0000000000000002},
 		{12345678, -2.5},
 		{12345678, 0},
 	}
+	s := &results.Series{Metrics: []string{"a", "b/c"}, Steps: []int{0, 1, 2, 3}}
+	for k := range s.Metrics {
+		for i := range s.Steps {
+			s.Values = append(s.Values, values[i][k])
+		}
+	}
+	write := func(id string, sweep bool, s *results.Series) string {
+		var b strings.Builder
+		w := results.NewStepsWriter(&b, sim.FormatCSV, sweep, true)
+		if err := w.Write(id, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
 	want := "step,metric,value\n" +
 		"0,a,0.1\n0,b/c,-0\n" +
 		"1,a,1e-300\n1,b/c,1.0000000000000002\n" +
 		"2,a,1.2345678e+07\n2,b/c,-2.5\n" +
 		"3,a,1.2345678e+07\n3,b/c,0\n"
-	got := string(results.AppendSteps([]byte(results.RunStepsHeader), "", metrics, values))
+	got := write("", false, s)
 	if got != want {
-		t.Fatalf("AppendSteps =\n%s\nwant\n%s", got, want)
+		t.Fatalf("steps.csv =\n%s\nwant\n%s", got, want)
 	}
 	for i, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n")[1:] {
 		f := strings.Split(line, ",")
@@ -40,7 +57,8 @@ func TestAppendSteps(t *testing.T) {
 			t.Errorf("line %q reads back as %v, want %v", line, v, w)
 		}
 	}
-	if got := string(results.AppendSteps(nil, "r07,", metrics, values[:1])); got != "r07,0,a,0.1\nr07,0,b/c,-0\n" {
+	one := &results.Series{Metrics: s.Metrics, Steps: s.Steps[:1], Values: []float64{values[0][0], values[0][1]}}
+	if got := write("r07", true, one); got != "run_id,step,metric,value\nr07,0,a,0.1\nr07,0,b/c,-0\n" {
 		t.Errorf("with a run id: %q", got)
 	}
 }

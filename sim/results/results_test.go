@@ -98,7 +98,7 @@ func TestRunFolder(t *testing.T) {
 	}
 	mem := results.FromResult(res)
 	if !slices.Equal(folder.Metrics(), mem.Metrics()) || folder.Sweep() || len(folder.Runs()) != 1 || folder.Label() != "small" {
-		t.Fatalf("folder: metrics %v, sweep %v, runs %v, label %q", folder.Metrics(), folder.Sweep(), folder.Runs(), folder.Label())
+		t.Fatalf("folder: metrics %v (in memory %v), sweep %v, runs %v, label %q", folder.Metrics(), mem.Metrics(), folder.Sweep(), folder.Runs(), folder.Label())
 	}
 	if string(configs.Encode(folder.Config())) != string(configs.Encode(mem.Config())) {
 		t.Error("the folder's config differs from the run's")

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,17 +16,28 @@ import (
 	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
 )
 
-// RunFiles renders a finished run's data files: steps.csv, summary.json
+// RunFiles renders a finished run's data files: its steps table
+// (steps.csv, or steps.parquet as its [output] table says), summary.json
 // and config.toml (the resolved config, which reproduces the run).
 func RunFiles(res *sim.Result) (map[string][]byte, error) {
 	summary, err := marshalJSON(Summary{res.Summary, res.Review, res.Deployment})
 	if err != nil {
 		return nil, err
 	}
+	cfg := res.Config()
+	format := cfg.Output.Format.Resolve(false)
+	var steps bytes.Buffer
+	w := NewStepsWriter(&steps, format, false, true)
+	if err := w.Write("", Record(cfg, res.Metrics, res.Values)); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
 	return map[string][]byte{
-		StepsFile:   AppendSteps([]byte(RunStepsHeader), "", res.Metrics, res.Values),
-		SummaryFile: summary,
-		ConfigFile:  configs.Encode(res.Config()),
+		StepsFileName(format): steps.Bytes(),
+		SummaryFile:           summary,
+		ConfigFile:            configs.Encode(cfg),
 	}, nil
 }
 

@@ -3,25 +3,26 @@ package sweep
 import (
 	"encoding/csv"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/rewardmix/rewardmix/sim"
 
 	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
 	"github.com/rewardmix/rewardmix/sim/results"
 )
 
-// finalize writes runs.csv, steps.csv and agg.csv of a sweep folder from
-// its run log, streaming: memory does not grow with the number of runs.
-// The files depend only on the log's records, so a sweep run on any number
-// of workers, shards or resumes gives the same bytes. It returns the
-// number of failed runs in the log.
-//
-// If steps is not nil it already holds steps.csv's contents, every
-// record's series in log order after the header (the sweep wrote them as
-// it appended the records), and is committed as steps.csv; the log's
-// series are then not read. If ready is not nil, the files are committed
-// only if it returns nil (it waits for the caller's syncs).
-func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.File, ready func() error) (failed int, err error) {
+// finalize writes runs.csv and agg.csv of a sweep folder from its run log,
+// streaming (memory does not grow with the number of runs), and joins the
+// steps table from its parts (see PartsDir), then removes them. The files
+// depend only on the log's records and the parts, so a sweep run on any
+// number of workers, shards or resumes gives the same bytes. It returns
+// the number of failed runs in the log. If the steps table was joined
+// already (a resumed sweep that had finished), it is kept. If ready is not
+// nil, the files are committed only if it returns nil (it waits for the
+// caller's syncs).
+func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, parts int, ready func() error) (failed int, err error) {
 	logPath := filepath.Join(dir, results.RunLogFile)
 	// Pass 1: the union of metric names, in order of first appearance,
 	// from the rows alone.
@@ -43,7 +44,7 @@ func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.Fi
 		col[m] = i
 	}
 
-	// Pass 2: all three files at once.
+	// Pass 2: runs.csv and agg.csv, while the steps table is joined.
 	var files []*atomicfile.File
 	defer func() {
 		for _, f := range files {
@@ -61,17 +62,19 @@ func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.Fi
 	if err != nil {
 		return 0, err
 	}
-	stepsF := steps
-	if stepsF != nil {
-		files = append(files, stepsF)
-	} else if stepsF, err = open(results.StepsFile); err != nil {
-		return 0, err
-	} else {
-		stepsF.WriteString(results.SweepStepsHeader)
-	}
 	aggF, err := open(results.AggFile)
 	if err != nil {
 		return 0, err
+	}
+	stepsDone := make(chan error, 1)
+	if joined(dir, format, parts) {
+		stepsDone <- nil
+	} else {
+		stepsF, err := open(results.StepsFileName(format))
+		if err != nil {
+			return 0, err
+		}
+		go func() { stepsDone <- joinParts(stepsF, dir, format, parts) }()
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
@@ -101,14 +104,9 @@ func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.Fi
 			failed++
 		}
 	}
-	if steps != nil {
-		err = scanRows(logPath, func(r *RunRow) error { addRow(r); return nil })
-	} else {
-		_, err = scanLog(logPath, func(rec *logRecord) error {
-			addRow(&rec.row)
-			_, err := stepsF.Write(rec.steps)
-			return err
-		})
+	err = scanRows(logPath, func(r *RunRow) error { addRow(r); return nil })
+	if serr := <-stepsDone; err == nil {
+		err = serr
 	}
 	if err != nil {
 		return 0, err
@@ -131,6 +129,10 @@ func finalize(dir string, axes []string, seedsPerPoint int, steps *atomicfile.Fi
 			return 0, err
 		}
 		files = files[1:]
+	}
+	// The steps table is on disk: the parts have served.
+	if err := os.RemoveAll(filepath.Join(dir, PartsDir)); err != nil {
+		return 0, err
 	}
 	return failed, nil
 }

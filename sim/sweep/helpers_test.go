@@ -6,12 +6,12 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim/results"
 )
 
 // sweepHead is the incident scaled down to 40 steps and 50 users: the base
@@ -34,6 +34,9 @@ start_step = 20
 
 [population]
 users = 50
+
+[output]
+format = "csv"
 `
 
 // gridSweep has 2 x 3 points and 3 seeds: 18 runs.
@@ -195,7 +198,6 @@ func logEnds(t testing.TB, path string) ([]int64, []*logRecord) {
 	for rec := lr.next(); rec != nil; rec = lr.next() {
 		ends = append(ends, lr.valid)
 		r := *rec
-		r.steps = slices.Clone(rec.steps)
 		recs = append(recs, &r)
 	}
 	return ends, recs
@@ -238,4 +240,32 @@ func countRecords(path string) int {
 			return n
 		}
 	}
+}
+
+// writeParts writes into dir the parts of the steps table that a crash of
+// the CSV sweep in ref would have left, one run each (partRows is 1 in
+// these tests): each run's lines of ref's steps.csv, without the header.
+func writeParts(t testing.TB, ref, dir string) {
+	t.Helper()
+	lines := strings.SplitAfter(string(readFile(t, filepath.Join(ref, results.StepsFile))), "\n")[1:]
+	k, last := -1, ""
+	var part strings.Builder
+	flush := func() {
+		if k >= 0 {
+			writeFile(t, filepath.Join(dir, PartsDir, partName(k, "csv")), []byte(part.String()))
+		}
+		part.Reset()
+	}
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		id, _, _ := strings.Cut(l, ",")
+		if id != last {
+			flush()
+			k, last = k+1, id
+		}
+		part.WriteString(l)
+	}
+	flush()
 }

@@ -37,6 +37,9 @@ const childEnv = "REWARDMIX_SWEEP_TEST_CHILD"
 const lockChildEnv = "REWARDMIX_SWEEP_TEST_LOCK"
 
 func TestMain(m *testing.M) {
+	// Parts of one run each, so that the crash tests see every run
+	// recorded as it finishes (TestParts tests parts of several runs).
+	partRows = 1
 	if dir := os.Getenv(lockChildEnv); dir != "" {
 		l, err := lockDir(dir)
 		if err != nil {
@@ -66,8 +69,8 @@ func TestMain(m *testing.M) {
 // runs, once in the first run and once while resuming, then resumes it to
 // the end: its results are byte for byte those of an uninterrupted sweep.
 // While the process runs, a sweep into its folder is refused, even with
-// Force, and leaves it running; the temporary steps.csv the killed first
-// run leaves is removed by the resume.
+// Force, and leaves it running; the parts of the steps table and their
+// temporary files are gone once the resumed sweep ends.
 func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs sweeps for seconds in child processes")
@@ -120,12 +123,6 @@ func TestKill9(t *testing.T) {
 		if err := <-exited; err == nil || cmd.ProcessState.Exited() {
 			t.Fatalf("kill %d: the sweep was not killed but exited: %v", kill, err)
 		}
-		// The first run writes steps.csv to a temporary file as it goes;
-		// the resume removes the one the kill left.
-		tmps, _ := filepath.Glob(filepath.Join(d, ".steps.csv.tmp-*"))
-		if kill == 0 && len(tmps) != 1 || kill == 1 && len(tmps) != 0 {
-			t.Errorf("kill %d: temporary steps files %v", kill, tmps)
-		}
 		if !exists(filepath.Join(d, LockFile)) {
 			t.Errorf("kill %d: no %s left by the killed sweep", kill, LockFile)
 		}
@@ -146,6 +143,10 @@ func TestKill9(t *testing.T) {
 	if sum := mustRun(t, s, d, Options{Workers: 2, Resume: true}); sum.Ran != total-done {
 		t.Errorf("resumed after %d runs, ran %d, want %d", done, sum.Ran, total-done)
 	}
-	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
-	sameNames(t, d, "agg.csv manifest.json runs.csv runs.log steps.csv sweep.toml")
+	// killSweep writes Parquet (the default for sweeps).
+	sameFiles(t, ref, d, results.RunsFile, results.StepsParquetFile, results.AggFile, results.RunLogFile)
+	if tmps, _ := filepath.Glob(filepath.Join(d, PartsDir, ".*.tmp-*")); len(tmps) > 0 || exists(filepath.Join(d, PartsDir)) {
+		t.Errorf("after the resume: the parts folder or temporary parts %v are left", tmps)
+	}
+	sameNames(t, d, "agg.csv manifest.json runs.csv runs.log steps.parquet sweep.toml")
 }

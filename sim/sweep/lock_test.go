@@ -243,6 +243,8 @@ func TestStaleTemps(t *testing.T) {
 		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
 	}
 	writeFile(t, filepath.Join(d, results.RunLogFile), refLog[:ends[6]])
+	writeParts(t, ref, d)
+	writeFile(t, filepath.Join(d, PartsDir, ".000007.csv.tmp-5"), []byte("left by kill -9\n"))
 	litter(d)
 	writeFile(t, filepath.Join(d, "notes.txt"), []byte("mine\n"))
 	writeFile(t, filepath.Join(d, ".notes.txt.tmp-1"), []byte("mine\n"))

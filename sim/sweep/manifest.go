@@ -55,8 +55,8 @@ func newManifest(s *configs.Sweep, sh ShardInfo) *Manifest {
 			results.SweepFile:  "the resolved sweep: `rewardmix show DIR RUN_ID` prints any run's config from it",
 			results.RunLogFile: "crash-safe record of finished runs (used by --resume and merge)",
 			results.RunsFile:   "one row per run: run_id, seed, swept keys, final metrics, status, error",
-			results.StepsFile:  "tidy: run_id,step,metric,value",
-			results.AggFile:    "per parameter point and metric: n, mean, sd, 95% confidence interval",
+			results.StepsFileName(s.Base.Output.Format.Resolve(true)): "tidy: run_id, step, metric, value",
+			results.AggFile: "per parameter point and metric: n, mean, sd, 95% confidence interval",
 		},
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {

@@ -1,11 +1,14 @@
 package sweep
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/rewardmix/rewardmix/configs"
+	"github.com/rewardmix/rewardmix/sim"
 	"github.com/rewardmix/rewardmix/sim/results"
 )
 
@@ -78,52 +81,103 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 		return nil, err
 	}
 	defer lock.unlock()
-	if _, _, _, err := prepareDir(dir, m, sweepFile, false, force, false); err != nil {
+	format := s.Base.Output.Format.Resolve(true)
+	if _, _, _, _, err := prepareDir(dir, m, sweepFile, format, false, force, false); err != nil {
 		return nil, err
 	}
-	if err := mergeLogs(dir, ordered); err != nil {
+	parts, err := mergeShards(dir, ordered, format)
+	if err != nil {
 		return nil, err
 	}
-	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), nil, nil)
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, parts, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &Summary{Runs: s.Len(), Ran: 0, Failed: failed}, nil
 }
 
-// mergeLogs interleaves the shards' run logs (shard i holds runs i, i+n,
-// ...) into one log in run order.
-func mergeLogs(dir string, shards []string) error {
-	readers := make([]*logReader, len(shards))
+// mergeShards interleaves the shards' runs (shard i holds runs i, i+n,
+// ...) into dir's run log and steps table parts, in run order, as a sweep
+// run in one go writes them, and returns the number of parts. It reads
+// each shard's run log for the rows and its steps table for the series,
+// streaming: memory grows with the number of shards, not of runs.
+func mergeShards(dir string, shards []string, format sim.Format) (int, error) {
+	logs := make([]*logReader, len(shards))
+	steps := make([]*results.SeriesReader, len(shards))
 	for i, sd := range shards {
 		f, err := os.Open(filepath.Join(sd, results.RunLogFile))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer f.Close()
-		readers[i] = newLogReader(f)
+		logs[i] = &logReader{br: bufio.NewReaderSize(f, 64<<10)}
+		table := ""
+		for _, n := range []string{results.StepsParquetFile, results.StepsFile} {
+			if _, err := os.Stat(filepath.Join(sd, n)); err == nil {
+				table = filepath.Join(sd, n)
+				break
+			}
+		}
+		if table == "" {
+			return 0, results.Errorf("%s has no steps table (steps.parquet or steps.csv): finish it with --resume", sd)
+		}
+		r, err := results.OpenSeries(table)
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		steps[i] = r
 	}
 	log, err := openRunLog(filepath.Join(dir, results.RunLogFile), 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	pw := newPartWriter(dir, format, log, 0)
+	defer pw.abort()
+	var pending *RunRow
+	var pendingSeries *results.Series
 	for i := 0; ; i++ {
-		rec := readers[i%len(shards)].next()
+		k := i % len(shards)
+		rec := logs[k].next()
 		if rec == nil {
 			break
 		}
 		if rec.row.Index != i {
 			log.Close()
-			return fmt.Errorf("%s: expected run %d next, found run %d", shards[i%len(shards)], i, rec.row.Index)
+			return 0, fmt.Errorf("%s: expected run %d next, found run %d", shards[k], i, rec.row.Index)
 		}
-		b, err := encodeRecord(rec)
-		if err == nil {
-			err = log.append(b)
+		row := rec.row
+		row.Part, row.PartRuns, row.PartSize = 0, 0, 0
+		var series *results.Series
+		if row.Status == statusOK {
+			id, s, err := steps[k].Next()
+			if err == io.EOF {
+				err = results.Errorf("%s: the steps table ends before run %s", shards[k], row.ID)
+			}
+			if err == nil && id != row.ID {
+				err = results.Errorf("%s: the steps table holds run %s where run %s is due", shards[k], id, row.ID)
+			}
+			if err != nil {
+				log.Close()
+				return 0, err
+			}
+			series = s
 		}
-		if err != nil {
+		// A run is added once the next is known, so that the last run
+		// closes the last part.
+		if pending != nil {
+			if err := pw.add(pending, pendingSeries, false); err != nil {
+				log.Close()
+				return 0, err
+			}
+		}
+		pending, pendingSeries = &row, series
+	}
+	if pending != nil {
+		if err := pw.add(pending, pendingSeries, true); err != nil {
 			log.Close()
-			return err
+			return 0, err
 		}
 	}
-	return log.Close()
+	return pw.k, log.Close()
 }

@@ -10,23 +10,23 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/rewardmix/rewardmix/sim/results"
 )
 
-// A run log is the crash-safe store of a sweep's finished runs: an
+// A run log is the crash-safe record of a sweep's finished runs: an
 // append-only file of records, each
 //
 //	R <index> <length> <crc32>\n<payload of length bytes>
 //
-// whose payload is the run's JSON row on one line followed by its step
-// series as CSV lines (run_id,step,metric,value). A record is written with
-// one write; a torn or corrupt tail (after kill -9 or a full disk) fails
-// its length or checksum and is cut off on resume, so no run is ever
-// half-recorded.
+// whose payload is the run's JSON row on one line. Its step series is in
+// the steps table's part that the row names (see PartsDir), which was on
+// disk before the record was written. A torn or corrupt tail (after kill
+// -9 or a full disk) fails its length or checksum and is cut off on
+// resume, so no run is ever half-recorded. (Logs of earlier versions
+// carried the step series in the record, after the row; they are read for
+// their rows, and not resumed.)
 
 // RunRow is what runs.csv and agg.csv need of one run: the row of its
-// record in the run log.
+// record in the run log, and where its step series is.
 type RunRow struct {
 	Index   int       `json:"index"`
 	ID      string    `json:"run_id"`
@@ -36,32 +36,38 @@ type RunRow struct {
 	Error   string    `json:"error,omitempty"`
 	Metrics []string  `json:"metrics,omitempty"`
 	Final   []float64 `json:"final,omitempty"`
+	// Part is the part of the steps table that holds the run's series,
+	// PartRuns the number of runs in it and PartSize its size in bytes.
+	// PartRuns is 0 in the logs of earlier versions.
+	Part     int   `json:"part"`
+	PartRuns int   `json:"part_runs,omitempty"`
+	PartSize int64 `json:"part_size,omitempty"`
 }
 
 type logRecord struct {
-	row   RunRow
-	steps []byte // CSV lines, no header
+	row RunRow
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-func encodeRecord(rec *logRecord) ([]byte, error) {
-	js, err := json.Marshal(rec.row)
+// encodeRecord returns a run's log record.
+func encodeRecord(row *RunRow) ([]byte, error) {
+	js, err := json.Marshal(row)
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, headRoom, headRoom+len(js)+1+len(rec.steps))
-	buf = append(append(append(buf, js...), '\n'), rec.steps...)
-	return frameRecord(buf, rec.row.Index), nil
+	buf := make([]byte, headRoom, headRoom+len(js)+1)
+	buf = append(append(buf, js...), '\n')
+	return frameRecord(buf, row.Index), nil
 }
 
 // headRoom is room enough for the longest record header ("R", two 20-digit
 // numbers, 8 hex digits, spaces and newline: 53 bytes).
 const headRoom = 64
 
-// frameRecord writes the header of the record whose payload (the JSON row,
-// a newline, the step lines) is buf[headRoom:] just in front of it, and
-// returns the record: "R index length crc32c\n" then the payload.
+// frameRecord writes the header of the record whose payload (the JSON row
+// and a newline) is buf[headRoom:] just in front of it, and returns the
+// record: "R index length crc32c\n" then the payload.
 func frameRecord(buf []byte, index int) []byte {
 	payload := buf[headRoom:]
 	head := fmt.Appendf(make([]byte, 0, headRoom), "R %d %d %08x\n", index, len(payload), crc32.Checksum(payload, crcTable))
@@ -77,25 +83,6 @@ func parseHead(head []byte) (idx, n int, crc uint32, ok bool) {
 	return idx, n, crc, err == nil && n >= 0 && int64(n) <= 1<<34
 }
 
-// encodeRun encodes a run's record as encodeRecord does, with the step
-// series formatted in place after the JSON row, so that the series, the
-// bulk of a record, is written into memory once. It builds the record in
-// buf (reused storage, returned grown) and returns the record's bytes and
-// where in them the step series begins.
-func encodeRun(buf []byte, row *RunRow, metrics []string, values [][]float64) (rec []byte, steps int, storage []byte, err error) {
-	js, err := json.Marshal(row)
-	if err != nil {
-		return nil, 0, buf, err
-	}
-	buf = append(buf[:0], make([]byte, headRoom)...)
-	buf = append(buf, js...)
-	buf = append(buf, '\n')
-	at := len(buf)
-	buf = results.AppendSteps(buf, row.ID+",", metrics, values)
-	rec = frameRecord(buf, row.Index)
-	return rec, at - (len(buf) - len(rec)), buf, nil
-}
-
 // logReader reads the records of a run log in order.
 type logReader struct {
 	br    *bufio.Reader
@@ -108,8 +95,7 @@ func newLogReader(r io.Reader) *logReader {
 }
 
 // next returns the next valid record, or nil at the end of the log or at
-// the first record that is incomplete or corrupt (a torn tail). The
-// record's steps are valid until the next call.
+// the first record that is incomplete or corrupt (a torn tail).
 func (lr *logReader) next() *logRecord {
 	head, err := lr.br.ReadBytes('\n')
 	if err != nil {
@@ -144,7 +130,7 @@ func (lr *logReader) next() *logRecord {
 	if nl < 0 {
 		return nil
 	}
-	rec := &logRecord{steps: payload[nl+1:]}
+	rec := &logRecord{}
 	if err := json.Unmarshal(payload[:nl], &rec.row); err != nil || rec.row.Index != idx {
 		return nil
 	}
@@ -222,6 +208,31 @@ func scanLog(path string, fn func(rec *logRecord) error) (int64, error) {
 		}
 	}
 	return lr.valid, nil
+}
+
+// scanLogAt is scanLog, with the byte offset at which each record begins,
+// and the number of valid records.
+func scanLogAt(path string, fn func(rec *logRecord, at int64) error) (n int, valid int64, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	lr := newLogReader(f)
+	for {
+		at := lr.valid
+		rec := lr.next()
+		if rec == nil {
+			return n, lr.valid, nil
+		}
+		if err := fn(rec, at); err != nil {
+			return n, lr.valid, err
+		}
+		n++
+	}
 }
 
 // scanRows calls fn with the run row of each record of the log at path,

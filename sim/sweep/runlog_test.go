@@ -10,54 +10,42 @@ import (
 	"github.com/rewardmix/rewardmix/sim/results"
 )
 
-// TestEncodeRunMatchesEncodeRecord: the in-place encoding of a run gives
-// the bytes of encodeRecord, whatever storage it is handed, and scanRows
-// reads back the rows that scanLog does.
-func TestEncodeRunMatchesEncodeRecord(t *testing.T) {
-	metrics := []string{"a", "b/c"}
-	values := [][]float64{{1, 0.5}, {2.25, -1e-300}, {3, 7}}
+// TestRecordsReadBack: records read back as the rows written, by scanLog
+// and by scanRows alike, and a record of an earlier version (with its step
+// series after the row) is read for its row.
+func TestRecordsReadBack(t *testing.T) {
 	rows := []*RunRow{
-		{Index: 0, ID: "r0", Seed: 1, Params: []string{"0.5"}, Status: "ok", Metrics: metrics, Final: values[2]},
-		{Index: 12345678, ID: "r1", Seed: 1 << 62, Status: "failed", Error: "diverged"},
+		{Index: 0, ID: "r0", Seed: 1, Params: []string{"0.5"}, Status: "ok", Metrics: []string{"a", "b/c"}, Final: []float64{3, -1e-300}, Part: 0, PartRuns: 2, PartSize: 1234},
+		{Index: 12345678, ID: "r1", Seed: 1 << 62, Status: "failed", Error: "diverged", Part: 0, PartRuns: 2, PartSize: 1234},
 	}
-	var storage []byte
 	var log bytes.Buffer
 	for _, row := range rows {
-		m, v := metrics, values
-		if row.Status != "ok" {
-			m, v = nil, nil
-		}
-		steps := results.AppendSteps(nil, row.ID+",", m, v)
-		want, err := encodeRecord(&logRecord{row: *row, steps: steps})
+		rec, err := encodeRecord(row)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []byte
-		var at int
-		got, at, storage, err = encodeRun(storage, row, m, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("run %d: encodeRun\n%q\nencodeRecord\n%q", row.Index, got, want)
-		}
-		if !bytes.Equal(got[at:], steps) {
-			t.Errorf("run %d: the step series at %d is %q, want %q", row.Index, at, got[at:], steps)
-		}
-		log.Write(got)
+		log.Write(rec)
 	}
+	// An earlier version's record: the row, then CSV step lines.
+	old := append([]byte(`{"index":12345679,"run_id":"r2","seed":3,"params":null,"status":"ok"}`+"\n"), "r2,0,a,1\nr2,1,a,2\n"...)
+	buf := append(make([]byte, headRoom), old...)
+	log.Write(frameRecord(buf, 12345679))
 	path := filepath.Join(t.TempDir(), results.RunLogFile)
 	if err := os.WriteFile(path, log.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var viaLog, viaRows []string
-	if _, err := scanLog(path, func(rec *logRecord) error { viaLog = append(viaLog, rec.row.ID+rec.row.Status); return nil }); err != nil {
+	if _, err := scanLog(path, func(rec *logRecord) error {
+		viaLog = append(viaLog, rec.row.ID+rec.row.Status)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := scanRows(path, func(row *RunRow) error { viaRows = append(viaRows, row.ID+row.Status); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(viaLog) != len(rows) || !slices.Equal(viaLog, viaRows) {
-		t.Errorf("scanLog read %v, scanRows %v", viaLog, viaRows)
+	want := []string{"r0ok", "r1failed", "r2ok"}
+	if !slices.Equal(viaLog, want) || !slices.Equal(viaRows, want) {
+		t.Errorf("scanLog read %v, scanRows %v, want %v", viaLog, viaRows, want)
 	}
 }

@@ -91,7 +91,8 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 		return nil, err
 	}
 	defer lock.unlock() // last: after the log and steps.csv are closed
-	done, valid, repair, err := prepareDir(dir, m, configs.EncodeSweep(s), opt.Resume, opt.Force, true)
+	format := s.Base.Output.Format.Resolve(true)
+	done, valid, parts, repair, err := prepareDir(dir, m, configs.EncodeSweep(s), format, opt.Resume, opt.Force, true)
 	if err != nil {
 		return nil, err
 	}
@@ -104,36 +105,22 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	if err != nil {
 		return nil, err
 	}
-	// A sweep started afresh writes steps.csv (to a temporary file) as the
-	// runs arrive, in order, so that finalize need not copy every step
-	// series out of the log again; a resumed one builds it from the log.
-	var steps *atomicfile.File
-	if done == 0 {
-		if steps, err = atomicfile.Create(filepath.Join(dir, results.StepsFile)); err != nil {
-			log.Close()
-			return nil, err
-		}
-		defer steps.Abort() // after the commit it does nothing
-		steps.WriteString(results.SweepStepsHeader)
-	}
+	pw := newPartWriter(dir, format, log, parts)
+	defer pw.abort() // a part cut short by an error or interruption: its runs are redone on resume
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(Progress) {}
 	}
 	progress(Progress{Done: done, Total: len(indices), Repair: repair})
-	recorded := done
-	// Each run is encoded into its log record on the worker that ran it;
-	// only the ordered append happens here. The records' storage is
-	// reused once written (a record holds the run's whole step series).
-	type encoded struct {
-		rec, storage []byte
-		steps        int // where the step series begins in rec
-		row          *RunRow
-		err          error
+	finished := done
+	// A run's series is selected on the worker that ran it; the part
+	// writer, in run order, encodes it and records the run.
+	type finishedRun struct {
+		row    *RunRow
+		series *results.Series
 	}
-	var buffers sync.Pool
 	runErr := ordered.Run(ctx, len(todo), workers,
-		func(ctx context.Context, k int) (encoded, error) {
+		func(ctx context.Context, k int) (finishedRun, error) {
 			r := s.Run(todo[k])
 			cfg, err := s.Config(r)
 			var res *sim.Result
@@ -141,58 +128,37 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 				res, err = sim.Run(ctx, cfg)
 			}
 			if err != nil && ctx.Err() != nil && err == ctx.Err() {
-				return encoded{}, err // cut short: redone on resume
+				return finishedRun{}, err // cut short: redone on resume
 			}
-			row, metrics, values := runRecord(r, res, err)
-			var buf []byte
-			if b, ok := buffers.Get().(*[]byte); ok {
-				buf = *b
+			row := runRow(r, res, err)
+			var series *results.Series
+			if err == nil {
+				series = results.Record(cfg, res.Metrics, res.Values)
 			}
-			rec, at, storage, eerr := encodeRun(buf, row, metrics, values)
-			return encoded{rec: rec, steps: at, storage: storage, row: row, err: eerr}, nil
+			return finishedRun{row, series}, nil
 		},
-		func(k int, e encoded) error {
-			if e.err != nil {
-				return e.err
-			}
-			err := log.append(e.rec)
-			if err == nil && steps != nil {
-				_, err = steps.Write(e.rec[e.steps:])
-			}
-			buffers.Put(&e.storage)
-			if err != nil {
+		func(k int, f finishedRun) error {
+			if err := pw.add(f.row, f.series, k == len(todo)-1); err != nil {
 				return err
 			}
-			recorded++
-			progress(Progress{Done: recorded, Total: len(indices), Run: e.row})
-			if e.row.Status != statusOK && opt.FailFast {
+			finished++
+			progress(Progress{Done: finished, Total: len(indices), Run: f.row})
+			if f.row.Status != statusOK && opt.FailFast {
 				return ErrFailFast
 			}
 			return nil
 		})
-	// The syncs of the log and of steps.csv, most of a finished sweep's
-	// tail, run while finalize reads the log; its files are committed only
-	// once both are done.
-	logClosed, stepsSynced := make(chan error, 1), make(chan error, 1)
+	// The sync of the log, part of a finished sweep's tail, runs while
+	// finalize reads it; its files are committed only once it is done.
+	logClosed := make(chan error, 1)
 	go func() { logClosed <- log.Close() }()
-	if steps != nil && runErr == nil {
-		go func() { stepsSynced <- steps.Sync() }()
-	} else {
-		stepsSynced <- nil
-	}
 	var syncOnce sync.Once
 	var syncErr error
 	synced := func() error {
-		syncOnce.Do(func() {
-			err1, err2 := <-logClosed, <-stepsSynced
-			syncErr = err1
-			if err1 == nil {
-				syncErr = err2
-			}
-		})
+		syncOnce.Do(func() { syncErr = <-logClosed })
 		return syncErr
 	}
-	defer synced() // on every return, before steps.Abort
+	defer synced() // on every return
 	if runErr != nil {
 		synced() // the run's own error is the one reported
 	}
@@ -204,7 +170,7 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	case runErr != nil:
 		return nil, runErr
 	}
-	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), steps, synced)
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, pw.k, synced)
 	if err != nil {
 		return nil, err
 	}
@@ -221,103 +187,135 @@ func axisKeys(s *configs.Sweep) []string {
 	return keys
 }
 
-// runRecord turns a finished (or failed) run into its log record's row
-// and its step series (none for a failed run).
-func runRecord(r configs.Run, res *sim.Result, err error) (row *RunRow, metrics []string, values [][]float64) {
-	row = &RunRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: statusOK}
+// runRow turns a finished (or failed) run into its log record's row.
+func runRow(r configs.Run, res *sim.Result, err error) *RunRow {
+	row := &RunRow{Index: r.Index, ID: r.ID, Seed: r.Seed, Status: statusOK}
 	for _, p := range r.Params {
 		row.Params = append(row.Params, configs.FormatParam(p))
 	}
 	if err != nil {
 		row.Status, row.Error = "failed", err.Error()
-		return row, nil, nil
+		return row
 	}
 	// Final values of every step metric, then the run's release outcome
 	// (one number per run, not a series: runs.csv and agg.csv only).
 	names, outcome := res.Outcome()
 	row.Metrics = append(append([]string(nil), res.Metrics...), names...)
 	row.Final = append(append([]float64(nil), res.Values[len(res.Values)-1]...), outcome...)
-	return row, res.Metrics, res.Values
+	return row
 }
 
 // prepareDir makes dir, which the caller holds (lockDir), ready to receive
 // the sweep's runs and returns how many of the shard's runs its log
-// already holds, the log's valid length, and what was cut off the log
-// after it (nil if nothing). A new or empty folder is set up; a folder
+// already holds, the log's valid length, how many parts of the steps table
+// (in format) those runs fill, and what was cut off the log after it (nil
+// if nothing). A new or empty folder is set up; a folder
 // holding this sweep is continued only with resume; anything else is
 // refused unless force. The lock file and the temporary files a killed
 // sweep left do not count, and the latter are removed.
-func prepareDir(dir string, m *Manifest, sweepFile []byte, resume, force, resumable bool) (done int, valid int64, repair *LogRepair, err error) {
+func prepareDir(dir string, m *Manifest, sweepFile []byte, format sim.Format, resume, force, resumable bool) (done int, valid int64, parts int, repair *LogRepair, err error) {
 	ents, err := os.ReadDir(dir)
 	ents = slices.DeleteFunc(ents, func(e os.DirEntry) bool { return isOurs(e.Name(), folderFiles) })
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err == nil && len(ents) == 0:
 		if err := removeTemps(dir, folderFiles); err != nil {
-			return 0, 0, nil, err
+			return 0, 0, 0, nil, err
 		}
 	case err != nil:
 		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
-			return 0, 0, nil, results.Errorf("output folder %s exists and is not a folder", dir)
+			return 0, 0, 0, nil, results.Errorf("output folder %s exists and is not a folder", dir)
 		}
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	default:
 		old, merr := ReadManifest(dir)
 		switch {
 		case merr != nil && !force:
-			return 0, 0, nil, results.Errorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
+			return 0, 0, 0, nil, results.Errorf("output folder %s exists and does not hold a rewardmix sweep; choose another folder with -o", dir)
 		case merr != nil:
-			return 0, 0, nil, results.Errorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
+			return 0, 0, 0, nil, results.Errorf("output folder %s does not hold a rewardmix sweep; --force only replaces sweep folders", dir)
 		case force:
 			if err := clearDir(dir); err != nil {
-				return 0, 0, nil, err
+				return 0, 0, 0, nil, err
 			}
 		case old.SweepHash != m.SweepHash || old.Shard.Index != m.Shard.Index || old.Shard.Count != m.Shard.Count:
-			return 0, 0, nil, results.Errorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
+			return 0, 0, 0, nil, results.Errorf("output folder %s holds a different sweep (hash %.12s, shard %d/%d; this one is %.12s, shard %d/%d): resuming it would mix results; use --force to discard it, or choose another folder",
 				dir, old.SweepHash, old.Shard.Index, old.Shard.Count, m.SweepHash, m.Shard.Index, m.Shard.Count)
 		case !resume:
 			if !resumable {
-				return 0, 0, nil, results.Errorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
+				return 0, 0, 0, nil, results.Errorf("output folder %s already holds this sweep; replace it with --force, or choose another folder", dir)
 			}
-			return 0, 0, nil, results.Errorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
+			return 0, 0, 0, nil, results.Errorf("output folder %s already holds this sweep; continue it with --resume (finished runs are not redone) or start over with --force", dir)
 		default:
 			if err := removeTemps(dir, folderFiles); err != nil {
-				return 0, 0, nil, err
+				return 0, 0, 0, nil, err
 			}
-			logPath := filepath.Join(dir, results.RunLogFile)
-			valid, err = scanLog(logPath, func(rec *logRecord) error {
-				want := m.Shard.Index + done*m.Shard.Count
-				if rec.row.Index != want {
-					return fmt.Errorf("%s: run log out of order: record %d is run %d, want %d", dir, done, rec.row.Index, want)
-				}
-				done++
-				return nil
-			})
-			if err != nil {
-				return 0, 0, nil, err
-			}
-			if repair, err = diagnoseLog(logPath, valid, done); repair != nil {
-				repair.Complete = done >= m.Shard.Runs
-			}
-			return done, valid, repair, err
+			return resumeLog(dir, m, format)
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, results.SweepFile), sweepFile); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
-	return 0, 0, nil, atomicfile.WriteFile(filepath.Join(dir, results.ManifestFile), append(mj, '\n'))
+	return 0, 0, 0, nil, atomicfile.WriteFile(filepath.Join(dir, results.ManifestFile), append(mj, '\n'))
+}
+
+// resumeLog reads the run log of a folder being resumed: how many of the
+// shard's runs it holds, its valid length, the parts of the steps table
+// they fill, and what was cut off the log (nil if nothing). Runs of a part
+// whose records were cut short (a crash while they were being written) are
+// cut off with them, so that the sweep goes on at the part's first run.
+func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int64, parts int, repair *LogRepair, err error) {
+	logPath := filepath.Join(dir, results.RunLogFile)
+	var sizes []int64
+	partStart, partValid, partRuns, lastPartRuns := 0, int64(0), 0, 0
+	good, valid, err := scanLogAt(logPath, func(rec *logRecord, at int64) error {
+		row := &rec.row
+		if want := m.Shard.Index + done*m.Shard.Count; row.Index != want {
+			return fmt.Errorf("%s: run log out of order: record %d is run %d, want %d", dir, done, row.Index, want)
+		}
+		switch {
+		case row.PartRuns == 0:
+			return results.Errorf("%s: the run log was written by an earlier version of rewardmix, which kept the step series in it; this version cannot continue it: start over with --force", dir)
+		case row.Part == len(sizes):
+			sizes = append(sizes, row.PartSize)
+			partStart, partValid, partRuns, lastPartRuns = done, at, 0, row.PartRuns
+		case row.Part != len(sizes)-1:
+			return fmt.Errorf("%s: run log damaged: run %d is in part %d, after part %d", dir, row.Index, row.Part, len(sizes)-1)
+		}
+		if partRuns++; partRuns > row.PartRuns {
+			return fmt.Errorf("%s: run log damaged: part %d holds more than its %d runs", dir, row.Part, row.PartRuns)
+		}
+		done++
+		return nil
+	})
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if repair, err = diagnoseLog(logPath, valid, good); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if len(sizes) > 0 && partRuns < lastPartRuns { // the last part's records were cut short: drop them
+		sizes, done, valid = sizes[:len(sizes)-1], partStart, partValid
+	}
+	if repair != nil {
+		repair.Complete = done >= m.Shard.Runs
+	}
+	if err := checkParts(dir, format, sizes, done >= m.Shard.Runs); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	return done, valid, len(sizes), repair, nil
 }
 
 // folderFiles lists the files a sweep folder may hold: its own and the figures
 // of its standard set.
-var folderFiles = []string{results.ManifestFile, results.SweepFile, results.RunLogFile, results.RunsFile, results.StepsFile, results.AggFile,
+var folderFiles = []string{results.ManifestFile, results.SweepFile, results.RunLogFile, results.RunsFile, results.StepsFile, results.StepsParquetFile, results.AggFile, PartsDir,
 	"drift.png", "segments.png", "influence.png", "frontier.png", "heatmap.png"}
 
 // clearDir removes a sweep folder's files, and the temporary files a

@@ -75,3 +75,15 @@ func WriteFile(path string, data []byte) error {
 func TempPattern(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 }
+
+// Size flushes the buffer and returns the size of what was written.
+func (a *File) Size() (int64, error) {
+	if err := a.Flush(); err != nil {
+		return 0, err
+	}
+	fi, err := a.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}

@@ -1,0 +1,146 @@
+package results
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/sim"
+)
+
+// testSeries is a run's series of 3 metrics over steps 0, 2, 4, ..., with
+// distinct values.
+func testSeries(run, steps int) *Series {
+	s := &Series{Metrics: []string{"kl", "sycophancy_rate", "sycophancy_rate/vulnerable"}}
+	for t := 0; t < steps; t++ {
+		s.Steps = append(s.Steps, 2*t)
+	}
+	for k := range s.Metrics {
+		for t := range s.Steps {
+			s.Values = append(s.Values, float64(run)+float64(k)/10+math.Ldexp(float64(t), -20))
+		}
+	}
+	return s
+}
+
+// TestStepsRoundTrip: what a StepsWriter writes, in either format, reads
+// back through scanSteps and through a SeriesReader as the same runs and
+// series, bit for bit; parts joined with Append are byte for byte the
+// table written at once with a Flush at each part's end.
+func TestStepsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	ids := []string{"r0", "r1", "r2", "r3", "r4"}
+	for _, format := range []sim.Format{sim.FormatParquet, sim.FormatCSV} {
+		var whole bytes.Buffer
+		w := NewStepsWriter(&whole, format, true, true)
+		var parts [][]byte
+		var part bytes.Buffer
+		pw := NewStepsWriter(&part, format, true, false)
+		for i, id := range ids {
+			s := testSeries(i, 7+i)
+			if err := w.Write(id, s); err != nil {
+				t.Fatal(err)
+			}
+			if err := pw.Write(id, s); err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 1 || i == len(ids)-1 { // parts of two runs, the last of one
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if err := pw.Close(); err != nil {
+					t.Fatal(err)
+				}
+				parts = append(parts, bytes.Clone(part.Bytes()))
+				part.Reset()
+				pw = NewStepsWriter(&part, format, true, false)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var joined bytes.Buffer
+		jw := NewStepsWriter(&joined, format, true, true)
+		for _, p := range parts {
+			if err := jw.Append(bytes.NewReader(p), int64(len(p))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := jw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(joined.Bytes(), whole.Bytes()) {
+			t.Errorf("%s: parts joined (%d bytes) differ from the table written at once (%d bytes)", format, joined.Len(), whole.Len())
+		}
+
+		path := filepath.Join(dir, StepsFileName(format))
+		if err := os.WriteFile(path, whole.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenSeries(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			gotID, got, err := r.Next()
+			want := testSeries(i, 7+i)
+			if err != nil || gotID != id || !slices.Equal(got.Metrics, want.Metrics) || !slices.Equal(got.Steps, want.Steps) || !slices.Equal(got.Values, want.Values) {
+				t.Fatalf("%s: run %d read back as %s %+v (%v), want %s %+v", format, i, gotID, got, err, id, want)
+			}
+		}
+		if _, _, err := r.Next(); err != io.EOF {
+			t.Errorf("%s: after the last run: %v, want io.EOF", format, err)
+		}
+		r.Close()
+
+		rows := map[string]float64{}
+		if err := scanSteps(path, true, func(b *stepBlock) error {
+			for i, v := range b.value {
+				rows[string(b.ids[b.id[i]])+"/"+string(b.metrics[b.metric[i]])+"@"+string(rune('0'+b.step[i]))] = v
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i, id := range ids {
+			s := testSeries(i, 7+i)
+			for k, m := range s.Metrics {
+				for j, st := range s.Steps {
+					if v, ok := rows[id+"/"+m+"@"+string(rune('0'+st))]; !ok || v != s.Values[k*len(s.Steps)+j] {
+						t.Fatalf("%s: %s %s at step %d: %v (%v), want %v", format, id, m, st, v, ok, s.Values[k*len(s.Steps)+j])
+					}
+					n++
+				}
+			}
+		}
+		if n != len(rows) {
+			t.Errorf("%s: scanSteps read %d rows, want %d", format, len(rows), n)
+		}
+	}
+}
+
+// TestRecord: [output] every and metrics select the steps (every Nth, the
+// update, the mix's changes, the last) and the metrics a table records.
+func TestRecord(t *testing.T) {
+	cfg := &sim.Config{Train: sim.Train{Steps: 12, UpdateStep: 5}, Output: sim.Output{Every: 4, Metrics: []string{"sycophancy_rate*", "kl"}}}
+	metrics := []string{"sycophancy_rate", "gold_utility", "sycophancy_rate/vulnerable", "kl"}
+	values := make([][]float64, 13)
+	for t := range values {
+		for k := range metrics {
+			values[t] = append(values[t], float64(100*t+k))
+		}
+	}
+	s := Record(cfg, metrics, values)
+	if !slices.Equal(s.Steps, []int{0, 4, 5, 8, 12}) || !slices.Equal(s.Metrics, []string{"sycophancy_rate", "sycophancy_rate/vulnerable", "kl"}) {
+		t.Fatalf("recorded steps %v, metrics %v", s.Steps, s.Metrics)
+	}
+	want := []float64{0, 400, 500, 800, 1200, 2, 402, 502, 802, 1202, 3, 403, 503, 803, 1203}
+	if !slices.Equal(s.Values, want) {
+		t.Errorf("values %v, want %v", s.Values, want)
+	}
+}
