@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/rewardmix/rewardmix/policy"
@@ -130,7 +129,7 @@ func (tr *trainer) deploy(t, round int) error {
 	if seed == 0 {
 		seed = cfg.Seed
 	}
-	rng := rand.New(rand.NewPCG(seed, streamFeedback+uint64(round)))
+	rng := newDraws(seed, streamFeedback+uint64(round))
 	fb.thumbs, fb.held = fb.thumbs[:0], fb.held[:0]
 	perUser := len(fb.rm) > 0 && w.memDim > 0 // thumbs kept one by one, with their stance
 	if len(fb.rm) > 0 && !perUser {

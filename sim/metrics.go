@@ -111,7 +111,9 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		for a, v := range e.cellLogits[c] {
 			e.cellExp[c][a] = v - e.cellMax[c]
 		}
-		vmath.Exp(e.cellExp[c], e.cellExp[c])
+	}
+	vmath.Exp(e.cellExpFlat, e.cellExpFlat) // every cell's at once
+	for c := range w.cellProb {
 		// pi at memory 0: the softmax of the cell's logits.
 		sum := 0.0
 		for _, q := range e.cellExp[c] {
@@ -152,22 +154,21 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		var sSyc, sFb, sUp float64
 		for st, ps := range w.sitProb {
 			base := (s*C + w.sitCell[st]) * A
-			truth := w.sitTruth[st]
 			r0, slope := w.signalRewards(st, s)
-			for a := 0; a < A; a++ {
+			terms := w.terms[(st*nSeg+s)*A : (st*nSeg+s+1)*A]
+			for a := range terms {
 				P, M := ps*e.mass[base+a], ps*e.moment[base+a]
 				if P == 0 {
 					continue
 				}
-				o := w.outcome[truth][s][a]
-				g, gh, gn, gw := w.gold(&o, w.harm[truth][s])
-				sSyc += P * o.Sycophantic
-				gold += P * g
-				help += P * gh
-				honest += P * gn
-				well += P * gw
-				sFb += P * o.FeedbackRate
-				sUp += P * o.FeedbackRate * o.ThumbsUp
+				x := &terms[a]
+				sSyc += P * x.syc
+				gold += P * x.gold
+				help += P * x.help
+				honest += P * x.honest
+				well += P * x.well
+				sFb += P * x.feedback
+				sUp += P * x.feedback * x.up
 				share[a] += P
 				for i := range w.sigs {
 					rew[i] += P*r0[i*A+a] + M*slope[i*A+a]
@@ -347,14 +348,15 @@ type evalWork struct {
 	memLogits      []float64
 	memShift       []float64   // memLogits less their maximum
 	cellMax        []float64   // max logit per cell at memory 0
-	cellExp        [][]float64 // exp(logit - cellMax) per cell and response
-	userExp        []float64   // per user and response: the memory factor exp(m (d_a - max d))
-	step           int         // the step these factors belong to (-1: none yet)
-	memOn          bool        // whether memory was active at that step
-	prod           []float64   // per segment and cell (padded to four): product over users of the softmax sums (mantissa)
-	prodExp        []int64     // and its binary exponent
-	weights, rew   []float64   // per signal
-	share          []float64   // per response
+	cellExp        [][]float64 // exp(logit - cellMax) per cell and response, views of cellExpFlat
+	cellExpFlat    []float64
+	userExp        []float64 // per user and response: the memory factor exp(m (d_a - max d))
+	step           int       // the step these factors belong to (-1: none yet)
+	memOn          bool      // whether memory was active at that step
+	prod           []float64 // per segment and cell (padded to four): product over users of the softmax sums (mantissa)
+	prodExp        []int64   // and its binary exponent
+	weights, rew   []float64 // per signal
+	share          []float64 // per response
 }
 
 // newEvalWork allocates evaluate's workspaces for a world.
@@ -382,8 +384,9 @@ func newEvalWork(w *world) evalWork {
 		share:     make([]float64, A),
 	}
 	e.cellLogits, e.cellExp = make([][]float64, C), make([][]float64, C)
+	e.cellExpFlat = make([]float64, C*A)
 	for c := 0; c < C; c++ {
-		e.cellLogits[c], e.cellExp[c] = make([]float64, A), make([]float64, A)
+		e.cellLogits[c], e.cellExp[c] = make([]float64, A), e.cellExpFlat[c*A:c*A+A:c*A+A]
 	}
 	for i := range e.et {
 		e.et[i] = 1 // padding cells: their sums are never read, and never underflow

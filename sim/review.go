@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -75,8 +74,8 @@ const (
 	streamDeploy
 )
 
-func streamRNG(seed, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, stream))
+func streamRNG(seed, stream uint64) draws {
+	return newDraws(seed, stream)
 }
 
 // judge holds the two policies under review and the world they act in.
@@ -328,7 +327,7 @@ func logit(p float64) float64 {
 }
 
 // binomial draws the number of successes in n trials of probability p.
-func binomial(rng *rand.Rand, n int, p float64) int {
+func binomial(rng draws, n int, p float64) int {
 	k := 0
 	for i := 0; i < n; i++ {
 		if rng.Float64() < p {
@@ -342,7 +341,7 @@ func binomial(rng *rand.Rand, n int, p float64) int {
 // each by a user drawn uniformly and a prompt drawn by traffic, won by the
 // candidate with that user's exact preference probability. It returns the
 // number won and the exact mean preference of the comparisons drawn.
-func (j *judge) abTest(rng *rand.Rand, n int) (won int, exact float64) {
+func (j *judge) abTest(rng draws, n int) (won int, exact float64) {
 	w := j.w
 	var withMem []float64
 	if j.mem != nil {

@@ -182,7 +182,8 @@ func finite(x []float64) bool {
 type trainer struct {
 	w   *world
 	cfg *Config
-	rng *rand.Rand
+	rng *rand.Rand // over src
+	src draws
 	pol *policy.Policy
 	ref []float64 // pi_ref
 	mem []float64 // remembered stance per user
@@ -197,7 +198,8 @@ type trainer struct {
 	// workspaces
 	coef, memv []float64
 	// The sampled prompts' pi(.|x) and logits, row after row (the items'
-	// probs are views of batchProbs).
+	// probs are views of batchProbs); the expected step's rows, which may
+	// be fewer than the prompts (see stepExpected).
 	batchProbs, batchLogits []float64
 	ex                      expectedWork // the expected step's rows and sums
 	r, adv                  [][]float64  // [signal][sample]
@@ -238,10 +240,11 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	tr := &trainer{
 		w:   w,
 		cfg: cfg,
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		src: newDraws(cfg.Seed, 0x9e3779b97f4a7c15),
 		pol: policy.New(w.features),
 		mem: make([]float64, len(w.userSeg)),
 	}
+	tr.rng = rand.New(tr.src.src) // for the signals' draws: the same stream
 	D := tr.pol.Dim()
 	tr.ref = make([]float64, A)
 	tr.pol.RefProbs(tr.ref)
@@ -317,8 +320,8 @@ func (tr *trainer) context(cell int, m float64) policy.Context {
 
 // draw samples the user and situation of prompt b.
 func (tr *trainer) draw(t int, b *batchItem) {
-	b.user = tr.rng.IntN(len(tr.w.userSeg))
-	b.sit = tr.w.sampleSituation(tr.rng.Float64())
+	b.user = tr.src.IntN(len(tr.w.userSeg))
+	b.sit = tr.w.sampleSituation(tr.src.Float64())
 	b.cell = tr.w.sitCell[b.sit]
 	b.mem = 0
 	if tr.memoryActive(t) {
@@ -416,7 +419,7 @@ func (tr *trainer) stepExpected(t int) {
 			}
 			for st, ps := range w.sitProb {
 				ex.setRow(w, n, u, st, m)
-				ex.omega[n], ex.user[n] = ps, u
+				ex.omega[n] = ps
 				tr.promptProbs(ex.probs[n*A:n*A+A], ex.logits[n*A:n*A+A], u, w.sitCell[st], m)
 				n++
 			}
@@ -427,13 +430,36 @@ func (tr *trainer) stepExpected(t int) {
 			}
 		}
 	} else {
+		N := 0
+		// Without memory a prompt's row depends only on its situation and
+		// its user's segment, and under aggregation none rows do not
+		// interact: each distinct prompt's row is computed once and
+		// serves every prompt like it (rowOf), whose sums take it in batch
+		// order, so that the gradient has the same bits.
+		ex.distinct = !memOn && tr.cfg.Train.Aggregation == reward.AggNone
+		for i := range ex.keyRow {
+			ex.keyRow[i] = -1
+		}
 		for n := range tr.batch {
 			b := &tr.batch[n]
 			tr.draw(t, b)
-			ex.setRow(w, n, b.user, b.sit, b.mem) // weight 1, set once
+			if !ex.distinct {
+				ex.setRow(w, n, b.user, b.sit, b.mem) // weight 1, set once
+				continue
+			}
+			k := b.sit*len(w.segments) + w.userSeg[b.user]
+			if ex.keyRow[k] < 0 {
+				ex.keyRow[k] = int32(N)
+				ex.setRow(w, N, b.user, b.sit, 0)
+				N++
+			}
+			ex.rowOf[n] = int(ex.keyRow[k])
 		}
-		tr.computeBatchProbs()
-		tr.expectedRows(len(tr.batch), memOn)
+		if !ex.distinct {
+			N = len(tr.batch)
+		}
+		tr.computeBatchProbs(N)
+		tr.expectedRows(N, memOn)
 	}
 	for i, g := range tr.grads {
 		tr.pol.AddScoreSums(g, ex.cellCoef[i], ex.memCoef[i])
@@ -473,7 +499,17 @@ func (tr *trainer) expectedRows(N int, memOn bool) {
 		tr.aggregateRows(N)
 	}
 	cellSums, memSums := ex.coefFlat[:C*len(ex.cellCoef)*A], ex.coefFlat[C*len(ex.cellCoef)*A:]
-	if memOn {
+	if ex.distinct {
+		// Each prompt of the batch, in order, adds its row's coefficients,
+		// as ScatterAddRows would add the prompts' own.
+		W := G * A
+		for _, r := range ex.rowOf {
+			d, c := cellSums[ex.coefOff[r]:ex.coefOff[r]+W], coefs[r*W:r*W+W]
+			for j, v := range c {
+				d[j] += v
+			}
+		}
+	} else if memOn {
 		// Rows with m = 0 add m c = +-0 to memory sums that start at +0,
 		// and a sum is -0 only if both terms are: they change nothing, so
 		// they need not be skipped. (A c that is not finite has made the
@@ -522,6 +558,7 @@ func (tr *trainer) shareRows(N int) {
 	ex := &tr.ex
 	A, G := len(tr.w.responses), ex.slots
 	X := ex.xrow[:A]
+	terms := ex.shareTerms[:N*(G-1)] // [row][slot]
 	for n := 0; n < N; n++ {
 		p, om := ex.probs[n*A:n*A+A], ex.omega[n]
 		clear(X)
@@ -531,7 +568,7 @@ func (tr *trainer) shareRows(N int) {
 				X[a] += w * v
 			}
 		}
-		for g, i := range ex.slotSig[:G-1] {
+		for g := range G - 1 {
 			k := (n*G + g) * A
 			c, v := ex.coefs[k:k+A], ex.vars[k:k+A]
 			cx, pv := 0.0, 0.0
@@ -540,8 +577,21 @@ func (tr *trainer) shareRows(N int) {
 				pv += p[a] * v[a]
 			}
 			w := ex.slotW[g]
-			tr.shareCov[i] += cx + om*w*w*pv
+			terms[n*(G-1)+g] = cx + om*w*w*pv
 		}
+	}
+	for g, i := range ex.slotSig[:G-1] {
+		cov := tr.shareCov[i]
+		if ex.distinct {
+			for _, r := range ex.rowOf { // each prompt's row, in batch order
+				cov += terms[r*(G-1)+g]
+			}
+		} else {
+			for n := 0; n < N; n++ {
+				cov += terms[n*(G-1)+g]
+			}
+		}
+		tr.shareCov[i] = cov
 	}
 }
 
@@ -557,10 +607,17 @@ type expectedWork struct {
 	// cell's sums in coefFlat, of its cell's responses in cellLogits, and
 	// of its KL slot in vals[(slots-1)*A:].
 	rewOff, coefOff, cellOff, klOff []int
-	vals, coefs                     []float64 // [row][slot][response]: values, and their score coefficients
-	vars                            []float64 // [row][slot][response]: the variance of each slot's sampled reward
-	mem2                            []float64 // [row]: the remembered stance squared
-	xrow                            []float64 // [response]: one row's weighted sum of rewards (shareRows)
+	// Distinct prompts (see stepExpected): rowOf[n] is the row of the
+	// batch's prompt n, and keyRow[situation*len(segments)+segment] the
+	// row of such a prompt, -1 if none.
+	distinct    bool
+	rowOf       []int
+	keyRow      []int32
+	shareTerms  []float64 // [row][slot]: each row's covariances (shareRows)
+	vals, coefs []float64 // [row][slot][response]: values, and their score coefficients
+	vars        []float64 // [row][slot][response]: the variance of each slot's sampled reward
+	mem2        []float64 // [row]: the remembered stance squared
+	xrow        []float64 // [response]: one row's weighted sum of rewards (shareRows)
 
 	slots   int       // in use: the signals of nonzero weight, and KL
 	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
@@ -618,6 +675,10 @@ func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedW
 		coefFlat: make([]float64, (S+1)*(C+w.memDim)*A),
 		cellCoef: make([][][]float64, S+1), memCoef: make([][][]float64, S+1),
 		cellLogits: make([]float64, 2*C*A),
+		shareTerms: make([]float64, rows*S),
+	}
+	if batchSize > 0 {
+		ex.rowOf, ex.keyRow = make([]int, rows), make([]int32, len(w.sitProb)*len(w.segments))
 	}
 	for i := range ex.cellCoef {
 		ex.cellCoef[i], ex.memCoef[i] = make([][]float64, C), make([][]float64, w.memDim)
@@ -706,6 +767,7 @@ func (ex *expectedWork) setRow(w *world, n, user, sit int, m float64) {
 	ex.coefOff[n] = cell * len(ex.cellCoef) * A // every signal's slot, and KL's
 	ex.cellOff[n] = cell * A
 	ex.mem[n], ex.mem2[n] = m, m*m
+	ex.user[n] = user
 }
 
 // promptProbs writes pi(.|x) and the logits of one prompt.
@@ -717,15 +779,16 @@ func (tr *trainer) promptProbs(probs, logits []float64, user, cell int, m float6
 	}
 }
 
-// computeBatchProbs writes every sampled prompt's logits into
-// tr.batchLogits and its pi(.|x) into its probs. Logits are affine in
+// computeBatchProbs writes the logits and pi(.|x) of the expected step's
+// first N rows (the sampled prompts, or the distinct ones among them) into
+// ex.logits and ex.probs. Logits are affine in
 // memory: the cell's at memory 0 plus m times the memory block's (from
 // evaluate where it ran at this step), which cellLogits holds once per
 // cell so that both are gathered at the cell's offset. (At m = 0 that adds
 // +-0, which changes no logit but a -0, and the softmax and the KL values
 // take a -0 logit as +0.) pi comes from evaluate's factors where they
 // serve, else from a softmax whose exponentials are taken all at once.
-func (tr *trainer) computeBatchProbs() {
+func (tr *trainer) computeBatchProbs(N int) {
 	w, e, ex := tr.w, &tr.eval, &tr.ex
 	A, C := len(w.responses), len(w.cellProb)
 	cellL, memL := ex.cellLogits[:C*A], ex.cellLogits[C*A:]
@@ -749,19 +812,20 @@ func (tr *trainer) computeBatchProbs() {
 	for c := 1; c < C; c++ {
 		copy(memL[c*A:c*A+A], d)
 	}
-	vmath.AffineRows(tr.batchLogits, cellL, memL, ex.cellOff, ex.mem)
+	logits, probs := ex.logits[:N*A], ex.probs[:N*A]
+	vmath.AffineRows(logits, cellL, memL, ex.cellOff[:N], ex.mem[:N])
 	if !fromEval {
-		copy(tr.batchProbs, tr.batchLogits) // the items' probs are consecutive in it
-		softmaxRows(tr.batchProbs, A)
+		copy(probs, logits)
+		softmaxRows(probs, A)
 		return
 	}
-	for n := range tr.batch {
-		b := &tr.batch[n]
-		if !tr.factorProbs(b.probs, b.user, b.cell) {
-			l := tr.batchLogits[n*A : n*A+A]
-			tr.pol.Logits(l, tr.context(b.cell, b.mem))
-			copy(b.probs, l)
-			policy.Softmax(b.probs)
+	for n := 0; n < N; n++ {
+		p, cell := probs[n*A:n*A+A], ex.cellOff[n]/A
+		if !tr.factorProbs(p, ex.user[n], cell) {
+			l := logits[n*A : n*A+A]
+			tr.pol.Logits(l, tr.context(cell, ex.mem[n]))
+			copy(p, l)
+			policy.Softmax(p)
 		}
 	}
 }
@@ -824,7 +888,7 @@ func (tr *trainer) stepReinforce(t int) {
 		tr.draw(t, b)
 		x := tr.context(b.cell, b.mem)
 		tr.pol.Probs(b.probs, x)
-		b.action = sampleIndex(b.probs, tr.rng.Float64())
+		b.action = sampleIndex(b.probs, tr.src.Float64())
 		o := tr.outcome(b.sit, b.user, b.action, b.mem)
 		for i, sig := range w.sigs {
 			tr.r[i][n] = 0
@@ -867,7 +931,7 @@ func (tr *trainer) stepGRPO(t int) {
 		x := tr.context(b.cell, b.mem)
 		tr.pol.Probs(b.probs, x)
 		for g := 0; g < G; g++ {
-			a := sampleIndex(b.probs, tr.rng.Float64())
+			a := sampleIndex(b.probs, tr.src.Float64())
 			actions[g] = a
 			o := tr.outcome(b.sit, b.user, a, b.mem)
 			for i, sig := range w.sigs {

@@ -45,6 +45,7 @@ type world struct {
 	// rew0Flat.
 	var0Flat, var2Flat []float64
 	cellSyc            []float64 // [cell][response]: P(sycophantic | what the model sees)
+	terms              []term    // [situation][segment][response]: what evaluate weights by pi
 
 	userSeg    []int     // segment of each user
 	segUsers   []int     // number of users per segment
@@ -59,6 +60,13 @@ type world struct {
 	// rewardsVersion counts the changes of rew0Flat and slopeFlat, so that
 	// a copy of them knows when it is stale.
 	rewardsVersion int
+}
+
+// term holds a response's per-prompt values in one situation for one
+// segment, as the evaluation sums them: P(sycophantic), the gold utility
+// and its components, the feedback rate and P(up | a thumb).
+type term struct {
+	syc, gold, help, honest, well, feedback, up float64
 }
 
 // segmentCounts splits n users over shares by largest remainder, so that the
@@ -200,6 +208,17 @@ func newWorld(c *Config) (*world, error) {
 	for t := 0; t < C; t++ {
 		for a, o := range w.outcome[t][0] {
 			w.sycFlat[t*A+a] = o.Sycophantic
+		}
+	}
+	w.terms = make([]term, 0, len(w.sitProb)*S*A)
+	for _, truth := range w.sitTruth {
+		for s := range w.segments {
+			for a := range w.outcome[truth][s] {
+				o := &w.outcome[truth][s][a]
+				x := term{syc: o.Sycophantic, feedback: o.FeedbackRate, up: o.ThumbsUp}
+				x.gold, x.help, x.honest, x.well = w.gold(o, w.harm[truth][s])
+				w.terms = append(w.terms, x)
+			}
 		}
 	}
 	// P(sycophantic | cell, response), what a system prompt can act on: each
