@@ -227,6 +227,18 @@ func nanRows(n, m int) [][]float64 {
 	return out
 }
 
+// recorded returns an *Error naming the first of metrics that the steps
+// table does not record ([output] metrics): their final values are in
+// runs.csv, their series nowhere.
+func (r *Folder) recorded(metrics []string) error {
+	for _, m := range metrics {
+		if len(r.cfg.Output.RecordedMetrics([]string{m})) == 0 {
+			return errorf("%s records no series of %s in its steps table ([output] metrics = %q); its final values are in runs.csv", r.path, m, r.cfg.Output.Metrics)
+		}
+	}
+	return nil
+}
+
 // stepsTable returns the path of the steps table in dir (steps.parquet,
 // or steps.csv), or "" if it has none.
 func stepsTable(dir string) string {
@@ -266,6 +278,9 @@ func firstMetrics(path string) ([]string, error) {
 // per group and step. Memory grows with metrics x groups x steps, never
 // with the number of runs.
 func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, error) {
+	if err := r.recorded(metrics); err != nil {
+		return nil, err
+	}
 	st := newStepStats(metrics, len(g.Labels))
 	err := r.scan(metrics, func(b *stepBlock, runOf, colOf []int) {
 		for i, k := range b.metric {
