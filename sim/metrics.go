@@ -246,7 +246,7 @@ func (tr *trainer) evaluateMemory() float64 {
 	}
 	vmath.ExpOuter(e.userExp, tr.mem, e.memShift)
 	klD := 0.0 // the KL of the directly taken users and cells, weighted by P(cell)
-	end, nc := 0, len(e.zbuf)
+	end, nc := 0, len(e.prod)/len(w.segments)
 	for s, n := range w.segUsers { // a segment's users are consecutive
 		u := end
 		end += n
@@ -280,7 +280,7 @@ func (tr *trainer) evaluateMemory() float64 {
 	// pi sums: exp(cell logits) times the factored sums, plus the direct ones.
 	kl := klD
 	for s := range w.segments {
-		nc := len(e.zbuf)
+		nc := len(e.prod) / len(w.segments)
 		for c, pc := range w.cellProb {
 			base := (s*C + c) * A
 			E, cl, cm := e.cellExp[c], e.cellLogits[c], e.cellMax[c]
@@ -341,7 +341,7 @@ type evalWork struct {
 	// vmath.NormalizedSums wants: cells in groups of four, by response.
 	massF, momentF []float64
 	et             []float64 // exp(cell logits) in that layout (padding cells 1)
-	zbuf           []float64 // NormalizedSums' scratch
+	zbuf           []float64 // NormalizedSums' scratch: sumsBlock rows
 	mem            []float64 // per segment: sum of remembered stances
 	direct         []float64 // per response: addDirect's workspace
 	cellLogits     [][]float64
@@ -359,6 +359,9 @@ type evalWork struct {
 	share          []float64 // per response
 }
 
+// sumsBlock is how many users NormalizedSums takes at a time.
+const sumsBlock = 64
+
 // newEvalWork allocates evaluate's workspaces for a world.
 func newEvalWork(w *world) evalWork {
 	A, C, S, nSeg := len(w.responses), len(w.cellProb), len(w.sigs), len(w.segments)
@@ -369,7 +372,7 @@ func newEvalWork(w *world) evalWork {
 		massF:     make([]float64, nSeg*nc*A),
 		momentF:   make([]float64, nSeg*nc*A),
 		et:        make([]float64, nc*A),
-		zbuf:      make([]float64, nc),
+		zbuf:      make([]float64, sumsBlock*nc),
 		mem:       make([]float64, nSeg),
 		direct:    make([]float64, A),
 		memLogits: make([]float64, A),

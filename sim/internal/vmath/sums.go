@@ -22,11 +22,13 @@ const MinSum = 1e-280
 // multiply-adds in the order written, so every CPU gives the same bits.
 // It returns the number of rows done: len(m), or the index of the first
 // row with some z_uc <= MinSum or NaN, which it leaves untouched. zbuf is
-// scratch of len(prod).
+// scratch of a whole multiple of len(prod): the assembly takes
+// len(zbuf)/len(prod) rows at a time, with the sums of four columns held
+// in registers across them.
 func NormalizedSums(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
 	G := len(prod) / 4
-	if G == 0 || len(prod) != 4*G || len(exp) != len(prod) || len(zbuf) != len(prod) {
-		panic("vmath: NormalizedSums: prod, exp and zbuf must hold four per group")
+	if G == 0 || len(prod) != 4*G || len(exp) != len(prod) || len(zbuf) == 0 || len(zbuf)%len(prod) != 0 {
+		panic("vmath: NormalizedSums: prod and exp must hold four per group, zbuf a multiple of that")
 	}
 	A := len(e) / (4 * G)
 	if len(e) != 4*G*A || len(mass) != len(e) || len(moment) != len(e) || len(f) < A*len(m) {
@@ -42,6 +44,7 @@ func NormalizedSums(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []f
 // columns at a time.
 func sumsGo(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
 	A := len(e) / len(prod)
+	zbuf = zbuf[:len(prod)]
 	for u, mu := range m {
 		fu := f[u*A : u*A+A]
 		for c := range zbuf {

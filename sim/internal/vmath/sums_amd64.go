@@ -2,7 +2,22 @@
 
 package vmath
 
-// sumsAVX2 is NormalizedSums for A = 4, as sumsGo does it.
+// sumsAVX2 is NormalizedSums for A = 4, as sumsGo does it, in blocks of
+// len(zbuf)/len(prod) rows.
+func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
+	rows := len(zbuf) / len(prod)
+	for u := 0; u < len(m); {
+		n := min(rows, len(m)-u)
+		done := sumsBlockAVX2(f[4*u:4*(u+n)], m[u:u+n], e, mass, moment, prod, exp, zbuf)
+		u += done
+		if done < n {
+			return u
+		}
+	}
+	return len(m)
+}
+
+// sumsBlockAVX2 is sumsAVX2 for len(m) rows at most len(zbuf)/len(prod).
 //
 //go:noescape
-func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+func sumsBlockAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int

@@ -2,107 +2,135 @@
 
 #include "textflag.h"
 
-// func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
-// Rows of four f values; the comments give sumsGo's names.
-TEXT ·sumsAVX2(SB), NOSPLIT, $0-200
+// func sumsBlockAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+// A block of rows of four f values, in two passes: the normalisers z of
+// every row and group into zbuf (row after row), stopping at the first
+// row with one that underflows; then group by group, the block's rows
+// with the group's sums held in registers. Each sum takes the rows in
+// order with sumsGo's operations, so the bits are sumsGo's; the binary
+// exponents are summed with their biases taken off once per block, the
+// same integers. The comments give sumsGo's names.
+TEXT ·sumsBlockAVX2(SB), NOSPLIT, $0-200
 	MOVQ f_base+0(FP), SI
 	MOVQ m_base+24(FP), R9
 	MOVQ m_len+32(FP), CX
 	MOVQ e_base+48(FP), R11
+	MOVQ prod_len+128(FP), R8
+	SHLQ $3, R8              // bytes of prod: 32 per group, a row of zbuf
+	MOVQ zbuf_base+168(FP), R10
+	MOVQ $0x000FFFFFFFFFFFFF, AX
+	VMOVQ AX, X14
+	VPBROADCASTQ X14, Y14    // mantissa mask
+	MOVQ $0x3FF0000000000000, AX
+	VMOVQ AX, X15
+	VPBROADCASTQ X15, Y15    // 1.0, and the exponent bits of [1, 2)
+	MOVQ $0x05CD0B15A491EB84, AX
+	VMOVQ AX, X13
+	VPBROADCASTQ X13, Y13    // MinSum
+
+	// Pass 1: z for every row and group.
+	MOVQ SI, DX
+	MOVQ R10, AX
+	XORQ R14, R14            // row
+zrow:
+	CMPQ R14, CX
+	JGE  sums
+	VBROADCASTSD 0(DX), Y0   // f_u0 .. f_u3
+	VBROADCASTSD 8(DX), Y1
+	VBROADCASTSD 16(DX), Y2
+	VBROADCASTSD 24(DX), Y3
+	XORQ R12, R12            // 32 g
+zgroup:
+	VMULPD (R11)(R12*4), Y0, Y4        // z = e_0 f_0
+	VFMADD231PD 32(R11)(R12*4), Y1, Y4 // z += e_1 f_1
+	VFMADD231PD 64(R11)(R12*4), Y2, Y4
+	VFMADD231PD 96(R11)(R12*4), Y3, Y4
+	VCMPPD $0x1E, Y13, Y4, Y5          // z > MinSum (false for NaN)
+	VMOVMSKPD Y5, R13
+	CMPL R13, $15
+	JNE  stop
+	VMOVUPD Y4, (AX)(R12*1)            // zbuf
+	ADDQ $32, R12
+	CMPQ R12, R8
+	JLT  zgroup
+	ADDQ $32, DX
+	ADDQ R8, AX
+	INCQ R14
+	JMP  zrow
+stop:
+	MOVQ R14, CX             // the rows before the one that underflows
+
+	// Pass 2: the sums, group by group.
+sums:
+	TESTQ CX, CX
+	JZ   done
 	MOVQ mass_base+72(FP), R12
 	MOVQ moment_base+96(FP), R13
 	MOVQ prod_base+120(FP), DI
-	MOVQ prod_len+128(FP), R8
-	SHLQ $3, R8              // bytes of prod: 32 per group
 	MOVQ exp_base+144(FP), BX
-	MOVQ zbuf_base+168(FP), R10
-	MOVQ $0x000FFFFFFFFFFFFF, AX
-	VMOVQ AX, X10
-	VPBROADCASTQ X10, Y10    // mantissa mask
-	MOVQ $0x3FF0000000000000, AX
-	VMOVQ AX, X11
-	VPBROADCASTQ X11, Y11    // 1.0, and the exponent bits of [1, 2)
-	MOVQ $1023, AX
-	VMOVQ AX, X12
-	VPBROADCASTQ X12, Y12    // exponent bias
-	MOVQ $0x05CD0B15A491EB84, AX
-	VMOVQ AX, X9
-	VPBROADCASTQ X9, Y9      // MinSum
-	TESTQ CX, CX
-	JZ   done
-
+	XORQ R15, R15            // 32 g
+group:
+	VMOVUPD (R12)(R15*4), Y0           // mass_0 .. mass_3
+	VMOVUPD 32(R12)(R15*4), Y1
+	VMOVUPD 64(R12)(R15*4), Y2
+	VMOVUPD 96(R12)(R15*4), Y3
+	VMOVUPD (R13)(R15*4), Y4           // moment_0 .. moment_3
+	VMOVUPD 32(R13)(R15*4), Y5
+	VMOVUPD 64(R13)(R15*4), Y6
+	VMOVUPD 96(R13)(R15*4), Y7
+	VMOVUPD (DI)(R15*1), Y8            // prod
+	VMOVDQU (BX)(R15*1), Y9            // exp
+	MOVQ SI, DX
+	MOVQ R9, R14
+	LEAQ (R10)(R15*1), AX
+	MOVQ CX, R11
 row:
-	VBROADCASTSD 0(SI), Y0   // f_u0 .. f_u3
-	VBROADCASTSD 8(SI), Y1
-	VBROADCASTSD 16(SI), Y2
-	VBROADCASTSD 24(SI), Y3
-	VBROADCASTSD (R9), Y4    // m_u
-	XORQ DX, DX              // 32 g
-
-check:
-	VMULPD (R11)(DX*4), Y0, Y5        // z = e_0 f_0
-	VFMADD231PD 32(R11)(DX*4), Y1, Y5 // z += e_1 f_1
-	VFMADD231PD 64(R11)(DX*4), Y2, Y5
-	VFMADD231PD 96(R11)(DX*4), Y3, Y5
-	VCMPPD $0x1E, Y9, Y5, Y13         // z > MinSum (false for NaN)
-	VMOVMSKPD Y13, AX
-	CMPL AX, $15
-	JNE  stop
-	VMOVUPD Y5, (R10)(DX*1)           // zbuf
+	VMOVUPD (AX), Y10                  // z
+	VMULPD  Y10, Y8, Y11               // prod z
+	VPSRLQ  $52, Y11, Y12
+	VPADDQ  Y12, Y9, Y9                // exp += binary exponent (biased)
+	VPAND   Y14, Y11, Y11
+	VPOR    Y15, Y11, Y8               // prod = mantissa in [1, 2)
+	VDIVPD  Y10, Y15, Y10              // inv = 1 / z
+	VBROADCASTSD (R14), Y11
+	VMULPD  Y10, Y11, Y11              // minv = m inv
+	VBROADCASTSD 0(DX), Y12
+	VFMADD231PD Y10, Y12, Y0           // mass_0 += f_0 inv
+	VFMADD231PD Y11, Y12, Y4           // moment_0 += f_0 minv
+	VBROADCASTSD 8(DX), Y12
+	VFMADD231PD Y10, Y12, Y1
+	VFMADD231PD Y11, Y12, Y5
+	VBROADCASTSD 16(DX), Y12
+	VFMADD231PD Y10, Y12, Y2
+	VFMADD231PD Y11, Y12, Y6
+	VBROADCASTSD 24(DX), Y12
+	VFMADD231PD Y10, Y12, Y3
+	VFMADD231PD Y11, Y12, Y7
 	ADDQ $32, DX
-	CMPQ DX, R8
-	JLT  check
-
-	XORQ DX, DX
-accumulate:
-	VMOVUPD (R10)(DX*1), Y5           // z
-	VDIVPD  Y5, Y11, Y6               // inv = 1 / z
-	VMULPD  Y6, Y4, Y7                // minv = m inv
-	VMULPD  (DI)(DX*1), Y5, Y13       // prod z
-	VPSRLQ  $52, Y13, Y14
-	VPSUBQ  Y12, Y14, Y14
-	VPADDQ  (BX)(DX*1), Y14, Y14
-	VMOVDQU Y14, (BX)(DX*1)           // exp += binary exponent
-	VPAND   Y10, Y13, Y13
-	VPOR    Y11, Y13, Y13
-	VMOVUPD Y13, (DI)(DX*1)           // prod = mantissa in [1, 2)
-	VMOVUPD (R12)(DX*4), Y13
-	VFMADD231PD Y6, Y0, Y13           // mass_0 += f_0 inv
-	VMOVUPD Y13, (R12)(DX*4)
-	VMOVUPD 32(R12)(DX*4), Y13
-	VFMADD231PD Y6, Y1, Y13
-	VMOVUPD Y13, 32(R12)(DX*4)
-	VMOVUPD 64(R12)(DX*4), Y13
-	VFMADD231PD Y6, Y2, Y13
-	VMOVUPD Y13, 64(R12)(DX*4)
-	VMOVUPD 96(R12)(DX*4), Y13
-	VFMADD231PD Y6, Y3, Y13
-	VMOVUPD Y13, 96(R12)(DX*4)
-	VMOVUPD (R13)(DX*4), Y13
-	VFMADD231PD Y7, Y0, Y13           // moment_0 += f_0 minv
-	VMOVUPD Y13, (R13)(DX*4)
-	VMOVUPD 32(R13)(DX*4), Y13
-	VFMADD231PD Y7, Y1, Y13
-	VMOVUPD Y13, 32(R13)(DX*4)
-	VMOVUPD 64(R13)(DX*4), Y13
-	VFMADD231PD Y7, Y2, Y13
-	VMOVUPD Y13, 64(R13)(DX*4)
-	VMOVUPD 96(R13)(DX*4), Y13
-	VFMADD231PD Y7, Y3, Y13
-	VMOVUPD Y13, 96(R13)(DX*4)
-	ADDQ $32, DX
-	CMPQ DX, R8
-	JLT  accumulate
-
-	ADDQ $32, SI
-	ADDQ $8, R9
-	DECQ CX
+	ADDQ $8, R14
+	ADDQ R8, AX
+	DECQ R11
 	JNZ  row
+	MOVQ CX, R11
+	IMULQ $1023, R11
+	VMOVQ R11, X12
+	VPBROADCASTQ X12, Y12
+	VPSUBQ  Y12, Y9, Y9                // the biases, once
+	VMOVUPD Y0, (R12)(R15*4)
+	VMOVUPD Y1, 32(R12)(R15*4)
+	VMOVUPD Y2, 64(R12)(R15*4)
+	VMOVUPD Y3, 96(R12)(R15*4)
+	VMOVUPD Y4, (R13)(R15*4)
+	VMOVUPD Y5, 32(R13)(R15*4)
+	VMOVUPD Y6, 64(R13)(R15*4)
+	VMOVUPD Y7, 96(R13)(R15*4)
+	VMOVUPD Y8, (DI)(R15*1)
+	VMOVDQU Y9, (BX)(R15*1)
+	ADDQ $32, R15
+	CMPQ R15, R8
+	JLT  group
 
-stop:
 done:
-	MOVQ m_len+32(FP), AX
-	SUBQ CX, AX
-	MOVQ AX, ret+192(FP)
+	MOVQ CX, ret+192(FP)
 	VZEROUPPER
 	RET

@@ -38,10 +38,11 @@ type sumsOut struct {
 	done                     int
 }
 
-func runSums(fn func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int, f, m, e []float64) sumsOut {
+// runSums runs fn on a problem with fresh sums and a zbuf of block rows.
+func runSums(fn func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int, f, m, e []float64, block int) sumsOut {
 	G := len(e) / 16
 	o := sumsOut{mass: make([]float64, len(e)), moment: make([]float64, len(e)),
-		prod: make([]float64, 4*G), zbuf: make([]float64, 4*G), exp: make([]int64, 4*G)}
+		prod: make([]float64, 4*G), zbuf: make([]float64, 4*G*block), exp: make([]int64, 4*G)}
 	for i := range o.prod {
 		o.prod[i] = 1
 	}
@@ -52,7 +53,7 @@ func runSums(fn func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []
 func TestNormalizedSums(t *testing.T) {
 	const n, G, A = 50, 2, 4
 	f, m, e := sumsInput(n, G, -1, 1)
-	got := runSums(NormalizedSums, f, m, e)
+	got := runSums(NormalizedSums, f, m, e, 16)
 	if got.done != n {
 		t.Fatalf("done %d rows, want %d", got.done, n)
 	}
@@ -86,8 +87,8 @@ func TestNormalizedSums(t *testing.T) {
 	}
 	// A row that underflows stops the sums before it is counted.
 	f, m, e = sumsInput(n, G, 17, 2)
-	stopped := runSums(NormalizedSums, f, m, e)
-	upTo := runSums(NormalizedSums, f[:17*A], m[:17], e)
+	stopped := runSums(NormalizedSums, f, m, e, 16)
+	upTo := runSums(NormalizedSums, f[:17*A], m[:17], e, 16)
 	if stopped.done != 17 || !slices.Equal(stopped.mass, upTo.mass) || !slices.Equal(stopped.prod, upTo.prod) {
 		t.Errorf("underflowing row 17: done %d, sums equal to the first 17 rows' %v", stopped.done,
 			slices.Equal(stopped.mass, upTo.mass))
@@ -95,14 +96,17 @@ func TestNormalizedSums(t *testing.T) {
 }
 
 // TestNormalizedSumsAssemblyMatchesGo: where the CPU has AVX2 and FMA, the
-// assembly and the Go lanes give the same bits.
+// assembly and the Go lanes give the same bits, in blocks of one row and
+// more, with a row that underflows at the start, inside and at the end of
+// a block.
 func TestNormalizedSumsAssemblyMatchesGo(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 and FMA on this CPU: only the Go path runs here")
 	}
-	for _, tc := range []struct{ n, G, bad int }{{0, 1, -1}, {1, 1, -1}, {500, 2, -1}, {300, 3, 299}, {40, 2, 0}} {
+	for _, tc := range []struct{ n, G, bad, block int }{{0, 1, -1, 1}, {1, 1, -1, 1}, {500, 2, -1, 1}, {500, 2, -1, 64},
+		{300, 3, 299, 7}, {300, 3, 299, 300}, {40, 2, 0, 8}, {40, 2, 16, 8}, {40, 2, 21, 8}, {40, 2, 23, 8}, {100, 1, 50, 1}} {
 		f, m, e := sumsInput(tc.n, tc.G, tc.bad, uint64(tc.n+tc.G))
-		a, b := runSums(sumsAVX2, f, m, e), runSums(sumsGo, f, m, e)
+		a, b := runSums(sumsAVX2, f, m, e, tc.block), runSums(sumsGo, f, m, e, 1)
 		bits := func(x []float64) []uint64 {
 			out := make([]uint64, len(x))
 			for i, v := range x {
@@ -119,7 +123,7 @@ func TestNormalizedSumsAssemblyMatchesGo(t *testing.T) {
 
 func BenchmarkNormalizedSums(b *testing.B) {
 	f, m, e := sumsInput(500, 2, -1, 3)
-	o := runSums(NormalizedSums, f, m, e)
+	o := runSums(NormalizedSums, f, m, e, 64)
 	for _, impl := range []struct {
 		name string
 		fn   func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
