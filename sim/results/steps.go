@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/rewardmix/rewardmix/sim"
 )
@@ -86,6 +88,46 @@ type StepsWriter struct {
 
 // sweepStepRow and runStepRow are the rows of a sweep's and of a run
 // folder's steps.parquet.
+// zstdCodec compresses every steps.parquet's pages. It is shared, so that
+// its pooled encoders serve every part of a sweep (a codec per file
+// allocated their buffers anew for each part: most of a sweep's
+// allocations).
+var zstdCodec = &zstdPages{}
+
+// zstdPages is Parquet's zstd codec at zstd's default level with a 1 MiB
+// window: a page is smaller than that, so the window loses nothing, and
+// each encoder holds about 2 MiB rather than the default window's 16.
+type zstdPages struct{ encoders, decoders sync.Pool }
+
+func (*zstdPages) String() string                            { return "ZSTD" }
+func (*zstdPages) CompressionCodec() format.CompressionCodec { return format.Zstd }
+
+func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
+	e, _ := c.encoders.Get().(*zstd.Encoder)
+	if e == nil {
+		var err error
+		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+		if err != nil {
+			return nil, err
+		}
+	}
+	defer c.encoders.Put(e)
+	return e.EncodeAll(src, dst[:0]), nil
+}
+
+func (c *zstdPages) Decode(dst, src []byte) ([]byte, error) {
+	d, _ := c.decoders.Get().(*zstd.Decoder)
+	if d == nil {
+		var err error
+		if d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
+			return nil, err
+		}
+	}
+	defer c.decoders.Put(d)
+	return d.DecodeAll(src, dst[:0])
+}
+
 type sweepStepRow struct {
 	RunID  string  `parquet:"run_id,dict"`
 	Step   int32   `parquet:"step,delta"`
@@ -104,7 +146,7 @@ type runStepRow struct {
 // no filter a reader of a few hundred metrics and runs needs.
 func parquetOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(zstdCodec),
 		parquet.MaxRowsPerRowGroup(math.MaxInt32), // row groups end at Flush only
 		parquet.SkipPageBounds("run_id"), parquet.SkipPageBounds("metric"),
 		parquet.CreatedBy("rewardmix", sim.Version, ""),
