@@ -985,15 +985,17 @@ func scoreOfAction(dst, probs []float64, action int, adv float64) {
 	dst[action] += adv
 }
 
+// sampleIndex returns the first i with u < p_0 + ... + p_i (summed in
+// order), or the last index if there is none: for p >= 0, whose partial
+// sums do not decrease, the number of them (but the last) at or below u,
+// counted without a branch to mispredict.
 func sampleIndex(p []float64, u float64) int {
-	c := 0.0
-	for i, v := range p {
+	c, s := 0.0, 0
+	for _, v := range p[:len(p)-1] {
 		c += v
-		if u < c {
-			return i
-		}
+		s += b2i(u >= c)
 	}
-	return len(p) - 1
+	return s
 }
 
 // apply takes one ascent step along the total gradient.

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
 )
@@ -26,8 +28,11 @@ type world struct {
 	sitCell, sitTruth []int
 	// sitStart[j] is where sampleSituation's search starts for u in
 	// [j/K, (j+1)/K), K = len(sitStart): the number of CDF values at or
-	// below the bucket's lower end.
+	// below the bucket's lower end; it takes sitSteps steps over sitBound,
+	// the CDF with +Inf for its last value.
 	sitStart   []int32
+	sitSteps   int
+	sitBound   []float64
 	truthCtx   []int  // context index of a truth
 	truthWrong []bool // whether the user's stance is wrong
 
@@ -140,7 +145,8 @@ func newWorld(c *Config) (*world, error) {
 			w.cellProb[st.cell] += st.prob
 		}
 	}
-	w.sitStart = situationBuckets(w.sitCDF)
+	w.sitStart, w.sitSteps = situationBuckets(w.sitCDF)
+	w.sitBound = append(append([]float64(nil), w.sitCDF[:len(w.sitCDF)-1]...), math.Inf(1))
 	C := len(w.cellProb) // cells, and truths
 
 	w.outcome = make([][][]reward.Outcome, C)
@@ -340,40 +346,56 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 // sampleSituation draws a situation by inverse CDF from u in [0, 1): the
 // first s with u T < cdf[s], T = cdf[last], or the last situation. The
 // search starts at u's bucket's count of CDF values at or below its lower
-// end (sitStart), and is exact: u >= j/K gives u T >= (j/K) T once
+// end (sitStart), which is exact: u >= j/K gives u T >= (j/K) T once
 // rounded, as rounding keeps order, so every value counted there is at or
-// below u T too.
+// below u T too; and it takes as many steps as any bucket's upper end
+// needs (sitSteps, most often one), without a branch to mispredict.
 func (w *world) sampleSituation(u float64) int {
-	cdf, K := w.sitCDF, len(w.sitStart)
-	last := len(cdf) - 1
+	K := len(w.sitStart)
 	j := min(int(u*float64(K)), K-1) // u K is exact: K is a power of two
-	v := u * cdf[last]
+	v := u * w.sitCDF[len(w.sitCDF)-1]
 	s := int(w.sitStart[max(j, 0)])
-	for s < last && v >= cdf[s] {
-		s++
+	for range w.sitSteps {
+		s += b2i(v >= w.sitBound[s]) // the last bound is +Inf
 	}
 	return s
 }
 
-// situationBuckets returns sampleSituation's starting points for a CDF:
-// a power of two of at least 64 buckets, and four per situation, so that
-// a search takes one or two comparisons.
-func situationBuckets(cdf []float64) []int32 {
-	K := 64
-	for K < 4*len(cdf) {
-		K *= 2
-	}
+// situationBuckets returns sampleSituation's starting points for a CDF
+// and the steps it takes from them: a power of two of buckets, at least
+// 64 and four per situation, doubled up to 4096 while a bucket holds more
+// than one CDF value.
+func situationBuckets(cdf []float64) (start []int32, steps int) {
 	last := len(cdf) - 1
-	start := make([]int32, K)
-	for j := range start {
-		lo := float64(j) / float64(K) * cdf[last]
+	below := func(x float64) int { // CDF values (but the last) at or below x
 		s := 0
-		for s < last && cdf[s] <= lo {
+		for s < last && cdf[s] <= x {
 			s++
 		}
-		start[j] = int32(s)
+		return s
 	}
-	return start
+	for K := 64; ; K *= 2 {
+		if K < 4*len(cdf) {
+			continue
+		}
+		start, steps = make([]int32, K), 0
+		for j := range start {
+			lo := below(float64(j) / float64(K) * cdf[last])
+			hi := below(float64(j+1) / float64(K) * cdf[last]) // u < (j+1)/K: u T is at most this, rounded
+			start[j], steps = int32(lo), max(steps, hi-lo)
+		}
+		if steps <= 1 || K >= 4096 {
+			return start, steps
+		}
+	}
+}
+
+// b2i is 1 for true, 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // memoryTarget is where one interaction pulls a user's remembered stance.

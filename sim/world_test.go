@@ -41,3 +41,43 @@ func (tr *trainer) CheckSampleSituationForTest(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleIndex pins sampleIndex's count of partial sums to the first
+// partial sum above u, on random distributions with zeros and on the u
+// that land on a partial sum or next to it.
+func TestSampleIndex(t *testing.T) {
+	first := func(p []float64, u float64) int {
+		c := 0.0
+		for i, v := range p {
+			c += v
+			if u < c {
+				return i
+			}
+		}
+		return len(p) - 1
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n <= 6; n++ {
+		for range 2000 {
+			p := make([]float64, n)
+			sum := 0.0
+			for i := range p {
+				if rng.IntN(4) > 0 {
+					p[i] = rng.Float64()
+				}
+				sum += p[i]
+			}
+			us := []float64{0, sum, math.Nextafter(sum, 0), rng.Float64() * sum, rng.Float64()}
+			c := 0.0
+			for _, v := range p {
+				c += v
+				us = append(us, c, math.Nextafter(c, 0), math.Nextafter(c, 2))
+			}
+			for _, u := range us {
+				if got, want := sampleIndex(p, u), first(p, u); got != want {
+					t.Fatalf("sampleIndex(%v, %v) = %d, the first partial sum above u is %d", p, u, got, want)
+				}
+			}
+		}
+	}
+}
