@@ -50,10 +50,12 @@ type partWriter struct {
 	w      *results.StepsWriter
 	rows   int
 	runs   []*RunRow // the runs of part k so far
+	// partRows is the rows after which a part closes.
+	partRows int
 }
 
 func newPartWriter(dir string, format sim.Format, log *runLog, next int) *partWriter {
-	return &partWriter{dir: dir, format: format, log: log, k: next}
+	return &partWriter{dir: dir, format: format, log: log, k: next, partRows: partRows}
 }
 
 // add appends a finished run (and its series; nil for a failed run) to
@@ -76,7 +78,7 @@ func (p *partWriter) add(row *RunRow, s *results.Series, last bool) error {
 		p.rows += s.Rows()
 	}
 	p.runs = append(p.runs, row)
-	if p.rows >= partRows || last {
+	if p.rows >= p.partRows || last {
 		return p.commit()
 	}
 	return nil

@@ -2,9 +2,11 @@ package sweep
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/sim/results"
@@ -47,5 +49,31 @@ func TestRecordsReadBack(t *testing.T) {
 	want := []string{"r0ok", "r1failed", "r2ok"}
 	if !slices.Equal(viaLog, want) || !slices.Equal(viaRows, want) {
 		t.Errorf("scanLog read %v, scanRows %v, want %v", viaLog, viaRows, want)
+	}
+}
+
+// TestResumeEarlierLog: a run log of an earlier version (its records hold
+// the step series, not a part) is not resumed: the error says to start
+// over, and the folder is left as it was.
+func TestResumeEarlierLog(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	s := load(t, gridSweep)
+	ref := filepath.Join(tmp, "ref")
+	mustRun(t, s, ref, Options{Workers: 2})
+	d := filepath.Join(tmp, "old")
+	for _, f := range []string{results.ManifestFile, results.SweepFile} {
+		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
+	}
+	payload := []byte(`{"index":0,"run_id":"r00","seed":3,"params":["0.5","0.02"],"status":"ok"}` + "\n" + "r00,0,kl,0\n")
+	old := frameRecord(append(make([]byte, headRoom), payload...), 0)
+	writeFile(t, filepath.Join(d, results.RunLogFile), old)
+	_, err := Run(t.Context(), s, d, Options{Resume: true})
+	var re *results.Error
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "earlier version of rewardmix") || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("resuming an earlier version's log: %v", err)
+	}
+	if got := readFile(t, filepath.Join(d, results.RunLogFile)); !bytes.Equal(got, old) {
+		t.Error("the log was changed")
 	}
 }

@@ -39,6 +39,9 @@ type Options struct {
 	// Progress, if set, is called before the first run and after each run
 	// is recorded, in run order, never concurrently.
 	Progress func(Progress)
+
+	// partRows, if not 0, replaces partRows (tests).
+	partRows int
 }
 
 // Progress is a report of a sweep's progress.
@@ -106,6 +109,9 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 		return nil, err
 	}
 	pw := newPartWriter(dir, format, log, parts)
+	if opt.partRows > 0 {
+		pw.partRows = opt.partRows
+	}
 	defer pw.abort() // a part cut short by an error or interruption: its runs are redone on resume
 	progress := opt.Progress
 	if progress == nil {

@@ -1,0 +1,67 @@
+package sweep
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rewardmix/rewardmix/sim/results"
+)
+
+// TestParts: with parts of several runs, each part closes after the run
+// that brings it to partRows rows, the log records the part of each run,
+// and a crash that leaves a part's records cut short is resumed from that
+// part's first run, to the same bytes as the sweep run in one go.
+func TestParts(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	s := load(t, gridSweep)
+	const rows = 5000 // a run of gridSweep has 41 steps x 46 metrics = 1886 rows: parts of 3 runs
+	ref := filepath.Join(tmp, "ref")
+	mustRun(t, s, ref, Options{Workers: 2, partRows: rows})
+	ends, recs := logEnds(t, filepath.Join(ref, results.RunLogFile))
+	for i, r := range recs {
+		if r.row.Part != i/3 || r.row.PartRuns != 3 || r.row.PartSize <= 0 {
+			t.Fatalf("run %d is in part %d of %d runs (%d bytes), want part %d of 3", i, r.row.Part, r.row.PartRuns, r.row.PartSize, i/3)
+		}
+	}
+	// A crash after 7 records: part 2 (runs 6 to 8) has one of its three.
+	d := filepath.Join(tmp, "crashed")
+	for _, f := range []string{results.ManifestFile, results.SweepFile} {
+		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
+	}
+	writeFile(t, filepath.Join(d, results.RunLogFile), readFile(t, filepath.Join(ref, results.RunLogFile))[:ends[6]])
+	lines := strings.SplitAfter(string(readFile(t, filepath.Join(ref, results.StepsFile))), "\n")[1:]
+	var part bytes.Buffer
+	k, runs, last := 0, 0, ""
+	for _, l := range lines {
+		id, _, _ := strings.Cut(l, ",")
+		if id != last && l != "" {
+			if runs == 3 {
+				writeFile(t, filepath.Join(d, PartsDir, partName(k, "csv")), part.Bytes())
+				part.Reset()
+				k, runs = k+1, 0
+			}
+			runs++
+			last = id
+		}
+		part.WriteString(l)
+		if k == 3 {
+			break
+		}
+	}
+	var first *Progress
+	sum := mustRun(t, s, d, Options{Resume: true, Workers: 2, partRows: rows, Progress: func(p Progress) {
+		if first == nil {
+			first = &p
+		}
+	}})
+	if first.Done != 6 || sum.Ran != gridRuns-6 {
+		t.Errorf("resumed with %d runs done, ran %d; want 6 and %d", first.Done, sum.Ran, gridRuns-6)
+	}
+	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
+	if exists(filepath.Join(d, PartsDir)) {
+		t.Error("the parts are left after the sweep")
+	}
+}
