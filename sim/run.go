@@ -552,34 +552,13 @@ func (tr *trainer) aggregateRows(N int) {
 // c_ia = omega pi_a d_ia, whose sum over a is 0, so the part's covariance
 // with the advantage, omega sum_a pi_a d_ia sum_j d_ja, is sum_a c_ia X_a
 // with X_a = sum_j w_j x_ja uncentred; to it adds omega w_i^2 sum_a pi_a
-// v_ia, the sampling variance of the signal's reward. The shares are the
-// covariances over their sum, which is Var(A).
+// v_ia, the sampling variance of the signal's reward (vmath.CovRows, per
+// row). The shares are the covariances over their sum, which is Var(A).
 func (tr *trainer) shareRows(N int) {
 	ex := &tr.ex
 	A, G := len(tr.w.responses), ex.slots
-	X := ex.xrow[:A]
 	terms := ex.shareTerms[:N*(G-1)] // [row][slot]
-	for n := 0; n < N; n++ {
-		p, om := ex.probs[n*A:n*A+A], ex.omega[n]
-		clear(X)
-		for g := range G - 1 {
-			w, x := ex.slotW[g], ex.vals[(n*G+g)*A:(n*G+g+1)*A]
-			for a, v := range x {
-				X[a] += w * v
-			}
-		}
-		for g := range G - 1 {
-			k := (n*G + g) * A
-			c, v := ex.coefs[k:k+A], ex.vars[k:k+A]
-			cx, pv := 0.0, 0.0
-			for a := range X {
-				cx += c[a] * X[a]
-				pv += p[a] * v[a]
-			}
-			w := ex.slotW[g]
-			terms[n*(G-1)+g] = cx + om*w*w*pv
-		}
-	}
+	vmath.CovRows(terms, ex.probs[:N*A], ex.vals[:N*G*A], ex.coefs[:N*G*A], ex.vars[:N*G*A], ex.omega[:N], ex.slotW[:G-1])
 	for g, i := range ex.slotSig[:G-1] {
 		cov := tr.shareCov[i]
 		if ex.distinct {
@@ -617,7 +596,6 @@ type expectedWork struct {
 	vals, coefs []float64 // [row][slot][response]: values, and their score coefficients
 	vars        []float64 // [row][slot][response]: the variance of each slot's sampled reward
 	mem2        []float64 // [row]: the remembered stance squared
-	xrow        []float64 // [response]: one row's weighted sum of rewards (shareRows)
 
 	slots   int       // in use: the signals of nonzero weight, and KL
 	slotSig []int     // [slot]: the signal (the KL term's slot is slots-1)
@@ -667,7 +645,7 @@ func newExpectedWork(w *world, batchSize int, probs, logits []float64) expectedW
 		mem: make([]float64, rows), omega: make([]float64, rows), user: make([]int, rows),
 		rewOff: make([]int, rows), coefOff: make([]int, rows), cellOff: make([]int, rows), klOff: make([]int, rows),
 		vals: make([]float64, rows*(S+1)*A), coefs: make([]float64, rows*(S+1)*A),
-		vars: make([]float64, rows*(S+1)*A), mem2: make([]float64, rows), xrow: make([]float64, A),
+		vars: make([]float64, rows*(S+1)*A), mem2: make([]float64, rows),
 		var0: make([]float64, K*(S+1)*A), var2: make([]float64, K*(S+1)*A), rowV: make([][]float64, S),
 		slotW: make([]float64, S+1), slotOf: make([]int, S+1),
 		rew0: make([]float64, K*(S+1)*A), slope: make([]float64, K*(S+1)*A),

@@ -420,6 +420,77 @@ cendone:
 	VZEROUPPER
 	RET
 
+// HSUM writes into XD the sum of the four lanes of YS in order, from +0
+// ((((0 + s0) + s1) + s2) + s3), using XS, XT: what a loop over them in
+// Go adds.
+#define HSUM(YS, XS, XD, XT) \
+	VXORPD XD, XD, XD; \
+	VADDSD XS, XD, XD; \
+	VPERMILPD $1, XS, XT; \
+	VADDSD XT, XD, XD; \
+	VEXTRACTF128 $1, YS, XT; \
+	VADDSD XT, XD, XD; \
+	VPERMILPD $1, XT, XT; \
+	VADDSD XT, XD, XD
+
+// func covRows4AVX2(dst, p, x, c, v, omega, w []float64, groups int)
+// Registers: Y15 p, Y14 X, BX 8 k; R15 the bytes of a row's G rows.
+TEXT ·covRows4AVX2(SB), NOSPLIT, $0-176
+	MOVQ dst_base+0(FP), DI
+	MOVQ p_base+24(FP), SI
+	MOVQ x_base+48(FP), R8
+	MOVQ c_base+72(FP), R9
+	MOVQ v_base+96(FP), R10
+	MOVQ omega_base+120(FP), R11
+	MOVQ omega_len+128(FP), CX
+	MOVQ w_base+144(FP), R12
+	MOVQ w_len+152(FP), R13
+	SHLQ $3, R13             // 8 K
+	MOVQ groups+168(FP), R15
+	SHLQ $5, R15             // 32 G
+	TESTQ CX, CX
+	JZ   covdone
+	TESTQ R13, R13
+	JZ   covdone
+
+covrow:
+	VMOVUPD (SI), Y15
+	VXORPD Y14, Y14, Y14
+	XORQ BX, BX
+covx:
+	VBROADCASTSD (R12)(BX*1), Y0
+	VMULPD (R8)(BX*4), Y0, Y0          // w_k x_k
+	VADDPD Y0, Y14, Y14                // X += w_k x_k
+	ADDQ $8, BX
+	CMPQ BX, R13
+	JLT  covx
+	XORQ BX, BX
+covk:
+	VMULPD (R9)(BX*4), Y14, Y1         // c_a X_a
+	VMULPD (R10)(BX*4), Y15, Y2        // p_a v_a
+	HSUM(Y1, X1, X3, X4)               // cx
+	HSUM(Y2, X2, X5, X6)               // pv
+	VMOVSD (R11), X7
+	VMULSD (R12)(BX*1), X7, X7         // omega w_k
+	VMULSD (R12)(BX*1), X7, X7         // (omega w_k) w_k
+	VMULSD X5, X7, X7                  // times pv
+	VADDSD X7, X3, X3                  // cx + that
+	VMOVSD X3, (DI)
+	ADDQ $8, DI
+	ADDQ $8, BX
+	CMPQ BX, R13
+	JLT  covk
+	ADDQ $32, SI
+	ADDQ R15, R8
+	ADDQ R15, R9
+	ADDQ R15, R10
+	ADDQ $8, R11
+	DECQ CX
+	JNZ  covrow
+
+covdone:
+	VZEROUPPER
+	RET
 `
 
 // general holds the code of rows of any width; LANESUM marks where the

@@ -88,6 +88,72 @@ func centredRowsGo(dst, p, x, omega, w []float64) {
 	}
 }
 
+// CovRows writes, for every row n of p (A = len(p)/len(omega) entries)
+// and each of the first K = len(w) of its G rows of x, c and v (rows
+// n*G+k, G = len(x)/len(p)),
+//
+//	X_na = sum_k w_k x[n*G+k, a]
+//	dst[n*K+k] = sum_a c[n*G+k, a] X_na + ((omega_n w_k) w_k) sum_a p[n,a] v[n*G+k, a]
+//
+// each sum taken in order (of k, of a) from +0, each product rounded
+// before it is added. For rows of rewards x, their centred score
+// coefficients c (CentredRows) and the variances v of the sampled
+// rewards, that is the covariance of each reward's part of an advantage
+// with the whole advantage, plus the reward's own sampling variance.
+func CovRows(dst, p, x, c, v, omega, w []float64) {
+	A := width("CovRows", len(p), len(omega))
+	if len(c) != len(x) || len(v) != len(x) || (len(p) == 0 && len(x) != 0) || (len(p) > 0 && len(x)%len(p) != 0) {
+		panic("vmath: CovRows: x, c and v must hold the same whole number of rows per row of p")
+	}
+	if len(p) == 0 {
+		return
+	}
+	G := len(x) / len(p)
+	if len(w) > G || len(dst) != len(omega)*len(w) {
+		panic("vmath: CovRows: w must weight at most G rows, dst hold len(w) per row of p")
+	}
+	if len(w) == 0 {
+		return
+	}
+	if useAVX2 && A == 4 {
+		covRows4AVX2(dst, p, x, c, v, omega, w, G)
+		return
+	}
+	covRowsGo(dst, p, x, c, v, omega, w)
+}
+
+func covRowsGo(dst, p, x, c, v, omega, w []float64) {
+	A := len(p) / max(len(omega), 1)
+	G, K := len(x)/max(len(p), 1), len(w)
+	var buf [16]float64 // rows this wide take no allocation
+	X := buf[:0]
+	if A <= len(buf) {
+		X = buf[:A]
+	} else {
+		X = make([]float64, A)
+	}
+	for n, om := range omega {
+		pn := p[n*A : n*A+A]
+		for a := range X {
+			s := 0.0
+			for k, wk := range w {
+				s += float64(wk * x[(n*G+k)*A+a])
+			}
+			X[a] = s
+		}
+		for k, wk := range w {
+			o := (n*G + k) * A
+			cn, vn := c[o:o+A], v[o:o+A]
+			cx, pv := 0.0, 0.0
+			for a, xa := range X {
+				cx += float64(cn[a] * xa)
+				pv += float64(pn[a] * vn[a])
+			}
+			dst[n*K+k] = cx + float64(float64(float64(om*wk)*wk)*pv)
+		}
+	}
+}
+
 // ScatterAddRows adds row n of src (W = len(src)/len(off) values) to
 // dst[off[n] : off[n]+W], for n = 0, 1, ... in that order (rows may share a
 // destination).

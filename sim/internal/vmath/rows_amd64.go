@@ -19,6 +19,9 @@ func centredRows4AVX2(dst, p, x, omega, w []float64)
 func centredRowsAVX2(dst, p, x, omega, w []float64, a int)
 
 //go:noescape
+func covRows4AVX2(dst, p, x, c, v, omega, w []float64, groups int)
+
+//go:noescape
 func scatterAddRowsAVX2(dst, src []float64, off []int, w, last int) bool
 
 //go:noescape

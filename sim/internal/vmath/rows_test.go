@@ -113,7 +113,52 @@ func TestRowPrimitivesAssemblyMatchesGo(t *testing.T) {
 					t.Errorf("CentredRows, general code: element %d: assembly %v, Go %v", i, a[i], g[i])
 				}
 			}
+			if A == 4 { // CovRows over the first K of the G rows, K = 1 .. G
+				c, vr := randRows(rng, n*G*A, tc.special), randRows(rng, n*G*A, tc.special)
+				for K := 1; K <= G; K++ {
+					wk := randRows(rng, K, tc.special)
+					a, g := make([]float64, n*K), make([]float64, n*K)
+					covRows4AVX2(a, p, v, c, vr, omega, wk, G)
+					covRowsGo(g, p, v, c, vr, omega, wk)
+					if i := sameBits(a, g); i >= 0 {
+						t.Errorf("CovRows, %d of %d rows: element %d: assembly %v, Go %v", K, G, i, a[i], g[i])
+					}
+				}
+			}
 		})
+	}
+}
+
+// TestCovRows: CovRows against its formula written out, on rows of four
+// (the assembly, where the CPU has it) and of three, with signed zeros
+// where a sum from +0 and a sum from the first term differ.
+func TestCovRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, A := range []int{4, 3} {
+		const n, G, K = 9, 4, 3
+		p, x := randDists(rng, n, A), randRows(rng, n*G*A, false)
+		c, v := randRows(rng, n*G*A, false), randRows(rng, n*G*A, false)
+		omega, w := randRows(rng, n, false), randRows(rng, K, false)
+		c[0], x[1], w[2] = math.Copysign(0, -1), math.Copysign(0, -1), 0
+		got := make([]float64, n*K)
+		CovRows(got, p, x, c, v, omega, w)
+		for r := 0; r < n; r++ {
+			for k := 0; k < K; k++ {
+				cx, pv := 0.0, 0.0
+				for a := 0; a < A; a++ {
+					X := 0.0
+					for j := 0; j < K; j++ {
+						X += float64(w[j] * x[(r*G+j)*A+a])
+					}
+					cx += float64(c[(r*G+k)*A+a] * X)
+					pv += float64(p[r*A+a] * v[(r*G+k)*A+a])
+				}
+				want := cx + float64(float64(float64(omega[r]*w[k])*w[k])*pv)
+				if g := got[r*K+k]; math.Float64bits(g) != math.Float64bits(want) {
+					t.Errorf("A = %d, row %d, k %d: %v, want %v", A, r, k, g, want)
+				}
+			}
+		}
 	}
 }
 
