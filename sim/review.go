@@ -91,6 +91,11 @@ type judge struct {
 	// users holds allProbs' exponentials: per user, cell and response;
 	// cellL and memL its logits per cell at memory 0 and per unit of memory.
 	users, cellL, memL []float64
+	// What users holds: allProbs of usersP with usersShift and usersMem
+	// (usersP nil: nothing yet). The policies do not change in a review.
+	usersP     *policy.Policy
+	usersShift float64
+	usersMem   bool
 	// Per cell, both policies without memory.
 	candCell, incCell [][]float64
 }
@@ -138,8 +143,13 @@ func (j *judge) probs(dst []float64, p *policy.Policy, cell int, m, shift float6
 // allProbs returns pi(.|cell, m_u) of p for every user u and cell, in one
 // slice by user, cell and response (reused by the next call), with the
 // logits shifted as probs does and m_u the candidate's memory of u if
-// withMem (else 0). The exponentials are taken all at once.
+// withMem (else 0). The exponentials are taken all at once, and not again
+// for the same arguments.
 func (j *judge) allProbs(p *policy.Policy, shift float64, withMem bool) []float64 {
+	if j.users != nil && j.usersP == p && j.usersShift == shift && j.usersMem == withMem {
+		return j.users
+	}
+	j.usersP, j.usersShift, j.usersMem = p, shift, withMem
 	w := j.w
 	A, C := len(w.responses), len(w.cellProb)
 	if n := len(w.userSeg) * C * A; j.users == nil {
