@@ -85,9 +85,20 @@
 //     and without memory, sampled and full batches, under every aggregation,
 //     and TestTrainerGradientFD checks the gradient by finite differences.
 //   - under aggregation none the advantage shares come from the
-//     coefficients CentredRows wrote (shareRows), not from a
-//     reward.Aggregator per row; TestExpectedStep checks them against the
-//     Aggregator's to 1e-12.
+//     coefficients CentredRows wrote (shareRows, with vmath.CovRows), not
+//     from a reward.Aggregator per row; TestExpectedStep checks them
+//     against the Aggregator's to 1e-12.
+//   - before memory is active, under aggregation none, a sampled prompt's
+//     row depends only on its situation and segment: stepExpected computes
+//     each distinct one once and every prompt adds its row in batch order,
+//     the same additions as rows of their own (TestExpectedStep's step
+//     before the update takes this path).
+//   - prompts and responses are drawn without a branch to mispredict
+//     (sampleSituation from a bucket of its CDF, sampleIndex by counting
+//     partial sums), pinned to plain scans by TestSampleSituation and
+//     TestSampleIndex; draws reads the PCG as rand.Rand does, number for
+//     number (TestDraws); a deployment whose memory block is still zero
+//     takes each cell's softmax once, the same bits at every stance.
 //   - the release review takes every user's softmax at once (allProbs);
 //     TestJudgeAllProbs checks it against a softmax prompt by prompt.
 //   - the primitives of sim/internal/vmath run in AVX2 assembly where the
