@@ -152,7 +152,7 @@ func scanParquet(path string, sweep bool, fn func(b *stepBlock) error) (err erro
 			err = errorf("%s: not a readable Parquet file (%v)", path, p)
 		}
 	}()
-	pf, err := parquet.OpenFile(f, fi.Size(), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
+	pf, err := openParquet(f, fi.Size())
 	if err != nil {
 		return errorf("%s: not a readable Parquet file: %v", path, err)
 	}
@@ -576,7 +576,7 @@ func (r *SeriesReader) openParquet() error {
 				err = fmt.Errorf("%v", p)
 			}
 		}()
-		return parquet.OpenFile(r.f, fi.Size(), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
+		return openParquet(r.f, fi.Size())
 	}()
 	if err != nil {
 		return errorf("%s: not a readable Parquet file: %v", r.path, err)
