@@ -33,9 +33,6 @@ type Folder struct {
 	// axis; a run folder has one. Small (one row per run): the steps are
 	// never held.
 	runs []Run
-	// finals are the runs' final values, one per metric (runs.csv; NaN
-	// for a failed run). A run folder's come from its steps when asked.
-	finals [][]float64
 	sw     *configs.Sweep // the sweep, to resolve each run's config
 }
 
@@ -69,7 +66,7 @@ func Open(dir string) (*Folder, error) {
 		for _, ax := range s.Axes {
 			r.axes = append(r.axes, ax.Key)
 		}
-		if err := r.readRuns(); err != nil {
+		if err := r.readRuns(nil); err != nil {
 			return nil, err
 		}
 	case stepsTable(dir) != "" && exists(ConfigFile):
@@ -108,8 +105,12 @@ func (r *Folder) Definition() *configs.Sweep { return r.sw }
 func (r *Folder) Path() string { return r.path }
 
 // readRuns reads runs.csv: the run ids, statuses, parameters and, from
-// the header, the metric names.
-func (r *Folder) readRuns() error {
+// the header, the metric names, checking every value. With finals, it
+// reads the runs again instead and calls finals with each run's final
+// values (NaN for a failed run's, or a metric it does not have), valid
+// during the call: a sweep's finals are not held (a 100,000-run sweep's
+// would take 50 MB and more).
+func (r *Folder) readRuns(finals func(i int, final []float64)) error {
 	path := filepath.Join(r.path, RunsFile)
 	f, err := os.Open(path)
 	if err != nil {
@@ -125,8 +126,11 @@ func (r *Folder) readRuns() error {
 	if len(head) < 4+na || head[0] != "run_id" || head[1] != "seed" || head[len(head)-2] != "status" {
 		return errorf("%s: not a rewardmix runs.csv (header %q)", path, strings.Join(head, ","))
 	}
-	r.metrics = append([]string(nil), head[2+na:len(head)-2]...)
-	for {
+	if finals == nil {
+		r.metrics = append([]string(nil), head[2+na:len(head)-2]...)
+	}
+	final := make([]float64, len(r.metrics))
+	for i := 0; ; i++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
@@ -134,17 +138,32 @@ func (r *Folder) readRuns() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		run := Run{ID: rec[0], OK: rec[len(rec)-2] == "ok", Params: append([]string(nil), rec[2:2+na]...)}
-		final := make([]float64, len(r.metrics))
-		for i, v := range rec[2+na : len(rec)-2] {
-			final[i] = math.NaN()
-			if run.OK && v != "" { // a metric this run does not have is empty
-				if final[i], err = strconv.ParseFloat(v, 64); err != nil {
-					return errorf("%s: run %s: %s = %q is not a number", path, run.ID, r.metrics[i], v)
+		if len(rec) != len(head) {
+			return errorf("%s: run %s has %d columns, the header %d", path, rec[0], len(rec), len(head))
+		}
+		ok := rec[len(rec)-2] == "ok"
+		for k, v := range rec[2+na : len(rec)-2] {
+			final[k] = math.NaN()
+			if ok && v != "" { // a metric this run does not have is empty
+				if final[k], err = strconv.ParseFloat(v, 64); err != nil {
+					return errorf("%s: run %s: %s = %q is not a number", path, rec[0], r.metrics[k], v)
 				}
 			}
 		}
-		r.runs, r.finals = append(r.runs, run), append(r.finals, final)
+		if finals != nil {
+			if i >= len(r.runs) || r.runs[i].ID != rec[0] {
+				return errorf("%s changed while it was read", path)
+			}
+			finals(i, final)
+			continue
+		}
+		// Copies: the reader's strings share one string per line, which
+		// holds the run's every final value (100 MB for 100,000 runs).
+		params := make([]string, na)
+		for k, p := range rec[2 : 2+na] {
+			params[k] = strings.Clone(p)
+		}
+		r.runs = append(r.runs, Run{ID: strings.Clone(rec[0]), OK: ok, Params: params})
 	}
 }
 
@@ -180,16 +199,31 @@ func (r *Folder) At(metrics []string, steps []int) ([][]float64, error) {
 	out := nanRows(len(r.runs), len(metrics))
 	want := slices.Clone(steps)
 	stream := false
+	finals := false
 	for i, t := range want {
 		switch {
 		case t >= 0:
 			stream = true
 		case r.sweep:
-			for j, m := range metrics {
-				out[i][j] = r.finals[i][slices.Index(r.metrics, m)]
-			}
+			finals = true
 		default:
 			want[i], stream = r.cfg.Train.Steps, true // a run folder's final step
+		}
+	}
+	if finals {
+		cols := make([]int, len(metrics))
+		for j, m := range metrics {
+			cols[j] = slices.Index(r.metrics, m)
+		}
+		err := r.readRuns(func(i int, final []float64) {
+			if want[i] < 0 {
+				for j, k := range cols {
+					out[i][j] = final[k]
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if !stream {

@@ -67,12 +67,13 @@ func openParquet(f io.ReaderAt, size int64) (*parquet.File, error) {
 	if err := thrift.Unmarshal(new(thrift.CompactProtocol), footer, &meta); err != nil {
 		return nil, fmt.Errorf("corrupt footer: %v", err)
 	}
+	buf := make([]byte, maxHeaderBytes)
 	for g, rg := range meta.RowGroups {
 		if rg.NumRows < 0 || rg.NumRows > maxGroupRows {
 			return nil, fmt.Errorf("row group %d claims %d rows", g, rg.NumRows)
 		}
 		for _, c := range rg.Columns {
-			if err := checkPages(f, size-8-n, &c.MetaData, rg.NumRows); err != nil {
+			if err := checkPages(f, size-8-n, &c.MetaData, rg.NumRows, buf); err != nil {
 				return nil, fmt.Errorf("row group %d, column %v: %v", g, c.MetaData.PathInSchema, err)
 			}
 		}
@@ -82,7 +83,7 @@ func openParquet(f io.ReaderAt, size int64) (*parquet.File, error) {
 
 // checkPages walks the page headers of a column chunk, which must lie in
 // the file's first end bytes, and checks each page's sizes.
-func checkPages(f io.ReaderAt, end int64, m *format.ColumnMetaData, rows int64) error {
+func checkPages(f io.ReaderAt, end int64, m *format.ColumnMetaData, rows int64, buf []byte) error {
 	start := m.DataPageOffset
 	if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
 		start = m.DictionaryPageOffset
@@ -99,7 +100,6 @@ func checkPages(f io.ReaderAt, end int64, m *format.ColumnMetaData, rows int64) 
 	if m.Codec != format.Zstd && m.Codec != format.Uncompressed {
 		return fmt.Errorf("compressed with %v: rewardmix reads steps tables compressed with zstd (as it writes them) or not at all", m.Codec)
 	}
-	buf := make([]byte, maxHeaderBytes)
 	values := int64(0)
 	for at := start; at < stop; {
 		b := buf[:min(int64(len(buf)), stop-at)]
