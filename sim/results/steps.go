@@ -141,14 +141,16 @@ type runStepRow struct {
 	Value  float64 `parquet:"value,split"`
 }
 
-// parquetOptions are the writer settings of every steps.parquet. Page
-// bounds of the string columns cost a tenth of the writing time and serve
-// no filter a reader of a few hundred metrics and runs needs.
+// parquetOptions are the writer settings of every steps.parquet. The
+// string columns' bounds and page statistics cost a quarter of the writing
+// time and serve no filter a reader of a few hundred metrics and runs
+// needs; step and value keep theirs.
 func parquetOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
 		parquet.Compression(zstdCodec),
 		parquet.MaxRowsPerRowGroup(math.MaxInt32), // row groups end at Flush only
 		parquet.SkipPageBounds("run_id"), parquet.SkipPageBounds("metric"),
+		parquet.SkipPageStatistics("run_id"), parquet.SkipPageStatistics("metric"),
 		parquet.CreatedBy("rewardmix", sim.Version, ""),
 	}
 }

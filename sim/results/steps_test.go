@@ -144,3 +144,39 @@ func TestRecord(t *testing.T) {
 		t.Errorf("values %v, want %v", s.Values, want)
 	}
 }
+
+// BenchmarkStepsWriter writes 76 runs of the incident preset's shape (46
+// metrics x 301 steps, values that move slowly as a run's do) as one part.
+func BenchmarkStepsWriter(b *testing.B) {
+	s := &Series{}
+	for k := 0; k < 46; k++ {
+		s.Metrics = append(s.Metrics, "metric/"+string(rune('a'+k%26))+string(rune('a'+k/26)))
+	}
+	for t := 0; t <= 300; t++ {
+		s.Steps = append(s.Steps, t)
+	}
+	for k := range s.Metrics {
+		v := 0.5 / float64(k+1)
+		for t := range s.Steps {
+			if k%4 != 0 { // a quarter of the metrics are constant (weights, inactive signals)
+				v += 1e-3 * math.Sin(float64(t*(k+1)))
+			}
+			s.Values = append(s.Values, v)
+		}
+	}
+	for _, format := range []sim.Format{sim.FormatParquet, sim.FormatCSV} {
+		b.Run(string(format), func(b *testing.B) {
+			var buf bytes.Buffer
+			for i := 0; i < b.N; i++ {
+				buf.Reset()
+				w := NewStepsWriter(&buf, format, true, false)
+				for r := 0; r < 76; r++ {
+					w.Write("r"+string(rune('0'+r/10))+string(rune('0'+r%10)), s)
+				}
+				w.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(76*len(s.Values)), "ns/row")
+			b.ReportMetric(float64(buf.Len())/float64(76*len(s.Values)), "bytes/row")
+		})
+	}
+}
