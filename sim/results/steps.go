@@ -94,9 +94,11 @@ type StepsWriter struct {
 // allocations).
 var zstdCodec = &zstdPages{}
 
-// zstdPages is Parquet's zstd codec at zstd's default level with a 1 MiB
-// window: a page is smaller than that, so the window loses nothing, and
-// each encoder holds about 2 MiB rather than the default window's 16.
+// zstdPages is Parquet's zstd codec at zstd's fastest level (the 200-run
+// incident sweep's table is 0.7% larger than at the default level, the
+// sweep 4% faster) with a 1 MiB window: a page is smaller than that, so
+// the window loses nothing, and each encoder holds about 2 MiB rather than
+// the default window's 16.
 type zstdPages struct{ encoders, decoders sync.Pool }
 
 func (*zstdPages) String() string                            { return "ZSTD" }
@@ -106,7 +108,7 @@ func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
 	e, _ := c.encoders.Get().(*zstd.Encoder)
 	if e == nil {
 		var err error
-		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
 		if err != nil {
 			return nil, err
