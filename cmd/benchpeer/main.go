@@ -312,7 +312,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o opts) error {
 	fmt.Fprintf(stdout, "sweep of %d runs, wall (CPU), medians of %d: sweep_basic peer (2 processes) %.2f s (%.2f s), sweep peer (2 processes) %.2f s (%.2f s), rewardmix sweep --workers 2 %.2f s (%.2f s); each repetition's wall: sweep_basic %s, sweep %s, go %s\n",
 		sw.Len(), len(goWall), median(basic.wall), median(basic.cpu), median(strong.wall), median(strong.cpu), median(goWall), median(goCPU),
 		secs(basic.wall), secs(strong.wall), secs(goWall))
-	fmt.Fprintln(stdout, "(what each writes: rewardmix steps.csv, runs.log, runs.csv, agg.csv and manifest.json; the peers raw float64 files of the same tables, metrics.f64 (every metric at every step), theta.f64, review.f64, runs.f64 and agg.f64 (mean and sd, without t intervals), as no Parquet library is installed for them)")
+	fmt.Fprintln(stdout, "(what each writes: rewardmix steps.parquet (zstd), runs.log, runs.csv, agg.csv and manifest.json; the peers raw float64 files of the same tables, metrics.f64 (every metric at every step), theta.f64, review.f64, runs.f64 and agg.f64 (mean and sd, without t intervals), as no Parquet library is installed for them)")
 	if o.quick {
 		fmt.Fprintln(stdout, "(quick: a 20-run sweep and one repetition; not the benchmark figure)")
 	}

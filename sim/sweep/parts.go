@@ -103,6 +103,8 @@ func (p *partWriter) commit() error {
 	var recs []byte
 	for _, r := range p.runs {
 		r.Part, r.PartRuns, r.PartSize = p.k, len(p.runs), size
+	}
+	for _, r := range compactNames(p.runs) {
 		rec, err := encodeRecord(r)
 		if err != nil {
 			return err

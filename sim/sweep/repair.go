@@ -163,7 +163,7 @@ func allZero(r io.Reader) (bool, error) {
 func countValid(f *os.File, from, size int64) int {
 	section := func(at int64) io.Reader { return io.NewSectionReader(f, at, size-at) }
 	br := bufio.NewReaderSize(section(from), 64<<10)
-	lr := &logReader{br: bufio.NewReaderSize(nil, 4<<10)} // small: most candidates are not records
+	lr := &logReader{br: bufio.NewReaderSize(nil, 4<<10), names: logNames{lenient: true}} // small: most candidates are not records
 	pos, lineStart, count := from, true, 0
 	for {
 		line, err := br.ReadSlice('\n')

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -28,12 +29,16 @@ import (
 // RunRow is what runs.csv and agg.csv need of one run: the row of its
 // record in the run log, and where its step series is.
 type RunRow struct {
-	Index   int       `json:"index"`
-	ID      string    `json:"run_id"`
-	Seed    uint64    `json:"seed"`
-	Params  []string  `json:"params"`
-	Status  string    `json:"status"` // ok | failed
-	Error   string    `json:"error,omitempty"`
+	Index  int      `json:"index"`
+	ID     string   `json:"run_id"`
+	Seed   uint64   `json:"seed"`
+	Params []string `json:"params"`
+	Status string   `json:"status"` // ok | failed
+	Error  string   `json:"error,omitempty"`
+	// Metrics names the Final values. In the log, a record whose metrics
+	// are those of the ok record before it leaves them out (the first ok
+	// run of each part writes them): 60 names a run were two thirds of a
+	// log's bytes.
 	Metrics []string  `json:"metrics,omitempty"`
 	Final   []float64 `json:"final,omitempty"`
 	// Part is the part of the steps table that holds the run's series,
@@ -86,8 +91,54 @@ func parseHead(head []byte) (idx, n int, crc uint32, ok bool) {
 // logReader reads the records of a run log in order.
 type logReader struct {
 	br    *bufio.Reader
-	buf   []byte // payload buffer, reused
-	valid int64  // bytes of whole, valid records read so far
+	buf   []byte   // payload buffer, reused
+	valid int64    // bytes of whole, valid records read so far
+	names logNames // the metrics of the last ok record
+}
+
+// logNames carries a log's metric names from record to record (see
+// RunRow.Metrics). A reader that starts in the middle of a log (to count
+// the records after damage) does not know them: lenient lets its rows go
+// without.
+type logNames struct {
+	last    []string
+	lenient bool
+}
+
+// fill gives an ok row that left its metrics out those of the ok row
+// before it, and remembers a row's own; false if the row's values do not
+// match its names.
+func (n *logNames) fill(row *RunRow) bool {
+	if row.Status != statusOK {
+		return true
+	}
+	if row.Metrics == nil && len(row.Final) > 0 {
+		row.Metrics = n.last
+	} else {
+		n.last = row.Metrics
+	}
+	return len(row.Metrics) == len(row.Final) || n.lenient && n.last == nil
+}
+
+// compactNames leaves out of each ok row of a part the metrics that equal
+// those of the ok row before it in the part; it returns the rows to
+// encode (copies where a row changes).
+func compactNames(rows []*RunRow) []*RunRow {
+	out := make([]*RunRow, len(rows))
+	var last []string
+	for i, r := range rows {
+		out[i] = r
+		if r.Status != statusOK {
+			continue
+		}
+		if last != nil && slices.Equal(r.Metrics, last) {
+			c := *r
+			c.Metrics = nil
+			out[i] = &c
+		}
+		last = r.Metrics
+	}
+	return out
 }
 
 func newLogReader(r io.Reader) *logReader {
@@ -131,7 +182,7 @@ func (lr *logReader) next() *logRecord {
 		return nil
 	}
 	rec := &logRecord{}
-	if err := json.Unmarshal(payload[:nl], &rec.row); err != nil || rec.row.Index != idx {
+	if err := json.Unmarshal(payload[:nl], &rec.row); err != nil || rec.row.Index != idx || !lr.names.fill(&rec.row) {
 		return nil
 	}
 	lr.valid += int64(len(head) + n)
@@ -251,6 +302,7 @@ func scanRows(path string, fn func(row *RunRow) error) error {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	var off int64
+	var names logNames
 	for {
 		head, err := br.ReadBytes('\n')
 		if err != nil {
@@ -265,7 +317,7 @@ func scanRows(path string, fn func(row *RunRow) error) error {
 			return nil
 		}
 		var row RunRow
-		if err := json.Unmarshal(js, &row); err != nil || row.Index != idx {
+		if err := json.Unmarshal(js, &row); err != nil || row.Index != idx || !names.fill(&row) {
 			return nil
 		}
 		if err := fn(&row); err != nil {

@@ -77,3 +77,53 @@ func TestResumeEarlierLog(t *testing.T) {
 		t.Error("the log was changed")
 	}
 }
+
+// TestCompactNames: a part's records leave out the metric names that equal
+// the ok record's before them, and read back whole through scanLog and
+// scanRows; a failed run in between changes nothing.
+func TestCompactNames(t *testing.T) {
+	a, b := []string{"kl", "sycophancy_rate"}, []string{"kl", "sycophancy_rate", "review/launched"}
+	rows := []*RunRow{
+		{Index: 0, ID: "r0", Status: "ok", Metrics: a, Final: []float64{1, 2}},
+		{Index: 1, ID: "r1", Status: "ok", Metrics: a, Final: []float64{3, 4}},
+		{Index: 2, ID: "r2", Status: "failed", Error: "diverged"},
+		{Index: 3, ID: "r3", Status: "ok", Metrics: a, Final: []float64{5, 6}},
+		{Index: 4, ID: "r4", Status: "ok", Metrics: b, Final: []float64{7, 8, 1}},
+		{Index: 5, ID: "r5", Status: "ok", Metrics: b, Final: []float64{9, 10, 0}},
+	}
+	var log bytes.Buffer
+	omitted := 0
+	for _, r := range compactNames(rows) {
+		if r.Status == "ok" && r.Metrics == nil {
+			omitted++
+		}
+		rec, err := encodeRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Write(rec)
+	}
+	if omitted != 3 || rows[1].Metrics == nil {
+		t.Fatalf("%d records left their names out (want 3: r1, r3, r5), or the rows given were changed", omitted)
+	}
+	path := filepath.Join(t.TempDir(), results.RunLogFile)
+	if err := os.WriteFile(path, log.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(how string, got []RunRow) {
+		t.Helper()
+		if len(got) != len(rows) {
+			t.Fatalf("%s read %d rows", how, len(got))
+		}
+		for i, r := range rows {
+			if !slices.Equal(got[i].Metrics, r.Metrics) || !slices.Equal(got[i].Final, r.Final) {
+				t.Errorf("%s: run %d has %v = %v, want %v = %v", how, i, got[i].Metrics, got[i].Final, r.Metrics, r.Final)
+			}
+		}
+	}
+	var viaLog, viaRows []RunRow
+	scanLog(path, func(rec *logRecord) error { viaLog = append(viaLog, rec.row); return nil })
+	scanRows(path, func(row *RunRow) error { viaRows = append(viaRows, *row); return nil })
+	check("scanLog", viaLog)
+	check("scanRows", viaRows)
+}
