@@ -33,7 +33,7 @@ type Folder struct {
 	// axis; a run folder has one. Small (one row per run): the steps are
 	// never held.
 	runs []Run
-	sw     *configs.Sweep // the sweep, to resolve each run's config
+	sw   *configs.Sweep // the sweep, to resolve each run's config
 }
 
 // Open reads what a folder is (a run folder: steps.csv and config.toml; or
