@@ -229,19 +229,9 @@ func (r *Folder) At(metrics []string, steps []int) ([][]float64, error) {
 	if !stream {
 		return out, nil
 	}
-	err := r.scan(metrics, func(b *stepBlock, runOf, colOf []int) {
-		for i, k := range b.metric {
-			j := colOf[k]
-			if j < 0 {
-				continue
-			}
-			run := 0
-			if runOf != nil {
-				run = runOf[b.id[i]]
-			}
-			if r.runs[run].OK && int(b.step[i]) == want[run] {
-				out[run][j] = b.value[i]
-			}
+	err := r.scan(metrics, func(run, j, step int, value float64) {
+		if r.runs[run].OK && step == want[run] {
+			out[run][j] = value
 		}
 	})
 	if err != nil {
@@ -316,19 +306,9 @@ func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, er
 		return nil, err
 	}
 	st := newStepStats(metrics, len(g.Labels))
-	err := r.scan(metrics, func(b *stepBlock, runOf, colOf []int) {
-		for i, k := range b.metric {
-			mi := colOf[k]
-			if mi < 0 {
-				continue
-			}
-			run := 0
-			if runOf != nil {
-				run = runOf[b.id[i]]
-			}
-			if t := int(b.step[i]); g.Of[run] >= 0 && sr.Has(t) {
-				st.add(mi, g.Of[run], t, b.value[i])
-			}
+	err := r.scan(metrics, func(run, mi, step int, value float64) {
+		if g.Of[run] >= 0 && sr.Has(step) {
+			st.add(mi, g.Of[run], step, value)
 		}
 	})
 	if err != nil {
@@ -337,12 +317,12 @@ func (r *Folder) Steps(metrics []string, g Groups, sr StepRange) (*StepStats, er
 	return st, nil
 }
 
-// scan streams the steps table and calls fn with each block and its
-// translation: runOf[k] is the run (its index in Runs) of the block's run
-// id k (runOf is nil in a run folder, whose every row is run 0), and
-// colOf[k] the index in metrics of the block's metric k, or -1 for one
-// not asked for. A run id that runs.csv does not hold is an *Error.
-func (r *Folder) scan(metrics []string, fn func(b *stepBlock, runOf, colOf []int)) error {
+// scan streams the steps table and calls fn with each row of metrics:
+// its run (the index in Runs), the metric's index in metrics, its step and
+// value. Block by block, the run ids and metric names are translated once
+// (a row costs integer lookups). A run id that runs.csv does not hold is
+// an *Error.
+func (r *Folder) scan(metrics []string, fn func(run, col, step int, value float64)) error {
 	runIndex := make(map[string]int, len(r.runs))
 	for i, run := range r.runs {
 		runIndex[run.ID] = i
@@ -371,7 +351,17 @@ func (r *Folder) scan(metrics []string, fn func(b *stepBlock, runOf, colOf []int
 				runOf = append(runOf, i)
 			}
 		}
-		fn(b, runOf, colOf)
+		for i, k := range b.metric {
+			j := colOf[k]
+			if j < 0 {
+				continue
+			}
+			run := 0 // a run folder's only run
+			if r.sweep {
+				run = runOf[b.id[i]]
+			}
+			fn(run, j, int(b.step[i]), b.value[i])
+		}
 		return nil
 	})
 }
