@@ -130,7 +130,11 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		}
 		files = files[1:]
 	}
-	// The steps table is on disk: the parts have served.
+	// The steps table is on disk, renamed into place for good: the parts
+	// have served.
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return 0, err
+	}
 	if err := os.RemoveAll(filepath.Join(dir, PartsDir)); err != nil {
 		return 0, err
 	}

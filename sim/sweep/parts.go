@@ -100,6 +100,10 @@ func (p *partWriter) commit() error {
 	if err := p.file.Commit(); err != nil {
 		return err
 	}
+	// The rename too must be on disk before the log names the part.
+	if err := atomicfile.SyncDir(filepath.Join(p.dir, PartsDir)); err != nil {
+		return err
+	}
 	var recs []byte
 	for _, r := range p.runs {
 		r.Part, r.PartRuns, r.PartSize = p.k, len(p.runs), size
@@ -127,22 +131,27 @@ func (p *partWriter) abort() {
 	}
 }
 
-// checkParts checks that every part the log names (0..parts-1) is on disk
-// with the size the log recorded, and removes any part after them (a part
-// written before a crash whose runs never reached the log). Once every
-// run is recorded (complete), parts may be gone if the steps table was
-// joined from them.
-func checkParts(dir string, format sim.Format, sizes []int64, complete bool) error {
-	if complete && joined(dir, format, len(sizes)) {
-		return nil
+// firstBadPart returns the first of the parts the log names (sizes[k] is
+// part k's size as recorded) that is not on disk with that size, or
+// len(sizes) if none; and whether any part after it is there.
+func firstBadPart(dir string, format sim.Format, sizes []int64) (bad int, later bool) {
+	ok := func(k int) bool {
+		fi, err := os.Stat(filepath.Join(dir, PartsDir, partName(k, format)))
+		return err == nil && fi.Size() == sizes[k]
 	}
-	for k, size := range sizes {
-		path := filepath.Join(dir, PartsDir, partName(k, format))
-		fi, err := os.Stat(path)
-		if err != nil || fi.Size() != size {
-			return results.Errorf("%s: part %d of the steps table is missing or changed since its runs were recorded (want %s of %d bytes); start the sweep over with --force", dir, k, path, size)
+	for bad = 0; bad < len(sizes) && ok(bad); bad++ {
+	}
+	for k := bad + 1; k < len(sizes); k++ {
+		if ok(k) {
+			return bad, true
 		}
 	}
+	return bad, false
+}
+
+// removeStaleParts removes the parts from number next on (written before a
+// crash, their runs never recorded) and their temporary files.
+func removeStaleParts(dir string, format sim.Format, next int) error {
 	ents, err := os.ReadDir(filepath.Join(dir, PartsDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -152,7 +161,11 @@ func checkParts(dir string, format sim.Format, sizes []int64, complete bool) err
 	}
 	for _, e := range ents {
 		var k int
-		if _, err := fmt.Sscanf(e.Name(), "%06d.", &k); err == nil && k >= len(sizes) && strings.HasSuffix(e.Name(), "."+string(format)) {
+		stale := strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-")
+		if _, err := fmt.Sscanf(e.Name(), "%06d.", &k); err == nil && k >= next && strings.HasSuffix(e.Name(), "."+string(format)) {
+			stale = true
+		}
+		if stale {
 			if err := os.Remove(filepath.Join(dir, PartsDir, e.Name())); err != nil {
 				return err
 			}
@@ -185,7 +198,8 @@ func joinParts(w io.Writer, dir string, format sim.Format, parts int) error {
 
 // joined reports whether the steps table of a complete sweep folder was
 // joined from its parts (and the parts removed, or about to be): the table
-// exists and some part does not.
+// exists and some part does not. (finalize syncs the folder after the
+// table's rename and before it removes a part.)
 func joined(dir string, format sim.Format, parts int) bool {
 	if _, err := os.Stat(filepath.Join(dir, results.StepsFileName(format))); err != nil {
 		return false

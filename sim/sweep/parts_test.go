@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,56 @@ func TestParts(t *testing.T) {
 	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
 	if exists(filepath.Join(d, PartsDir)) {
 		t.Error("the parts are left after the sweep")
+	}
+}
+
+// TestPartsLost: a part the log names that is not on disk (a power loss
+// before its rename was durable) is run again with its runs and those
+// after it, reported; a missing part with later ones present stops the
+// resume; --force clears a folder with parts.
+func TestPartsLost(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	s := load(t, gridSweep)
+	ref := filepath.Join(tmp, "ref")
+	mustRun(t, s, ref, Options{Workers: 2})
+	ends, _ := logEnds(t, filepath.Join(ref, results.RunLogFile))
+	setup := func(name string, missing ...int) string {
+		d := filepath.Join(tmp, name)
+		for _, f := range []string{results.ManifestFile, results.SweepFile} {
+			writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
+		}
+		writeFile(t, filepath.Join(d, results.RunLogFile), readFile(t, filepath.Join(ref, results.RunLogFile))[:ends[9]])
+		writeParts(t, ref, d) // one run a part here (partRows is 1)
+		for _, k := range missing {
+			if err := os.Remove(filepath.Join(d, PartsDir, partName(k, "csv"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	// Parts 8 and 9 (the last two the log names) never reached the disk.
+	d := setup("lost", 8, 9)
+	var first *Progress
+	sum := mustRun(t, s, d, Options{Resume: true, Progress: func(p Progress) {
+		if first == nil {
+			first = &p
+		}
+	}})
+	if first.Done != 8 || sum.Ran != gridRuns-8 || sum.Repair == nil || !strings.Contains(sum.Repair.String(), "names part 8 of the steps table, which is not on disk") {
+		t.Errorf("resumed with %d done, ran %d, repair %v; want 8, %d and part 8 named", first.Done, sum.Ran, sum.Repair, gridRuns-8)
+	}
+	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
+
+	// Part 3 missing, later ones there: damage, not a crash.
+	d = setup("hole", 3)
+	if _, err := Run(t.Context(), s, d, Options{Resume: true}); err == nil || !strings.Contains(err.Error(), "part 3 of the steps table is missing") {
+		t.Errorf("a missing part before others: %v", err)
+	}
+	// --force starts such a folder over, parts and all.
+	mustRun(t, s, d, Options{Force: true, Workers: 2})
+	sameFiles(t, ref, d, append(resultCSVs, results.RunLogFile)...)
+	if exists(filepath.Join(d, PartsDir)) {
+		t.Error("the parts are left after --force")
 	}
 }

@@ -279,8 +279,13 @@ func prepareDir(dir string, m *Manifest, sweepFile []byte, format sim.Format, re
 // cut off with them, so that the sweep goes on at the part's first run.
 func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int64, parts int, repair *LogRepair, err error) {
 	logPath := filepath.Join(dir, results.RunLogFile)
-	var sizes []int64
-	partStart, partValid, partRuns, lastPartRuns := 0, int64(0), 0, 0
+	type partMark struct {
+		size  int64 // as recorded
+		start int   // runs before it
+		at    int64 // where its first record begins
+	}
+	var marks []partMark
+	partRuns, lastPartRuns := 0, 0
 	good, valid, err := scanLogAt(logPath, func(rec *logRecord, at int64) error {
 		row := &rec.row
 		if want := m.Shard.Index + done*m.Shard.Count; row.Index != want {
@@ -289,11 +294,11 @@ func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int6
 		switch {
 		case row.PartRuns == 0:
 			return results.Errorf("%s: the run log was written by an earlier version of rewardmix, which kept the step series in it; this version cannot continue it: start over with --force", dir)
-		case row.Part == len(sizes):
-			sizes = append(sizes, row.PartSize)
-			partStart, partValid, partRuns, lastPartRuns = done, at, 0, row.PartRuns
-		case row.Part != len(sizes)-1:
-			return fmt.Errorf("%s: run log damaged: run %d is in part %d, after part %d", dir, row.Index, row.Part, len(sizes)-1)
+		case row.Part == len(marks):
+			marks = append(marks, partMark{row.PartSize, done, at})
+			partRuns, lastPartRuns = 0, row.PartRuns
+		case row.Part != len(marks)-1:
+			return fmt.Errorf("%s: run log damaged: run %d is in part %d, after part %d", dir, row.Index, row.Part, len(marks)-1)
 		}
 		if partRuns++; partRuns > row.PartRuns {
 			return fmt.Errorf("%s: run log damaged: part %d holds more than its %d runs", dir, row.Part, row.PartRuns)
@@ -307,16 +312,35 @@ func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int6
 	if repair, err = diagnoseLog(logPath, valid, good); err != nil {
 		return 0, 0, 0, nil, err
 	}
-	if len(sizes) > 0 && partRuns < lastPartRuns { // the last part's records were cut short: drop them
-		sizes, done, valid = sizes[:len(sizes)-1], partStart, partValid
+	cut := func(k int) { done, valid, marks = marks[k].start, marks[k].at, marks[:k] }
+	if len(marks) > 0 && partRuns < lastPartRuns { // the last part's records were cut short: drop them
+		cut(len(marks) - 1)
+	}
+	sizes := make([]int64, len(marks))
+	for k, pm := range marks {
+		sizes[k] = pm.size
+	}
+	if !(done >= m.Shard.Runs && joined(dir, format, len(marks))) {
+		switch bad, later := firstBadPart(dir, format, sizes); {
+		case bad < len(marks) && later:
+			return 0, 0, 0, nil, results.Errorf("%s: part %d of the steps table is missing or changed since its runs were recorded, and later parts are there; start the sweep over with --force", dir, bad)
+		case bad < len(marks):
+			// Parts the log names that never reached the disk (a power
+			// loss before their rename was): run them again.
+			if repair == nil {
+				repair = &LogRepair{Path: logPath, Record: marks[bad].start + 1, Offset: marks[bad].at, Bytes: valid - marks[bad].at,
+					After: done - marks[bad].start - 1, Reason: fmt.Sprintf("names part %d of the steps table, which is not on disk", bad)}
+			}
+			cut(bad)
+		}
+		if err := removeStaleParts(dir, format, len(marks)); err != nil {
+			return 0, 0, 0, nil, err
+		}
 	}
 	if repair != nil {
 		repair.Complete = done >= m.Shard.Runs
 	}
-	if err := checkParts(dir, format, sizes, done >= m.Shard.Runs); err != nil {
-		return 0, 0, 0, nil, err
-	}
-	return done, valid, len(sizes), repair, nil
+	return done, valid, len(marks), repair, nil
 }
 
 // folderFiles lists the files a sweep folder may hold: its own and the figures
@@ -328,7 +352,7 @@ var folderFiles = []string{results.ManifestFile, results.SweepFile, results.RunL
 // killed sweep (or finalize, or figure drawing) may have left.
 func clearDir(dir string) error {
 	for _, f := range folderFiles {
-		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 			return err
 		}
 	}

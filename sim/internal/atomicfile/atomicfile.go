@@ -87,3 +87,17 @@ func (a *File) Size() (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// SyncDir syncs a folder, so that the files renamed into it (Commit) are
+// there after a power loss, not only their contents.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
