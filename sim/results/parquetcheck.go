@@ -25,9 +25,11 @@ const (
 	// maxPageBytes bounds a page's uncompressed size (rewardmix writes
 	// pages of at most a few hundred KiB; other writers' default is 1 MiB).
 	maxPageBytes = 256 << 20
-	// maxGroupRows bounds a row group's rows (rewardmix writes about a
-	// million; a run of MaxSteps steps and every metric fits too).
-	maxGroupRows = 1 << 28
+	// maxGroupRows bounds a row group's rows, which a reader holds at once
+	// (20 bytes a row: 640 MB at the bound). rewardmix writes about a
+	// million, or one run's rows where a run has more (a run of 100,000
+	// steps of 46 metrics: 4.6 million).
+	maxGroupRows = 1 << 25
 	// maxPageValues bounds a page's values (rewardmix writes tens of
 	// thousands; the library allocates for as many as a page claims).
 	maxPageValues = 1 << 22
@@ -121,14 +123,8 @@ func checkPages(f io.ReaderAt, end int64, m *format.ColumnMetaData, rows int64, 
 			return fmt.Errorf("page at %d: %d bytes uncompressed", at, h.UncompressedPageSize)
 		}
 		if m.Codec == format.Zstd && h.CompressedPageSize > 0 {
-			// The zstd decoder sizes its output by the frame's content size.
-			var fh [18]byte
-			k, err := f.ReadAt(fh[:min(len(fh), int(h.CompressedPageSize))], at+int64(used))
-			if err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			if n, ok := zstdContentSize(fh[:k]); !ok || n > uint64(h.UncompressedPageSize) {
-				return fmt.Errorf("page at %d: not a zstd frame of at most its %d bytes", at, h.UncompressedPageSize)
+			if err := checkZstdPage(f, at+int64(used), int64(h.CompressedPageSize), int64(h.UncompressedPageSize)); err != nil {
+				return fmt.Errorf("page at %d: %v", at, err)
 			}
 		}
 		var nv int64
@@ -282,28 +278,44 @@ func uvarint(b []byte, at *int) (uint64, error) {
 	return v, nil
 }
 
-// zstdContentSize reads a zstd frame header (RFC 8878, 3.1.1) and returns
-// the content size it states (0 if it states none); ok is false if b does
-// not start with a zstd frame.
-func zstdContentSize(b []byte) (n uint64, ok bool) {
-	if len(b) < 5 || binary.LittleEndian.Uint32(b) != 0xFD2FB528 {
-		return 0, false
+// checkZstdPage checks that the size bytes at off are one zstd frame (RFC
+// 8878, 3.1.1) that decodes to at most uncompressed bytes, with a window of
+// at most 8 MiB: the decoder sizes its buffers by what a frame states, and
+// a few bytes of RLE blocks can state gigabytes. A frame that states its
+// content size is held to it by the decoder (ErrFrameSizeExceeded) and
+// here for its raw and RLE blocks; one that does not is allowed a
+// compressed block's maximum, 128 KiB, for each.
+// It reads the frame header and each block's 3-byte header, not the data.
+func checkZstdPage(f io.ReaderAt, off, size, uncompressed int64) error {
+	var h [14]byte
+	k, err := f.ReadAt(h[:min(int64(len(h)), size)], off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	b := h[:k]
+	if len(b) < 6 || binary.LittleEndian.Uint32(b) != 0xFD2FB528 {
+		return errors.New("not a zstd frame")
 	}
 	d := b[4]
-	single := d&0x20 != 0
+	single, checksum := d&0x20 != 0, d&0x04 != 0
 	at := 5
 	if !single {
-		at++ // window descriptor
+		wd := b[5]
+		if window := (int64(1) << (10 + wd>>3)) * int64(8+wd&7) / 8; window > 8<<20 {
+			return fmt.Errorf("a zstd window of %d bytes", window)
+		}
+		at++
 	}
 	at += [4]int{0, 1, 2, 4}[d&3] // dictionary id
-	size := [4]int{0, 2, 4, 8}[d>>6]
-	if size == 0 && single {
-		size = 1
+	fcs := [4]int{0, 2, 4, 8}[d>>6]
+	if fcs == 0 && single {
+		fcs = 1
 	}
-	if len(b) < at+size {
-		return 0, false
+	if len(b) < at+fcs {
+		return errors.New("a zstd frame header cut short")
 	}
-	switch size {
+	var n uint64
+	switch fcs {
 	case 1:
 		n = uint64(b[at])
 	case 2:
@@ -313,5 +325,49 @@ func zstdContentSize(b []byte) (n uint64, ok bool) {
 	case 8:
 		n = binary.LittleEndian.Uint64(b[at:])
 	}
-	return n, true
+	if n > uint64(uncompressed) {
+		return fmt.Errorf("a zstd frame of %d bytes in a page of %d", n, uncompressed)
+	}
+	pos, end := off+int64(at+fcs), off+size
+	decoded := int64(0)
+	for {
+		var bh [3]byte
+		if pos+3 > end {
+			return errors.New("a zstd frame cut short")
+		}
+		if _, err := f.ReadAt(bh[:], pos); err != nil {
+			return err
+		}
+		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		last, kind, bsize := v&1 == 1, (v>>1)&3, int64(v>>3)
+		pos += 3
+		switch kind {
+		case 0: // raw
+			decoded, pos = decoded+bsize, pos+bsize
+		case 1: // RLE: one byte, repeated
+			decoded, pos = decoded+bsize, pos+1
+		case 2: // compressed: at most a block's maximum, 128 KiB, and the
+			// stated content size if there is one (the decoder holds a
+			// frame to it)
+			if fcs == 0 {
+				decoded += 128 << 10
+			}
+			pos += bsize
+		default:
+			return errors.New("a reserved zstd block type")
+		}
+		if fcs > 0 && decoded > int64(n) || decoded > uncompressed+128<<10 || pos > end {
+			return fmt.Errorf("a zstd frame that decodes past its page's %d bytes", uncompressed)
+		}
+		if last {
+			break
+		}
+	}
+	if checksum {
+		pos += 4
+	}
+	if pos != end {
+		return errors.New("bytes after the page's zstd frame")
+	}
+	return nil
 }

@@ -2,11 +2,14 @@ package results
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rewardmix/rewardmix/sim"
@@ -178,5 +181,31 @@ func BenchmarkStepsWriter(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(76*len(s.Values)), "ns/row")
 			b.ReportMetric(float64(buf.Len())/float64(76*len(s.Values)), "bytes/row")
 		})
+	}
+}
+
+// TestZstdBomb: a 126 KB steps.parquet whose page is one zstd frame of
+// thousands of RLE blocks, stating no content size, decodes to gigabytes
+// (3.4 GB resident before the check): it is refused before the library
+// reads it, with next to nothing allocated.
+func TestZstdBomb(t *testing.T) {
+	path := filepath.Join("testdata", "zstd-bomb.parquet")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := scanSteps(path, true, func(*stepBlock) error { return nil })
+	r, err2 := OpenSeries(path)
+	if err2 == nil {
+		_, _, err2 = r.Next()
+		r.Close()
+	}
+	runtime.ReadMemStats(&after)
+	var re *Error
+	for _, e := range []error{err, err2} {
+		if !errors.As(e, &re) || !strings.Contains(e.Error(), "zstd frame") {
+			t.Errorf("the zstd bomb: %v, want an *Error about its zstd frame", e)
+		}
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("reading the bomb allocated %d MB", got>>20)
 	}
 }

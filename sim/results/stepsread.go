@@ -89,6 +89,9 @@ func scanCSV(path string, sweep bool, fn func(b *stepBlock) error) error {
 			lineNo++
 			return bad()
 		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 		if len(line) == 0 && err != nil {
 			return flush()
 		}
@@ -315,6 +318,10 @@ func pageData(p parquet.Page) *encoding.Values {
 	return &v
 }
 
+// maxMetrics bounds the metrics of a run that SeriesReader holds (a run of
+// rewardmix has a few dozen to a few hundred).
+const maxMetrics = 1 << 14
+
 // A SeriesReader reads a sweep's steps table run by run, in file order,
 // holding about a page of each column (Parquet) or a buffer of lines
 // (CSV), whatever the size of the file or of its row groups.
@@ -383,10 +390,19 @@ func (r *SeriesReader) Next() (id string, s *Series, err error) {
 	byMetric := map[string][]point{}
 	for r.have && string(r.id) == id {
 		m := string(r.metric)
-		if _, ok := byMetric[m]; !ok {
+		ps, ok := byMetric[m]
+		if !ok {
+			if len(order) == maxMetrics {
+				return "", nil, errorf("%s: run %s has more than %d metrics", r.path, id, maxMetrics)
+			}
 			order = append(order, m)
 		}
-		byMetric[m] = append(byMetric[m], point{r.step, r.value})
+		// Steps rise within a metric's series: a run holds at most
+		// MaxSteps+1 points of each, however long a corrupt file runs on.
+		if len(ps) > 0 && r.step <= ps[len(ps)-1].step {
+			return "", nil, errorf("%s: run %s: %s's steps are not in rising order", r.path, id, m)
+		}
+		byMetric[m] = append(ps, point{r.step, r.value})
 		if err := r.advance(); err != nil {
 			return "", nil, err
 		}
@@ -445,6 +461,12 @@ func (r *SeriesReader) openCSV() error {
 	lineNo := 1
 	r.next = func() ([]byte, int32, []byte, float64, bool, error) {
 		line, err := br.ReadSlice('\n')
+		if err != nil && err != io.EOF {
+			if err == bufio.ErrBufferFull {
+				return nil, 0, nil, 0, false, errorf("%s:%d: not a rewardmix steps.csv line", r.path, lineNo+1)
+			}
+			return nil, 0, nil, 0, false, fmt.Errorf("%s: %w", r.path, err)
+		}
 		if len(line) == 0 && err != nil {
 			return nil, 0, nil, 0, false, nil
 		}
