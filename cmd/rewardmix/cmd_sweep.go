@@ -148,7 +148,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case errors.Is(err, sweep.ErrBusy):
 		return &inputError{err}
 	case errors.Is(err, sweep.ErrFailFast):
-		return fmt.Errorf("stopped at the first failed run (--fail-fast); %s holds the runs so far; continue with --resume", dir)
+		return fmt.Errorf("stopped at the first failed run (--fail-fast); %s holds the runs finished before the last part of the steps table closed; continue with --resume", dir)
 	case errors.Is(err, sweep.ErrInterrupted):
 		shardArg := ""
 		if sharded {

@@ -80,7 +80,7 @@ func TestSweepLogRepairReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := mustRun(t, "sweep", "--no-plots", "--quiet", file, "-o", d, "--resume")
-	re := regexp.MustCompile("^warning: " + regexp.QuoteMeta(fmt.Sprintf("%s: record 12 (at byte %d) fails its checksum: dropped it and the 6 records after it (", logPath, starts[11])) +
+	re := regexp.MustCompile("^warning: " + regexp.QuoteMeta(fmt.Sprintf("%s: record 12 (at byte %d) fails its checksum; the 11 records of part 0 before it go too: dropped it and the 6 records after it (", logPath, starts[11])) +
 		`[0-9.]+ KiB in all\); they will be run again\n$`)
 	if !re.MatchString(r.stderr) {
 		t.Errorf("stderr %q does not match %s", r.stderr, re)
@@ -98,8 +98,8 @@ func TestSweepLogRepairReported(t *testing.T) {
 	writePart()
 	r = mustRun(t, "sweep", "--no-plots", file, "-o", d, "--resume")
 	first, _, _ := strings.Cut(r.stderr, "\n")
-	re = regexp.MustCompile("^note: " + regexp.QuoteMeta(fmt.Sprintf("%s: the last record, record 17, is cut short (", logPath)) +
-		`[0-9]+ of its [0-9]+ bytes\), as a crash leaves it: dropped it \([0-9.]+ (KiB|bytes)\); it will be run again$`)
+	re = regexp.MustCompile("^note: " + regexp.QuoteMeta(fmt.Sprintf("%s: the last 17 records, from record 1, are part 0's, cut short by a crash before its 18 runs were all recorded: dropped them (", logPath)) +
+		`[0-9.]+ (KiB|bytes)\); they will be run again$`)
 	if !re.MatchString(first) {
 		t.Errorf("stderr %q: its first line does not match %s", r.stderr, re)
 	}

@@ -215,7 +215,7 @@ func TestSweepFailedRuns(t *testing.T) {
 	}
 	ff := filepath.Join(tmp, "ff")
 	r = rewardmix(t, "sweep", "--no-plots", file, "-o", ff, "--workers", "2", "--fail-fast", "--quiet")
-	if want := fmt.Sprintf("rewardmix sweep: stopped at the first failed run (--fail-fast); %s holds the runs so far; continue with --resume\n", ff); r.code != exitFailure || r.stderr != want {
+	if want := fmt.Sprintf("rewardmix sweep: stopped at the first failed run (--fail-fast); %s holds the runs finished before the last part of the steps table closed; continue with --resume\n", ff); r.code != exitFailure || r.stderr != want {
 		t.Errorf("--fail-fast: exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
 	}
 }
@@ -277,7 +277,7 @@ func TestSweepCommand(t *testing.T) {
 	if code := dispatch(ctx, args, &out, &errb); code != exitFailure {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, exitFailure, errb.String())
 	}
-	want = fmt.Sprintf("rewardmix sweep: interrupted: %s-shard-0 holds the finished runs; continue with: rewardmix sweep %s -o %s --shard 0/2 --resume\n", d, file, d)
+	want = fmt.Sprintf("rewardmix sweep: interrupted: %s-shard-0 holds the runs finished before the last part of the steps table closed; continue with: rewardmix sweep %s -o %s --shard 0/2 --resume\n", d, file, d)
 	if errb.String() != want {
 		t.Errorf("stderr %q, want %q", errb.String(), want)
 	}

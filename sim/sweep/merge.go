@@ -85,7 +85,7 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 	if _, _, _, _, err := prepareDir(dir, m, sweepFile, format, false, force, false); err != nil {
 		return nil, err
 	}
-	parts, err := mergeShards(dir, ordered, format)
+	parts, err := mergeShards(dir, ordered, format, s.Len())
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 // run in one go writes them, and returns the number of parts. It reads
 // each shard's run log for the rows and its steps table for the series,
 // streaming: memory grows with the number of shards, not of runs.
-func mergeShards(dir string, shards []string, format sim.Format) (int, error) {
+func mergeShards(dir string, shards []string, format sim.Format, total int) (int, error) {
 	logs := make([]*logReader, len(shards))
 	steps := make([]*results.SeriesReader, len(shards))
 	for i, sd := range shards {
@@ -136,12 +136,14 @@ func mergeShards(dir string, shards []string, format sim.Format) (int, error) {
 	defer pw.abort()
 	var pending *RunRow
 	var pendingSeries *results.Series
-	for i := 0; ; i++ {
+	n := 0
+	for i := 0; i < total; i++ {
 		k := i % len(shards)
 		rec := logs[k].next()
 		if rec == nil {
 			break
 		}
+		n++
 		if rec.row.Index != i {
 			log.Close()
 			return 0, fmt.Errorf("%s: expected run %d next, found run %d", shards[k], i, rec.row.Index)
@@ -176,6 +178,25 @@ func mergeShards(dir string, shards []string, format sim.Format) (int, error) {
 	if pending != nil {
 		if err := pw.add(pending, pendingSeries, true); err != nil {
 			log.Close()
+			return 0, err
+		}
+	}
+	if n != total {
+		log.Close()
+		return 0, fmt.Errorf("merged %d runs of the %d the shards' manifests promise: a shard's run log could not be read whole", n, total)
+	}
+	// Every shard's log and steps table must be used up: a read error
+	// ends a log as its end does, and a table may hold more than its log.
+	for k, sd := range shards {
+		if logs[k].next() != nil {
+			log.Close()
+			return 0, results.Errorf("%s: its run log holds runs after run %d, the last of the sweep", sd, n-1)
+		}
+		if id, _, err := steps[k].Next(); err != io.EOF {
+			log.Close()
+			if err == nil {
+				err = results.Errorf("%s: its steps table holds run %s, which its run log does not", sd, id)
+			}
 			return 0, err
 		}
 	}

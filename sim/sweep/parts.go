@@ -26,10 +26,14 @@ import (
 // copied, not re-encoded: a part is a row group) and removed.
 const PartsDir = "steps.parts"
 
-// PartRows is the number of rows after which a part closes: about a
-// million, 12 MB of Parquet for the incident preset (76 runs of 300 steps,
-// under a second of two cores' work lost to a crash at most).
-const PartRows = 1 << 20
+// A part closes after PartRows rows (about 12 MB of Parquet: 76 runs of
+// the incident preset's 300 steps, under a second of two cores' work) or
+// MaxPartRuns runs, whichever comes first, so that a crash loses little
+// work however few rows [output] records a run.
+const (
+	PartRows    = 1 << 20
+	MaxPartRuns = 256
+)
 
 // partRows is PartRows, which tests lower to see parts of one run.
 var partRows = PartRows
@@ -78,7 +82,7 @@ func (p *partWriter) add(row *RunRow, s *results.Series, last bool) error {
 		p.rows += s.Rows()
 	}
 	p.runs = append(p.runs, row)
-	if p.rows >= p.partRows || last {
+	if p.rows >= p.partRows || len(p.runs) >= MaxPartRuns || last {
 		return p.commit()
 	}
 	return nil

@@ -41,6 +41,8 @@ type LogRepair struct {
 func (r *LogRepair) String() string {
 	var what string
 	switch {
+	case r.Torn && r.After > 0:
+		what = fmt.Sprintf("%s: the last %d records, from record %d, %s: dropped them (%s)", r.Path, r.After+1, r.Record, r.Reason, sizeOf(r.Bytes))
 	case r.Torn:
 		what = fmt.Sprintf("%s: the last record, record %d, %s, as a crash leaves it: dropped it (%s)", r.Path, r.Record, r.Reason, sizeOf(r.Bytes))
 	case r.After == 1:

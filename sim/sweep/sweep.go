@@ -37,7 +37,9 @@ type Options struct {
 	// record it and go on.
 	FailFast bool
 	// Progress, if set, is called before the first run and after each run
-	// is recorded, in run order, never concurrently.
+	// finishes, in run order, never concurrently. A run is recorded (in
+	// the log, and so kept by a crash) once its part of the steps table is
+	// on disk: at most PartRows rows or MaxPartRuns runs later.
 	Progress func(Progress)
 
 	// partRows, if not 0, replaces partRows (tests).
@@ -46,7 +48,7 @@ type Options struct {
 
 // Progress is a report of a sweep's progress.
 type Progress struct {
-	Done, Total int     // runs of the shard recorded so far, and in all
+	Done, Total int     // runs of the shard finished so far, and in all
 	Run         *RunRow // the run just recorded; nil in the first report
 	// Repair, in the first report of a resumed sweep whose run log did
 	// not end with a whole, valid record, says what was cut off it.
@@ -170,9 +172,9 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	}
 	switch {
 	case errors.Is(runErr, ErrFailFast):
-		return nil, fmt.Errorf("%w: %s holds the runs so far", ErrFailFast, dir)
+		return nil, fmt.Errorf("%w: %s holds the runs finished before the last part of the steps table closed", ErrFailFast, dir)
 	case runErr != nil && ctx.Err() != nil:
-		return nil, fmt.Errorf("%w: %s holds the finished runs", ErrInterrupted, dir)
+		return nil, fmt.Errorf("%w: %s holds the runs finished before the last part of the steps table closed", ErrInterrupted, dir)
 	case runErr != nil:
 		return nil, runErr
 	}
@@ -313,8 +315,23 @@ func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int6
 		return 0, 0, 0, nil, err
 	}
 	cut := func(k int) { done, valid, marks = marks[k].start, marks[k].at, marks[:k] }
-	if len(marks) > 0 && partRuns < lastPartRuns { // the last part's records were cut short: drop them
-		cut(len(marks) - 1)
+	if k := len(marks) - 1; k >= 0 && partRuns < lastPartRuns {
+		// The last part's records were cut short (a crash while they were
+		// written): its recorded runs go too, and are run again with it.
+		pm := marks[k]
+		switch {
+		case repair == nil || repair.Torn:
+			bytes := valid - pm.at
+			if repair != nil {
+				bytes += repair.Bytes
+			}
+			repair = &LogRepair{Path: logPath, Record: pm.start + 1, Offset: pm.at, Bytes: bytes, Torn: true,
+				After:  good - pm.start - 1 + boolInt(repair != nil),
+				Reason: fmt.Sprintf("are part %d's, cut short by a crash before its %d runs were all recorded", k, lastPartRuns)}
+		default:
+			repair.Reason += fmt.Sprintf("; the %d records of part %d before it go too", good-pm.start, k)
+		}
+		cut(k)
 	}
 	sizes := make([]int64, len(marks))
 	for k, pm := range marks {
@@ -341,6 +358,13 @@ func resumeLog(dir string, m *Manifest, format sim.Format) (done int, valid int6
 		repair.Complete = done >= m.Shard.Runs
 	}
 	return done, valid, len(marks), repair, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // folderFiles lists the files a sweep folder may hold: its own and the figures
