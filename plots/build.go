@@ -105,14 +105,43 @@ func Build(kind Kind, o Options, srcs ...results.Source) (*Figure, error) {
 }
 
 // StandardKinds is a source's standard set of figures: drift, segments,
-// influence and frontier, and a heatmap for a sweep of two or more numeric
-// axes.
+// influence and frontier (each where the source records the series it
+// draws: [output] metrics may leave them out), and a heatmap for a sweep of
+// two or more numeric axes.
 func StandardKinds(src results.Source) []Kind {
-	kinds := []Kind{KindDrift, KindSegments, KindInfluence, KindFrontier}
+	cfg := src.Config()
+	var kinds []Kind
+	if hasSeries(src, "sycophancy_rate") {
+		kinds = append(kinds, KindDrift)
+	}
+	segs := true
+	for _, s := range sim.Names(cfg.Segments) {
+		segs = segs && hasSeries(src, "sycophancy_rate/"+s)
+	}
+	if segs {
+		kinds = append(kinds, KindSegments)
+	}
+	infl := false
+	for _, s := range sim.Names(cfg.Signals) {
+		infl = infl || hasSeries(src, "influence/"+s)
+	}
+	if infl {
+		kinds = append(kinds, KindInfluence)
+	}
+	if hasSeries(src, "kl") && hasSeries(src, "gold_utility") && hasSeries(src, "proxy_reward") {
+		kinds = append(kinds, KindFrontier)
+	}
 	if len(results.NumericAxes(src)) >= 2 {
 		kinds = append(kinds, KindHeatmap)
 	}
 	return kinds
+}
+
+// hasSeries reports whether src holds metric m's series: it has the
+// metric, and its [output] table records it.
+func hasSeries(src results.Source, m string) bool {
+	o := src.Config().Output
+	return slices.Contains(src.Metrics(), m) && len(o.RecordedMetrics([]string{m})) > 0
 }
 
 // StandardSet draws a source's standard set, except the kinds in skip,
@@ -131,7 +160,7 @@ func StandardSet(src results.Source, o Options, skip ...Kind) ([]Kind, []*Figure
 	}
 	var have []string
 	for _, m := range pooled {
-		if slices.Contains(src.Metrics(), m) {
+		if hasSeries(src, m) {
 			have = append(have, m)
 		}
 	}

@@ -12,14 +12,20 @@ import (
 // (every 10th step, the steps where the mix changes, the last; the metrics
 // matched), runs.csv keeps every metric, a figure of a metric the table
 // does not record is bad input; and an [output] table that cannot be
-// followed is an error at its file:line:col, exit 2.
+// followed is an error at its file:line:col, exit 2. The sweep's standard
+// figures are those of the series it records.
 func TestOutputTable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	thin := writeFile(t, dir, "thin.toml", strings.Replace(gridSweep, `format = "csv"`,
 		"format = \"csv\"\nevery = 10\nmetrics = [\"sycophancy_rate*\", \"kl\"]", 1))
 	out := filepath.Join(dir, "thin")
-	mustRun(t, "sweep", "--quiet", "--no-plots", thin, "-o", out)
+	mustRun(t, "sweep", "--quiet", thin, "-o", out)
+	// The standard figures of the series it records: drift and segments
+	// (sycophancy_rate*), the heatmap (agg.csv); not influence or frontier.
+	if got := strings.Join(listDir(t, out), " "); got != "agg.csv drift.png heatmap.png manifest.json runs.csv runs.log segments.png steps.csv sweep.toml" {
+		t.Errorf("the thin sweep's folder holds %s", got)
+	}
 	rows, err := csv.NewReader(bytes.NewReader(readFile(t, filepath.Join(out, "steps.csv")))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
