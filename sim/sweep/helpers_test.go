@@ -269,3 +269,12 @@ func writeParts(t testing.TB, ref, dir string) {
 	}
 	flush()
 }
+
+// startedFolder makes dir a folder in which the sweep of folder ref was
+// started and nothing run: its manifest.json and sweep.toml.
+func startedFolder(t testing.TB, ref, dir string) {
+	t.Helper()
+	for _, f := range []string{results.ManifestFile, results.SweepFile} {
+		writeFile(t, filepath.Join(dir, f), readFile(t, filepath.Join(ref, f)))
+	}
+}

@@ -239,9 +239,7 @@ func TestStaleTemps(t *testing.T) {
 
 	// Resumed after 7 runs, with a note and a temporary file of the user's.
 	d := filepath.Join(tmp, "resumed")
-	for _, f := range []string{results.ManifestFile, results.SweepFile} {
-		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
-	}
+	startedFolder(t, ref, d)
 	writeFile(t, filepath.Join(d, results.RunLogFile), refLog[:ends[6]])
 	writeParts(t, ref, d)
 	writeFile(t, filepath.Join(d, PartsDir, ".000007.csv.tmp-5"), []byte("left by kill -9\n"))

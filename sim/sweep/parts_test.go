@@ -29,9 +29,7 @@ func TestParts(t *testing.T) {
 	}
 	// A crash after 7 records: part 2 (runs 6 to 8) has one of its three.
 	d := filepath.Join(tmp, "crashed")
-	for _, f := range []string{results.ManifestFile, results.SweepFile} {
-		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
-	}
+	startedFolder(t, ref, d)
 	writeFile(t, filepath.Join(d, results.RunLogFile), readFile(t, filepath.Join(ref, results.RunLogFile))[:ends[6]])
 	lines := strings.SplitAfter(string(readFile(t, filepath.Join(ref, results.StepsFile))), "\n")[1:]
 	var part bytes.Buffer
@@ -80,9 +78,7 @@ func TestPartsLost(t *testing.T) {
 	ends, _ := logEnds(t, filepath.Join(ref, results.RunLogFile))
 	setup := func(name string, missing ...int) string {
 		d := filepath.Join(tmp, name)
-		for _, f := range []string{results.ManifestFile, results.SweepFile} {
-			writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
-		}
+		startedFolder(t, ref, d)
 		writeFile(t, filepath.Join(d, results.RunLogFile), readFile(t, filepath.Join(ref, results.RunLogFile))[:ends[9]])
 		writeParts(t, ref, d) // one run a part here (partRows is 1)
 		for _, k := range missing {

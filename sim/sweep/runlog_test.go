@@ -62,9 +62,7 @@ func TestResumeEarlierLog(t *testing.T) {
 	ref := filepath.Join(tmp, "ref")
 	mustRun(t, s, ref, Options{Workers: 2})
 	d := filepath.Join(tmp, "old")
-	for _, f := range []string{results.ManifestFile, results.SweepFile} {
-		writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
-	}
+	startedFolder(t, ref, d)
 	payload := []byte(`{"index":0,"run_id":"r00","seed":3,"params":["0.5","0.02"],"status":"ok"}` + "\n" + "r00,0,kl,0\n")
 	old := frameRecord(append(make([]byte, headRoom), payload...), 0)
 	writeFile(t, filepath.Join(d, results.RunLogFile), old)

@@ -101,9 +101,7 @@ func TestDeterminism(t *testing.T) {
 	resumeFrom := func(t *testing.T, intact int, damage func([]byte) []byte) (*LogRepair, string) {
 		t.Helper()
 		d := filepath.Join(t.TempDir(), "crashed")
-		for _, f := range []string{results.ManifestFile, results.SweepFile} {
-			writeFile(t, filepath.Join(d, f), readFile(t, filepath.Join(ref, f)))
-		}
+		startedFolder(t, ref, d)
 		logPath := filepath.Join(d, results.RunLogFile)
 		writeFile(t, logPath, damage(bytes.Clone(refLog)))
 		writeParts(t, ref, d)
