@@ -586,9 +586,7 @@ values = [0.5, 1.0, 2.0]
 	sa, sb, s2 := shardsOf(a, "a", 3), shardsOf(b, "b", 3), shardsOf(a, "a2", 2)
 	// An incomplete shard: a copy of shard 1 whose log lost its last run.
 	inc := filepath.Join(tmp, "incomplete")
-	for _, f := range []string{results.ManifestFile, results.SweepFile} {
-		writeFile(t, filepath.Join(inc, f), readFile(t, filepath.Join(sa[1], f)))
-	}
+	startedFolder(t, sa[1], inc)
 	ends, _ := logEnds(t, filepath.Join(sa[1], results.RunLogFile))
 	writeFile(t, filepath.Join(inc, results.RunLogFile), readFile(t, filepath.Join(sa[1], results.RunLogFile))[:ends[0]])
 	out := filepath.Join(tmp, "merged")
