@@ -140,8 +140,7 @@ func StandardKinds(src results.Source) []Kind {
 // hasSeries reports whether src holds metric m's series: it has the
 // metric, and its [output] table records it.
 func hasSeries(src results.Source, m string) bool {
-	o := src.Config().Output
-	return slices.Contains(src.Metrics(), m) && len(o.RecordedMetrics([]string{m})) > 0
+	return slices.Contains(src.Metrics(), m) && src.Config().Output.Records(m)
 }
 
 // StandardSet draws a source's standard set, except the kinds in skip,

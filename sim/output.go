@@ -78,12 +78,17 @@ func (c *Config) validateOutput() error {
 	return nil
 }
 
+// Records reports whether Output.Metrics selects metric m.
+func (o *Output) Records(m string) bool {
+	return slices.ContainsFunc(o.Metrics, func(p string) bool { return Match(p, m) })
+}
+
 // RecordedMetrics returns the indices, in order, of the metrics (a run's
 // Result.Metrics) that Output.Metrics selects.
 func (o *Output) RecordedMetrics(metrics []string) []int {
 	var out []int
 	for i, m := range metrics {
-		if slices.ContainsFunc(o.Metrics, func(p string) bool { return Match(p, m) }) {
+		if o.Records(m) {
 			out = append(out, i)
 		}
 	}

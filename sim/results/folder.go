@@ -256,7 +256,7 @@ func nanRows(n, m int) [][]float64 {
 // runs.csv, their series nowhere.
 func (r *Folder) recorded(metrics []string) error {
 	for _, m := range metrics {
-		if len(r.cfg.Output.RecordedMetrics([]string{m})) == 0 {
+		if !r.cfg.Output.Records(m) {
 			return errorf("%s records no series of %s in its steps table ([output] metrics = %q); its final values are in runs.csv", r.path, m, r.cfg.Output.Metrics)
 		}
 	}

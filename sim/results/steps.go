@@ -80,10 +80,17 @@ const StepsParquetFile = "steps.parquet"
 type StepsWriter struct {
 	csv     *bufio.Writer
 	line    []byte
+	last    []formatted // each metric's last value and its text (CSV)
 	sweep   *parquet.GenericWriter[sweepStepRow]
 	run     *parquet.GenericWriter[runStepRow]
 	sweepRs []sweepStepRow
 	runRs   []runStepRow
+}
+
+// formatted is a value as writeCSV last wrote it.
+type formatted struct {
+	bits uint64
+	text []byte
 }
 
 // sweepStepRow and runStepRow are the rows of a sweep's and of a run
@@ -217,11 +224,10 @@ func (w *StepsWriter) Write(id string, s *Series) error {
 // the incident preset: weights, inactive signals' shares).
 func (w *StepsWriter) writeCSV(id string, s *Series) error {
 	n := len(s.Steps)
-	type formatted struct {
-		bits uint64
-		text []byte
+	if cap(w.last) < len(s.Metrics) {
+		w.last = make([]formatted, len(s.Metrics))
 	}
-	last := make([]formatted, len(s.Metrics))
+	last := w.last[:len(s.Metrics)] // each metric's entry is set at its first step
 	for i, t := range s.Steps {
 		head := w.line[:0]
 		if id != "" {

@@ -99,31 +99,15 @@ func scanCSV(path string, sweep bool, fn func(b *stepBlock) error) error {
 		if len(b.value) == 0 {
 			b.first = "line " + strconv.Itoa(lineNo)
 		}
-		line = bytes.TrimSuffix(line, []byte{'\n'})
+		id, metric, t, v, ok := parseStepLine(line, sweep)
+		if !ok {
+			return bad()
+		}
 		if sweep {
-			k := bytes.IndexByte(line, ',')
-			if k < 0 {
-				return bad()
-			}
-			b.id = append(b.id, intern(idOf, &b.ids, line[:k]))
-			line = line[k+1:]
+			b.id = append(b.id, intern(idOf, &b.ids, id))
 		}
-		k1 := bytes.IndexByte(line, ',')
-		if k1 < 0 {
-			return bad()
-		}
-		k2 := bytes.IndexByte(line[k1+1:], ',')
-		if k2 < 0 {
-			return bad()
-		}
-		k2 += k1 + 1
-		t, err1 := strconv.Atoi(string(line[:k1]))
-		v, err2 := strconv.ParseFloat(string(line[k2+1:]), 64)
-		if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
-			return bad()
-		}
-		b.metric = append(b.metric, intern(metricOf, &b.metrics, line[k1+1:k2]))
-		b.step, b.value = append(b.step, int32(t)), append(b.value, v)
+		b.metric = append(b.metric, intern(metricOf, &b.metrics, metric))
+		b.step, b.value = append(b.step, t), append(b.value, v)
 		if len(b.value) == blockRows {
 			if err := flush(); err != nil {
 				return err
@@ -133,6 +117,35 @@ func scanCSV(path string, sweep bool, fn func(b *stepBlock) error) error {
 			return flush()
 		}
 	}
+}
+
+// parseStepLine reads a steps.csv line ([run_id,]step,metric,value, with or
+// without its newline); ok is false for anything else, a step out of
+// range included. id and metric share line's bytes.
+func parseStepLine(line []byte, sweep bool) (id, metric []byte, step int32, value float64, ok bool) {
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	if sweep {
+		k := bytes.IndexByte(line, ',')
+		if k < 0 {
+			return nil, nil, 0, 0, false
+		}
+		id, line = line[:k], line[k+1:]
+	}
+	k1 := bytes.IndexByte(line, ',')
+	if k1 < 0 {
+		return nil, nil, 0, 0, false
+	}
+	k2 := bytes.IndexByte(line[k1+1:], ',')
+	if k2 < 0 {
+		return nil, nil, 0, 0, false
+	}
+	k2 += k1 + 1
+	t, err1 := strconv.Atoi(string(line[:k1]))
+	v, err2 := strconv.ParseFloat(string(line[k2+1:]), 64)
+	if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
+		return nil, nil, 0, 0, false
+	}
+	return id, line[k1+1 : k2], int32(t), v, true
 }
 
 // scanParquet reads a steps.parquet a row group at a time, column by
@@ -425,19 +438,7 @@ func (r *SeriesReader) Next() (id string, s *Series, err error) {
 			s.Values = append(s.Values, p.value)
 		}
 	}
-	if !sortedInts(s.Steps) {
-		return "", nil, errorf("%s: run %s: steps out of order", r.path, id)
-	}
 	return id, s, nil
-}
-
-func sortedInts(x []int) bool {
-	for i := 1; i < len(x); i++ {
-		if x[i] <= x[i-1] {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *SeriesReader) advance() error {
@@ -471,17 +472,11 @@ func (r *SeriesReader) openCSV() error {
 			return nil, 0, nil, 0, false, nil
 		}
 		lineNo++
-		line = bytes.TrimSuffix(line, []byte{'\n'})
-		f := bytes.Split(line, []byte{','})
-		if len(f) != 4 {
+		id, metric, t, v, ok := parseStepLine(line, true)
+		if !ok {
 			return nil, 0, nil, 0, false, errorf("%s:%d: not a rewardmix steps.csv line", r.path, lineNo)
 		}
-		t, err1 := strconv.Atoi(string(f[1]))
-		v, err2 := strconv.ParseFloat(string(f[3]), 64)
-		if err1 != nil || err2 != nil || t < 0 || t > sim.MaxSteps {
-			return nil, 0, nil, 0, false, errorf("%s:%d: not a rewardmix steps.csv line", r.path, lineNo)
-		}
-		return f[0], int32(t), f[2], v, true, nil
+		return id, t, metric, v, true, nil
 	}
 	return nil
 }
