@@ -41,33 +41,9 @@ const (
 // openParquet opens a Parquet file of size bytes once every size it
 // states has been checked (see above).
 func openParquet(f io.ReaderAt, size int64) (*parquet.File, error) {
-	var head, tail [8]byte
-	if size < 12 {
-		return nil, fmt.Errorf("%d bytes: too short", size)
-	}
-	if _, err := f.ReadAt(head[:4], 0); err != nil {
+	meta, dataEnd, err := readFooter(f, size)
+	if err != nil {
 		return nil, err
-	}
-	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return nil, err
-	}
-	if string(head[:4]) != "PAR1" || string(tail[4:]) != "PAR1" {
-		return nil, errors.New("no PAR1 magic bytes at its start and end (truncated?)")
-	}
-	n := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if n > size-12 {
-		return nil, fmt.Errorf("its footer claims %d bytes of a %d-byte file (truncated or corrupt)", n, size)
-	}
-	footer := make([]byte, n)
-	if _, err := f.ReadAt(footer, size-8-n); err != nil {
-		return nil, err
-	}
-	if err := walkStruct(footer, new(int), 0); err != nil {
-		return nil, fmt.Errorf("corrupt footer: %v", err)
-	}
-	var meta format.FileMetaData
-	if err := thrift.Unmarshal(new(thrift.CompactProtocol), footer, &meta); err != nil {
-		return nil, fmt.Errorf("corrupt footer: %v", err)
 	}
 	buf := make([]byte, maxHeaderBytes)
 	for g, rg := range meta.RowGroups {
@@ -75,12 +51,47 @@ func openParquet(f io.ReaderAt, size int64) (*parquet.File, error) {
 			return nil, fmt.Errorf("row group %d claims %d rows", g, rg.NumRows)
 		}
 		for _, c := range rg.Columns {
-			if err := checkPages(f, size-8-n, &c.MetaData, rg.NumRows, buf); err != nil {
+			if err := checkPages(f, dataEnd, &c.MetaData, rg.NumRows, buf); err != nil {
 				return nil, fmt.Errorf("row group %d, column %v: %v", g, c.MetaData.PathInSchema, err)
 			}
 		}
 	}
 	return parquet.OpenFile(f, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
+}
+
+// readFooter checks a Parquet file's magic bytes and footer (its length,
+// and every string and list in it against the bytes that hold them) and
+// decodes the footer. dataEnd is where the footer starts.
+func readFooter(f io.ReaderAt, size int64) (meta *format.FileMetaData, dataEnd int64, err error) {
+	var head, tail [8]byte
+	if size < 12 {
+		return nil, 0, fmt.Errorf("%d bytes: too short", size)
+	}
+	if _, err := f.ReadAt(head[:4], 0); err != nil {
+		return nil, 0, err
+	}
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return nil, 0, err
+	}
+	if string(head[:4]) != "PAR1" || string(tail[4:]) != "PAR1" {
+		return nil, 0, errors.New("no PAR1 magic bytes at its start and end (truncated?)")
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n > size-12 {
+		return nil, 0, fmt.Errorf("its footer claims %d bytes of a %d-byte file (truncated or corrupt)", n, size)
+	}
+	footer := make([]byte, n)
+	if _, err := f.ReadAt(footer, size-8-n); err != nil {
+		return nil, 0, err
+	}
+	if err := walkStruct(footer, new(int), 0); err != nil {
+		return nil, 0, fmt.Errorf("corrupt footer: %v", err)
+	}
+	meta = new(format.FileMetaData)
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), footer, meta); err != nil {
+		return nil, 0, fmt.Errorf("corrupt footer: %v", err)
+	}
+	return meta, size - 8 - n, nil
 }
 
 // checkPages walks the page headers of a column chunk, which must lie in

@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/rewardmix/rewardmix/sim"
 )
@@ -78,13 +76,11 @@ const StepsParquetFile = "steps.parquet"
 // split into byte streams, all zstd-compressed, with a row group at each
 // Flush. The bytes depend only on the rows and the flushes.
 type StepsWriter struct {
-	csv     *bufio.Writer
-	line    []byte
-	last    []formatted // each metric's last value and its text (CSV)
-	sweep   *parquet.GenericWriter[sweepStepRow]
-	run     *parquet.GenericWriter[runStepRow]
-	sweepRs []sweepStepRow
-	runRs   []runStepRow
+	csv    *bufio.Writer
+	line   []byte
+	last   []formatted // each metric's last value and its text (CSV)
+	header string      // the CSV header, or none
+	pq     *parquetSteps
 }
 
 // formatted is a value as writeCSV last wrote it.
@@ -93,30 +89,26 @@ type formatted struct {
 	text []byte
 }
 
-// sweepStepRow and runStepRow are the rows of a sweep's and of a run
-// folder's steps.parquet.
 // zstdCodec compresses every steps.parquet's pages. It is shared, so that
-// its pooled encoders serve every part of a sweep (a codec per file
-// allocated their buffers anew for each part: most of a sweep's
+// its pooled encoders serve every part of a sweep (an encoder per file
+// allocated its buffers anew for each part: most of a sweep's
 // allocations).
 var zstdCodec = &zstdPages{}
 
-// zstdPages is Parquet's zstd codec at zstd's fastest level (the 200-run
+// zstdPages compresses Parquet pages at zstd's fastest level (the 200-run
 // incident sweep's table is 0.7% larger than at the default level, the
 // sweep 4% faster) with a 1 MiB window: a page is smaller than that, so
 // the window loses nothing, and each encoder holds about 2 MiB rather than
 // the default window's 16.
-type zstdPages struct{ encoders, decoders sync.Pool }
+type zstdPages struct{ encoders sync.Pool }
 
-func (*zstdPages) String() string                            { return "ZSTD" }
-func (*zstdPages) CompressionCodec() format.CompressionCodec { return format.Zstd }
-
+// Encode appends src, compressed as one zstd frame, to dst[:0].
 func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
 	e, _ := c.encoders.Get().(*zstd.Encoder)
 	if e == nil {
 		var err error
 		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true))
 		if err != nil {
 			return nil, err
 		}
@@ -125,97 +117,50 @@ func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
 	return e.EncodeAll(src, dst[:0]), nil
 }
 
-func (c *zstdPages) Decode(dst, src []byte) ([]byte, error) {
-	d, _ := c.decoders.Get().(*zstd.Decoder)
-	if d == nil {
-		var err error
-		if d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
-			return nil, err
-		}
-	}
-	defer c.decoders.Put(d)
-	return d.DecodeAll(src, dst[:0])
-}
-
-type sweepStepRow struct {
-	RunID  string  `parquet:"run_id,dict"`
-	Step   int32   `parquet:"step,delta"`
-	Metric string  `parquet:"metric,dict"`
-	Value  float64 `parquet:"value,split"`
-}
-
-type runStepRow struct {
-	Step   int32   `parquet:"step,delta"`
-	Metric string  `parquet:"metric,dict"`
-	Value  float64 `parquet:"value,split"`
-}
-
-// parquetOptions are the writer settings of every steps.parquet. The
-// string columns' bounds and page statistics cost a quarter of the writing
-// time and serve no filter a reader of a few hundred metrics and runs
-// needs; step and value keep theirs.
-func parquetOptions() []parquet.WriterOption {
-	return []parquet.WriterOption{
-		parquet.Compression(zstdCodec),
-		parquet.MaxRowsPerRowGroup(math.MaxInt32), // row groups end at Flush only
-		parquet.SkipPageBounds("run_id"), parquet.SkipPageBounds("metric"),
-		parquet.SkipPageStatistics("run_id"), parquet.SkipPageStatistics("metric"),
-		parquet.CreatedBy("rewardmix", sim.Version, ""),
-	}
-}
-
 // NewStepsWriter returns a writer of a steps table in format f (csv or
 // parquet) to w: a sweep's (with run_id) if sweep, else a run folder's.
 // A CSV table starts with its header; a Parquet file is whole only after
 // Close. header false leaves the CSV header out (for a part of a table).
 func NewStepsWriter(w io.Writer, f sim.Format, sweep, header bool) *StepsWriter {
 	sw := &StepsWriter{}
-	switch {
-	case f == sim.FormatParquet && sweep:
-		sw.sweep = parquet.NewGenericWriter[sweepStepRow](w, parquetOptions()...)
-	case f == sim.FormatParquet:
-		sw.run = parquet.NewGenericWriter[runStepRow](w, parquetOptions()...)
-	case f == sim.FormatCSV:
-		sw.csv = bufio.NewWriterSize(w, 1<<16)
-		if header && sweep {
-			sw.csv.WriteString(SweepStepsHeader)
-		} else if header {
-			sw.csv.WriteString(RunStepsHeader)
+	switch f {
+	case sim.FormatParquet:
+		sw.pq = newParquetSteps(sweep)
+	case sim.FormatCSV:
+		sw.csv = bufio.NewWriterSize(nil, 1<<16)
+		switch {
+		case header && sweep:
+			sw.header = SweepStepsHeader
+		case header:
+			sw.header = RunStepsHeader
 		}
 	default:
 		panic(fmt.Sprintf("results: NewStepsWriter(%q): want csv or parquet", f))
 	}
+	sw.Reset(w)
 	return sw
+}
+
+// Reset starts a new table on w, as NewStepsWriter with the same settings
+// would, keeping the buffers this one has grown (a sweep writes its
+// parts one after another with one writer). What was buffered and not
+// flushed is dropped.
+func (w *StepsWriter) Reset(dst io.Writer) {
+	if w.csv != nil {
+		w.csv.Reset(dst)
+		w.csv.WriteString(w.header)
+		return
+	}
+	w.pq.reset(dst)
 }
 
 // Write appends a run's series; id is its run_id (ignored in a run
 // folder's table).
 func (w *StepsWriter) Write(id string, s *Series) error {
-	n := len(s.Steps)
-	switch {
-	case w.csv != nil:
+	if w.csv != nil {
 		return w.writeCSV(id, s)
-	case w.sweep != nil:
-		rs := w.sweepRs[:0]
-		for k, m := range s.Metrics {
-			for i, t := range s.Steps {
-				rs = append(rs, sweepStepRow{RunID: id, Step: int32(t), Metric: m, Value: s.Values[k*n+i]})
-			}
-		}
-		w.sweepRs = rs
-		_, err := w.sweep.Write(rs)
-		return err
-	default:
-		rs := w.runRs[:0]
-		for k, m := range s.Metrics {
-			for i, t := range s.Steps {
-				rs = append(rs, runStepRow{Step: int32(t), Metric: m, Value: s.Values[k*n+i]})
-			}
-		}
-		w.runRs = rs
-		_, err := w.run.Write(rs)
-		return err
 	}
+	return w.pq.add(id, s)
 }
 
 // writeCSV writes a run's rows step by step: [id,]step,metric,value. A
@@ -261,10 +206,8 @@ func (w *StepsWriter) Flush() error {
 	switch {
 	case w.csv != nil:
 		return w.csv.Flush()
-	case w.sweep != nil:
-		return w.sweep.Flush()
 	default:
-		return w.run.Flush()
+		return w.pq.flush()
 	}
 }
 
@@ -274,10 +217,8 @@ func (w *StepsWriter) Close() error {
 	switch {
 	case w.csv != nil:
 		return w.csv.Flush()
-	case w.sweep != nil:
-		return w.sweep.Close()
 	default:
-		return w.run.Close()
+		return w.pq.close()
 	}
 }
 
@@ -291,20 +232,8 @@ func (w *StepsWriter) Append(part io.ReaderAt, size int64) error {
 	case w.csv != nil:
 		_, err := io.Copy(w.csv, io.NewSectionReader(part, 0, size))
 		return err
-	case w.sweep != nil:
-		if err := w.sweep.Flush(); err != nil {
-			return err
-		}
-		f, err := parquet.OpenFile(part, size)
-		if err != nil {
-			return err
-		}
-		for _, rg := range f.RowGroups() {
-			if _, err := w.sweep.WriteRowGroup(rg); err != nil {
-				return err
-			}
-		}
-		return nil
+	case w.pq.id != nil:
+		return w.pq.appendFile(part, size)
 	default:
 		panic("results: Append to a run folder's steps table")
 	}

@@ -209,3 +209,101 @@ func TestZstdBomb(t *testing.T) {
 		t.Errorf("reading the bomb allocated %d MB", got>>20)
 	}
 }
+
+// TestParquetPages: runs long enough that pages end inside a metric's
+// series and span runs read back bit for bit, NaN and signed zeros
+// included; the row group's statistics are the least and greatest step
+// and value (NaN left out, a zero minimum as -0); a writer Reset onto a
+// new file writes the bytes a new writer does.
+func TestParquetPages(t *testing.T) {
+	long := func(run int) *Series {
+		s := &Series{Metrics: []string{"a", "b/c", "d"}}
+		for i := 0; i < 15000; i++ {
+			s.Steps = append(s.Steps, 3*i+run)
+		}
+		for k := range s.Metrics {
+			for i := range s.Steps {
+				v := float64(run*10+k) + float64(i)/1e4
+				switch {
+				case i%997 == 0:
+					v = math.NaN()
+				case i == 5:
+					v = 0 // before -0: the least value seen first is +0
+				case i == 6:
+					v = math.Copysign(0, -1)
+				}
+				s.Values = append(s.Values, v)
+			}
+		}
+		return s
+	}
+	write := func(w *StepsWriter, buf *bytes.Buffer) {
+		t.Helper()
+		for run := 0; run < 2; run++ {
+			if err := w.Write("r"+string(rune('0'+run)), long(run)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first, again bytes.Buffer
+	w := NewStepsWriter(&first, sim.FormatParquet, true, false)
+	write(w, &first)
+	w.Reset(&again)
+	write(w, &again)
+	if !bytes.Equal(first.Bytes(), again.Bytes()) {
+		t.Fatalf("a writer Reset wrote %d bytes, a new one %d, not the same", again.Len(), first.Len())
+	}
+
+	path := filepath.Join(t.TempDir(), StepsParquetFile)
+	if err := os.WriteFile(path, first.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenSeries(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for run := 0; run < 2; run++ {
+		id, got, err := r.Next()
+		want := long(run)
+		same := err == nil && slices.Equal(got.Steps, want.Steps) && slices.Equal(got.Metrics, want.Metrics) && len(got.Values) == len(want.Values)
+		for i := 0; same && i < len(want.Values); i++ {
+			same = math.Float64bits(got.Values[i]) == math.Float64bits(want.Values[i])
+		}
+		if !same || id != "r"+string(rune('0'+run)) {
+			t.Fatalf("run %d read back as %s (%v), not as written", run, id, err)
+		}
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pf, err := openParquet(f, int64(first.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := pf.Metadata().RowGroups[0].Columns
+	step, value := cols[1].MetaData.Statistics, cols[3].MetaData.Statistics
+	le32 := func(b []byte) int32 { return int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24) }
+	le64 := func(b []byte) float64 {
+		var u uint64
+		for i := 7; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		return math.Float64frombits(u)
+	}
+	if lo, hi := le32(step.MinValue), le32(step.MaxValue); lo != 0 || hi != 3*14999+1 {
+		t.Errorf("step statistics [%d, %d], want [0, %d]", lo, hi, 3*14999+1)
+	}
+	if lo, hi := le64(value.MinValue), le64(value.MaxValue); !(lo == 0 && math.Signbit(lo)) || hi != 12+14999/1e4 {
+		t.Errorf("value statistics [%v (sign %v), %v], want [-0, %v]", lo, math.Signbit(lo), hi, 12+14999/1e4)
+	}
+	if n := pf.Metadata().RowGroups[0].NumRows; n != 2*3*15000 {
+		t.Errorf("%d rows, want %d", n, 2*3*15000)
+	}
+}

@@ -73,7 +73,12 @@ func (p *partWriter) add(row *RunRow, s *results.Series, last bool) error {
 		if err != nil {
 			return err
 		}
-		p.file, p.w, p.rows = f, results.NewStepsWriter(f, p.format, true, false), 0
+		if p.w == nil {
+			p.w = results.NewStepsWriter(f, p.format, true, false)
+		} else {
+			p.w.Reset(f) // the last part's buffers serve this one
+		}
+		p.file, p.rows = f, 0
 	}
 	if s != nil {
 		if err := p.w.Write(row.ID, s); err != nil {
@@ -122,7 +127,7 @@ func (p *partWriter) commit() error {
 	if err := p.log.append(recs); err != nil {
 		return err
 	}
-	p.file, p.w, p.runs = nil, nil, p.runs[:0]
+	p.file, p.runs = nil, p.runs[:0]
 	p.k++
 	return nil
 }
