@@ -81,10 +81,25 @@ func (tr *trainer) deployIfDue(t int) error {
 	if err := tr.deploy(t, round); err != nil {
 		return err
 	}
+	tr.updateMemSums()
 	if tr.onDeploy != nil {
 		tr.onDeploy(t, tr.mem)
 	}
 	return nil
+}
+
+// updateMemSums sums the remembered stances over each segment's users
+// (consecutive), in order.
+func (tr *trainer) updateMemSums() {
+	end := 0
+	for s, n := range tr.w.segUsers {
+		sum := 0.0
+		for _, m := range tr.mem[end : end+n] {
+			sum += m
+		}
+		tr.memSums[s] = sum
+		end += n
+	}
 }
 
 // deploy serves one deployment's conversations with the policy the config

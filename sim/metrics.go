@@ -250,11 +250,7 @@ func (tr *trainer) evaluateMemory() float64 {
 	for s, n := range w.segUsers { // a segment's users are consecutive
 		u := end
 		end += n
-		sum := 0.0
-		for _, m := range tr.mem[u:end] {
-			sum += m
-		}
-		e.mem[s] = sum
+		e.mem[s] = tr.memSums[s]
 		massF, momentF := e.massF[s*blk:(s+1)*blk], e.momentF[s*blk:(s+1)*blk]
 		prod, prodExp := e.prod[s*nc:(s+1)*nc], e.prodExp[s*nc:(s+1)*nc]
 		for u < end {

@@ -187,6 +187,9 @@ type trainer struct {
 	pol *policy.Policy
 	ref []float64 // pi_ref
 	mem []float64 // remembered stance per user
+	// memSums is mem summed over each segment's users, in order; it
+	// changes only at deployments (updateMemSums).
+	memSums []float64
 
 	logRef  []float64   // log pi_ref
 	weights []float64   // effective weights at the current step
@@ -242,7 +245,7 @@ func newTrainer(cfg *Config) (*trainer, error) {
 		cfg: cfg,
 		src: newDraws(cfg.Seed, 0x9e3779b97f4a7c15),
 		pol: policy.New(w.features),
-		mem: make([]float64, len(w.userSeg)),
+		mem: make([]float64, len(w.userSeg)), memSums: make([]float64, len(w.segments)),
 	}
 	tr.rng = rand.New(tr.src.src) // for the signals' draws: the same stream
 	D := tr.pol.Dim()

@@ -319,6 +319,20 @@ func TestWelford(t *testing.T) {
 	if one := (results.Welford{N: 1, Mean: 2}); one.CI95() != 0 {
 		t.Error("an interval from one run")
 	}
+	// Closed forms: with 1 degree of freedom t is Cauchy, t = tan(pi (p - 1/2));
+	// with 2, t = (2p - 1) sqrt(2 / (1 - (2p - 1)^2)). Asked twice (the
+	// second from the kept values), and past what is kept.
+	for range 2 {
+		if tq, want := results.T975(2), math.Tan(math.Pi*0.475); math.Abs(tq-want) > 1e-9*want {
+			t.Errorf("T975(2) = %v, want %v", tq, want)
+		}
+		if tq, want := results.T975(3), 0.95*math.Sqrt(2/(1-0.95*0.95)); math.Abs(tq-want) > 1e-9*want {
+			t.Errorf("T975(3) = %v, want %v", tq, want)
+		}
+	}
+	if tq := results.T975(5000); math.Abs(tq-1.96) > 0.001 {
+		t.Errorf("T975(5000) = %v, want about 1.9604", tq)
+	}
 }
 
 // TestRunsWithoutAMetric: a sweep whose runs differ in their metrics (a

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -65,12 +66,27 @@ func (w *Welford) CI95() float64 {
 // T975 is the 0.975 quantile of Student's t with n-1 degrees of freedom:
 // the factor of the two-sided 95% confidence interval of a mean of n
 // observations, mean +- T975(n) sd / sqrt(n). It panics for n < 2.
+// Values for n below 1024 are kept once computed: a sweep's agg.csv and
+// a figure's bands ask for the same few n thousands of times, and each
+// quantile is an inverse incomplete beta function (about 10 us).
 func T975(n int) float64 {
 	if n < 2 {
 		panic("results: T975 of fewer than two observations")
 	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
+	if n < len(t975s) {
+		if b := t975s[n].Load(); b != 0 {
+			return math.Float64frombits(b)
+		}
+	}
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
+	if n < len(t975s) {
+		t975s[n].Store(math.Float64bits(q))
+	}
+	return q
 }
+
+// t975s holds the bits of T975(n) at n once computed (0: not yet).
+var t975s [1024]atomic.Uint64
 
 // Groups assigns a source's runs (by their index in Runs) to groups: all
 // finished runs to one, or one group per value of a swept key.

@@ -74,7 +74,13 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		if err != nil {
 			return 0, err
 		}
-		go func() { stepsDone <- joinParts(stepsF, dir, format, parts) }()
+		go func() {
+			err := joinParts(stepsF, dir, format, parts)
+			if err == nil {
+				err = stepsF.Sync() // now, while runs.csv and agg.csv are written, rather than at the commit
+			}
+			stepsDone <- err
+		}()
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
