@@ -22,7 +22,12 @@ type metricIndex struct {
 	rmAcc, rmAgree             int // first of the reward-model signals'
 }
 
-func newMetricIndex(w *world) metricIndex {
+// newMetricIndex lays out the metrics of a run of c. They depend on its
+// segments, signals, responses and memory only, the names a world takes
+// from the config (newWorld), so no world is built: a config's check of
+// its [output] patterns costs next to nothing.
+func newMetricIndex(c *Config) metricIndex {
+	segments, signals, responses := Names(c.Segments), Names(c.Signals), Names(c.Responses)
 	var ix metricIndex
 	add := func(n ...string) int {
 		i := len(ix.names)
@@ -37,7 +42,7 @@ func newMetricIndex(w *world) metricIndex {
 		return out
 	}
 	ix.syc = add("sycophancy_rate")
-	ix.sycSeg = add(prefixed("sycophancy_rate/", w.segments)...)
+	ix.sycSeg = add(prefixed("sycophancy_rate/", segments)...)
 	ix.gold = add("gold_utility")
 	ix.help = add("gold/helpfulness")
 	ix.honest = add("gold/honesty")
@@ -45,23 +50,23 @@ func newMetricIndex(w *world) metricIndex {
 	ix.proxy = add("proxy_reward")
 	ix.kl = add("kl")
 	ix.up = add("thumbs_up_rate")
-	ix.upSeg = add(prefixed("thumbs_up_rate/", w.segments)...)
+	ix.upSeg = add(prefixed("thumbs_up_rate/", segments)...)
 	ix.offl = add("eval/offline_correctness")
-	ix.rew = add(prefixed("reward/", w.signals)...)
-	ix.weight = add(prefixed("weight/", w.signals)...)
-	ix.infl = add(prefixed("influence/", w.signals)...)
+	ix.rew = add(prefixed("reward/", signals)...)
+	ix.weight = add(prefixed("weight/", signals)...)
+	ix.infl = add(prefixed("influence/", signals)...)
 	ix.inflKL = add("influence/kl")
-	ix.align = add(prefixed("alignment/", w.signals)...)
-	ix.advShare = add(prefixed("advantage_share/", w.signals)...)
+	ix.align = add(prefixed("alignment/", signals)...)
+	ix.advShare = add(prefixed("advantage_share/", signals)...)
 	ix.memSeg = -1
-	if w.memDim > 0 {
-		ix.memSeg = add(prefixed("memory/", w.segments)...)
+	if c.Memory.Enabled { // the world's memDim > 0
+		ix.memSeg = add(prefixed("memory/", segments)...)
 	}
-	ix.share = add(prefixed("response_share/", w.responses)...)
+	ix.share = add(prefixed("response_share/", responses)...)
 	var rm []string
-	for _, sig := range w.sigs {
-		if sig.RewardModel() {
-			rm = append(rm, sig.Name)
+	for _, n := range signals {
+		if s := c.Signals[n]; s.Kind == reward.KindThumbs && s.Source == reward.SourceRewardModel { // reward.Signal.RewardModel
+			rm = append(rm, n)
 		}
 	}
 	ix.rmAcc = add(prefixed("rm_accuracy/", rm)...)

@@ -65,11 +65,7 @@ func (c *Config) validateOutput() error {
 	if len(o.Metrics) == 1 && o.Metrics[0] == "*" {
 		return nil
 	}
-	w, err := newWorld(c)
-	if err != nil {
-		return err
-	}
-	names := newMetricIndex(w).names
+	names := newMetricIndex(c).names
 	for _, p := range o.Metrics {
 		if !slices.ContainsFunc(names, func(n string) bool { return Match(p, n) }) {
 			return &FieldError{"output.metrics", fmt.Sprintf("%q matches no metric of this config (its metrics: %s)", p, strings.Join(names, ", "))}

@@ -59,7 +59,7 @@ func MetricNames(cfg *Config) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := newMetricIndex(w).names
+	names := newMetricIndex(cfg).names
 	if cfg.Review.Enabled {
 		names = append(names, outcomeNames(w.segments)...)
 	}
