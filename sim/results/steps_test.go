@@ -289,7 +289,9 @@ func TestParquetPages(t *testing.T) {
 	}
 	cols := pf.Metadata().RowGroups[0].Columns
 	step, value := cols[1].MetaData.Statistics, cols[3].MetaData.Statistics
-	le32 := func(b []byte) int32 { return int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24) }
+	le32 := func(b []byte) int32 {
+		return int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	}
 	le64 := func(b []byte) float64 {
 		var u uint64
 		for i := 7; i >= 0; i-- {
