@@ -566,24 +566,28 @@ func TestExpectedStep(t *testing.T) {
 }
 
 // TestSameBitsWithoutAssembly: a whole incident run gives the same bits
-// with the AVX2 assembly (where this CPU has it) and with the pure-Go
+// on every kernel path this CPU has (AVX-512, AVX2) and on the pure-Go
 // paths that other CPUs run, so output files do not depend on the machine.
 func TestSameBitsWithoutAssembly(t *testing.T) {
-	if !vmath.Accelerated() {
+	paths := vmath.Paths()
+	if len(paths) == 1 {
 		t.Skip("no AVX2 and FMA here: only the Go paths run")
 	}
 	cfg := preset(t, "incident")
-	asm := run(t, cfg)
-	defer vmath.SetAcceleratedForTest(vmath.SetAcceleratedForTest(false))
+	defer vmath.SetPathForTest(vmath.SetPathForTest("go"))
 	pure := run(t, cfg)
-	for s := range asm.Values {
-		for k, v := range asm.Values[s] {
-			if w := pure.Values[s][k]; math.Float64bits(v) != math.Float64bits(w) {
-				t.Fatalf("step %d %s: assembly %v, Go %v", s, asm.Metrics[k], v, w)
+	for _, path := range paths[1:] {
+		vmath.SetPathForTest(path)
+		asm := run(t, cfg)
+		for s := range asm.Values {
+			for k, v := range asm.Values[s] {
+				if w := pure.Values[s][k]; math.Float64bits(v) != math.Float64bits(w) {
+					t.Fatalf("step %d %s: %s %v, Go %v", s, asm.Metrics[k], path, v, w)
+				}
 			}
 		}
-	}
-	if !reflect.DeepEqual(asm.Review, pure.Review) || !reflect.DeepEqual(asm.Deployment, pure.Deployment) {
-		t.Errorf("the release review differs between the assembly and Go paths")
+		if !reflect.DeepEqual(asm.Review, pure.Review) || !reflect.DeepEqual(asm.Deployment, pure.Deployment) {
+			t.Errorf("the release review differs between the %s and Go paths", path)
+		}
 	}
 }

@@ -2,6 +2,8 @@
 
 package vmath
 
-var useAVX2 = false
+var useAVX2, useAVX512 = false, false
 
 func hasAssembly() bool { return false }
+
+func hasAVX512() bool { return false }

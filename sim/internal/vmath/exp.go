@@ -1,6 +1,9 @@
 package vmath
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Exp writes exp(x[i]) into dst[i] for every i; dst and x may be the same
 // slice. The result is within 1 ulp of math.Exp (the test states the
@@ -12,11 +15,18 @@ func Exp(dst, x []float64) {
 		panic("vmath: Exp: dst shorter than x")
 	}
 	n := 0
-	if useAVX2 {
-		n = len(x) &^ 3
+	if useAVX512 {
+		n = len(x) &^ 7
 		if n > 0 {
-			expAVX2(dst[:n], x[:n], &expConst)
+			expAVX512(dst[:n], x[:n], &expConst)
 		}
+	}
+	if useAVX2 {
+		k := n + (len(x)-n)&^3
+		if k > n {
+			expAVX2(dst[n:k], x[n:k], &expConst)
+		}
+		n = k
 	}
 	for i := n; i < len(x); i++ {
 		dst[i] = exp1(x[i])
@@ -33,8 +43,15 @@ func ExpOuter(dst, m, d []float64) {
 		panic("vmath: ExpOuter: dst too short")
 	}
 	if useAVX2 && n == 4 {
-		if len(m) > 0 {
-			expOuterAVX2(dst[:4*len(m)], m, (*[4]float64)(d), &expConst)
+		k := 0
+		if useAVX512 {
+			k = len(m) &^ 1 // two rows at a time
+			if k > 0 {
+				expOuterAVX512(dst[:4*k], m[:k], (*[4]float64)(d), &expConst)
+			}
+		}
+		if k < len(m) {
+			expOuterAVX2(dst[4*k:4*len(m)], m[k:], (*[4]float64)(d), &expConst)
 		}
 		return
 	}
@@ -88,16 +105,36 @@ func exp1(x float64) float64 {
 	return p * math.Float64frombits(uint64(k1+1023)<<52) * math.Float64frombits(uint64(k2+1023)<<52)
 }
 
-// Accelerated reports whether the assembly bodies run on this CPU (AVX2 and
-// FMA on amd64, not built with the purego tag), so that a test knows
-// whether there is a second path to compare with the Go one.
-func Accelerated() bool { return useAVX2 }
+// Paths lists the kernel paths this build can run on this CPU, narrowest
+// first: "go" (every primitive's Go body), then "avx2" (the AVX2 and FMA
+// assembly) and "avx512" (eight-lane AVX-512 bodies of the exponentials
+// and of NormalizedSums over two groups, the AVX2 ones elsewhere) where
+// the CPU has them. Every path gives the same bits; tests check it.
+func Paths() []string {
+	paths := []string{"go"}
+	if hasAssembly() {
+		paths = append(paths, "avx2")
+	}
+	if hasAVX512() {
+		paths = append(paths, "avx512")
+	}
+	return paths
+}
 
-// SetAcceleratedForTest switches the assembly paths off (or back on, if the
-// CPU has them) and returns the previous setting, so that tests can compare
-// the two paths' results. Not for concurrent use with the functions here.
-func SetAcceleratedForTest(on bool) (was bool) {
-	was = useAVX2
-	useAVX2 = on && hasAssembly()
+// SetPathForTest makes the primitives run the given path (one of Paths)
+// and returns the path they ran before. Not for concurrent use with the
+// functions here.
+func SetPathForTest(path string) (was string) {
+	was = "go"
+	switch {
+	case useAVX512:
+		was = "avx512"
+	case useAVX2:
+		was = "avx2"
+	}
+	if !slices.Contains(Paths(), path) {
+		panic("vmath: SetPathForTest: no path " + path + " here")
+	}
+	useAVX2, useAVX512 = path != "go", path == "avx512"
 	return was
 }

@@ -11,3 +11,13 @@ func expAVX2(dst, x []float64, c *[19]float64)
 //
 //go:noescape
 func expOuterAVX2(dst, m []float64, d *[4]float64, c *[19]float64)
+
+// expAVX512 is expAVX2 eight lanes at a time, for len(x) a multiple of 8.
+//
+//go:noescape
+func expAVX512(dst, x []float64, c *[19]float64)
+
+// expOuterAVX512 is expOuterAVX2 two rows at a time, for len(m) even.
+//
+//go:noescape
+func expOuterAVX512(dst, m []float64, d *[4]float64, c *[19]float64)

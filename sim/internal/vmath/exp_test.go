@@ -153,23 +153,30 @@ func TestExpSpecial(t *testing.T) {
 	}
 }
 
-// TestExpAssemblyMatchesGo checks, where the CPU has AVX2 and FMA, that
-// the assembly and the pure-Go lane give the same bits on every input.
+// TestExpAssemblyMatchesGo checks, where the CPU has AVX2 and FMA (and
+// AVX-512), that each assembly body and the pure-Go lane give the same
+// bits on every input.
 func TestExpAssemblyMatchesGo(t *testing.T) {
-	if !useAVX2 {
+	if !hasAssembly() {
 		t.Skip("no AVX2 and FMA on this CPU: only the Go path runs here")
 	}
 	xs := append(inputs(), math.NaN(), math.Inf(1), math.Inf(-1), -0.0)
-	for len(xs)%4 != 0 {
+	for len(xs)%8 != 0 {
 		xs = append(xs, 0)
 	}
-	got := make([]float64, len(xs))
-	expAVX2(got, xs, &expConst)
-	for i, x := range xs {
-		want := exp1(x)
-		if math.Float64bits(got[i]) != math.Float64bits(want) {
-			t.Fatalf("x = %v (%#x): assembly %v (%#x), Go %v (%#x)", x, math.Float64bits(x),
-				got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+	kernels := map[string]func(dst, x []float64, c *[19]float64){"avx2": expAVX2}
+	if hasAVX512() {
+		kernels["avx512"] = expAVX512
+	}
+	for name, kernel := range kernels {
+		got := make([]float64, len(xs))
+		kernel(got, xs, &expConst)
+		for i, x := range xs {
+			want := exp1(x)
+			if math.Float64bits(got[i]) != math.Float64bits(want) {
+				t.Fatalf("%s: x = %v (%#x): assembly %v (%#x), Go %v (%#x)", name, x, math.Float64bits(x),
+					got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+			}
 		}
 	}
 }
@@ -242,16 +249,32 @@ func TestExpOuter(t *testing.T) {
 			t.Errorf("%d columns: exp(0 d) = %v, exp(NaN d) = %v", n, got[7*n+2], got[8*n])
 		}
 	}
-	if useAVX2 { // the same through the Go path
-		was := SetAcceleratedForTest(false)
-		d := []float64{-1, 0, -2.5, -30}
-		a, b := make([]float64, 4*len(m)), make([]float64, 4*len(m))
-		ExpOuter(b, m, d)
-		SetAcceleratedForTest(was)
-		ExpOuter(a, m, d)
-		for i := range a {
-			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-				t.Fatalf("element %d: assembly %v, Go %v", i, a[i], b[i])
+	// The same through every path (101 rows: AVX-512 takes two at a time,
+	// AVX2 the last), and Exp of lengths that leave tails.
+	d := []float64{-1, 0, -2.5, -30}
+	x := make([]float64, 4*len(m)+3)
+	for i := range x {
+		x[i] = -float64(i%37) / 3
+	}
+	var ref, refExp []float64
+	for _, path := range Paths() {
+		was := SetPathForTest(path)
+		got, gotExp := make([]float64, 4*len(m)), make([]float64, len(x))
+		ExpOuter(got, m, d)
+		Exp(gotExp, x)
+		SetPathForTest(was)
+		if ref == nil {
+			ref, refExp = got, gotExp
+			continue
+		}
+		for i := range ref {
+			if math.Float64bits(got[i]) != math.Float64bits(ref[i]) {
+				t.Fatalf("ExpOuter element %d: %s %v, go %v", i, path, got[i], ref[i])
+			}
+		}
+		for i := range refExp {
+			if math.Float64bits(gotExp[i]) != math.Float64bits(refExp[i]) {
+				t.Fatalf("Exp element %d: %s %v, go %v", i, path, gotExp[i], refExp[i])
 			}
 		}
 	}

@@ -222,12 +222,12 @@ func TestWideRowsAssemblyMatchesGo(t *testing.T) {
 // to their lane order on rows chosen so that any other order gives other
 // bits.
 func TestRowPrimitives(t *testing.T) {
-	for _, accel := range []bool{true, false} {
-		was := SetAcceleratedForTest(accel)
+	for _, path := range Paths() {
+		was := SetPathForTest(path)
 		for k, tc := range rowCases {
 			rng := rand.New(rand.NewPCG(uint64(k), 12))
 			n, A, G := tc.rows, tc.width, tc.groups
-			name := fmt.Sprintf("accelerated=%v,rows=%d,width=%d,groups=%d", useAVX2, n, A, G)
+			name := fmt.Sprintf("path=%s,rows=%d,width=%d,groups=%d", path, n, A, G)
 			W := A * G
 
 			base, slope := randRows(rng, 5*W, false), randRows(rng, 5*W, false)
@@ -300,7 +300,7 @@ func TestRowPrimitives(t *testing.T) {
 				}
 			}
 		}
-		SetAcceleratedForTest(was)
+		SetPathForTest(was)
 	}
 }
 
@@ -348,10 +348,10 @@ func TestLaneOrder(t *testing.T) {
 // are programmer errors and panic, in the assembly (where this CPU has it)
 // and in Go.
 func TestRowPrimitivesPanics(t *testing.T) {
-	for _, accel := range []bool{true, false} {
-		was := SetAcceleratedForTest(accel)
+	for _, path := range Paths() {
+		was := SetPathForTest(path)
 		rowPanics(t)
-		SetAcceleratedForTest(was)
+		SetPathForTest(was)
 	}
 }
 
@@ -373,7 +373,7 @@ func rowPanics(t *testing.T) {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("%s (accelerated %v): no panic", tc.name, useAVX2)
+					t.Errorf("%s (path avx2 %v): no panic", tc.name, useAVX2)
 				}
 			}()
 			tc.f()
@@ -391,12 +391,8 @@ func BenchmarkRowPrimitives(b *testing.B) {
 	table := randRows(rng, 18*G*A, false)
 	off, offA := randOffsets(rng, n, G*A, 18), randOffsets(rng, n, A, 6)
 	dst, acc, mom := make([]float64, n*G*A), make([]float64, 6*G*A), make([]float64, G*A)
-	for _, accel := range []bool{true, false} {
-		was := SetAcceleratedForTest(accel)
-		impl := "go"
-		if useAVX2 {
-			impl = "avx2"
-		}
+	for _, impl := range Paths() {
+		was := SetPathForTest(impl)
 		for _, bc := range []struct {
 			name string
 			f    func()
@@ -412,6 +408,6 @@ func BenchmarkRowPrimitives(b *testing.B) {
 				}
 			})
 		}
-		SetAcceleratedForTest(was)
+		SetPathForTest(was)
 	}
 }

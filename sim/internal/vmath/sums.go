@@ -34,7 +34,10 @@ func NormalizedSums(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []f
 	if len(e) != 4*G*A || len(mass) != len(e) || len(moment) != len(e) || len(f) < A*len(m) {
 		panic("vmath: NormalizedSums: mismatched lengths")
 	}
-	if useAVX2 && A == 4 {
+	switch {
+	case useAVX512 && A == 4 && G == 2:
+		return sumsAVX512(f, m, e, mass, moment, prod, exp, zbuf)
+	case useAVX2 && A == 4:
 		return sumsAVX2(f, m, e, mass, moment, prod, exp, zbuf)
 	}
 	return sumsGo(f, m, e, mass, moment, prod, exp, zbuf)

@@ -21,3 +21,22 @@ func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64
 //
 //go:noescape
 func sumsBlockAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+
+// sumsAVX512 is sumsAVX2 for two groups (prod of eight), both at once.
+func sumsAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
+	rows := len(zbuf) / len(prod)
+	for u := 0; u < len(m); {
+		n := min(rows, len(m)-u)
+		done := sumsBlockAVX512(f[4*u:4*(u+n)], m[u:u+n], e, mass, moment, prod, exp, zbuf)
+		u += done
+		if done < n {
+			return u
+		}
+	}
+	return len(m)
+}
+
+// sumsBlockAVX512 is sumsAVX512 for len(m) rows at most len(zbuf)/8.
+//
+//go:noescape
+func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int

@@ -134,3 +134,141 @@ done:
 	MOVQ CX, ret+192(FP)
 	VZEROUPPER
 	RET
+
+// func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+// sumsBlockAVX2 for two groups (eight columns) at once, as one eight-lane
+// vector: lanes 0-3 group 0's, lanes 4-7 group 1's. Each lane does what
+// it does in sumsBlockAVX2, so the bits are sumsGo's.
+TEXT ·sumsBlockAVX512(SB), NOSPLIT, $0-200
+	MOVQ f_base+0(FP), SI
+	MOVQ m_base+24(FP), R9
+	MOVQ m_len+32(FP), CX
+	MOVQ e_base+48(FP), R11
+	MOVQ zbuf_base+168(FP), R10
+	MOVQ $0x000FFFFFFFFFFFFF, AX
+	VPBROADCASTQ AX, Z14     // mantissa mask
+	MOVQ $0x3FF0000000000000, AX
+	VPBROADCASTQ AX, Z15     // 1.0, and the exponent bits of [1, 2)
+	MOVQ $0x05CD0B15A491EB84, AX
+	VPBROADCASTQ AX, Z13     // MinSum
+	// e_a for both groups: group 1's entry a is 16 values after group 0's.
+	VMOVUPD 0(R11), Y0
+	VINSERTF64X4 $1, 128(R11), Z0, Z16
+	VMOVUPD 32(R11), Y0
+	VINSERTF64X4 $1, 160(R11), Z0, Z17
+	VMOVUPD 64(R11), Y0
+	VINSERTF64X4 $1, 192(R11), Z0, Z18
+	VMOVUPD 96(R11), Y0
+	VINSERTF64X4 $1, 224(R11), Z0, Z19
+
+	// Pass 1: z for every row.
+	MOVQ SI, DX
+	MOVQ R10, AX
+	XORQ R14, R14            // row
+zrow8:
+	CMPQ R14, CX
+	JGE  sums8
+	VBROADCASTSD 0(DX), Z0   // f_u0 .. f_u3
+	VBROADCASTSD 8(DX), Z1
+	VBROADCASTSD 16(DX), Z2
+	VBROADCASTSD 24(DX), Z3
+	VMULPD Z16, Z0, Z4       // z = e_0 f_0
+	VFMADD231PD Z17, Z1, Z4  // z += e_1 f_1
+	VFMADD231PD Z18, Z2, Z4
+	VFMADD231PD Z19, Z3, Z4
+	VCMPPD $0x1E, Z13, Z4, K1 // z > MinSum (false for NaN)
+	KMOVW K1, R13
+	CMPL R13, $0xFF
+	JNE  stop8
+	VMOVUPD Z4, (AX)         // zbuf
+	ADDQ $32, DX
+	ADDQ $64, AX
+	INCQ R14
+	JMP  zrow8
+stop8:
+	MOVQ R14, CX             // the rows before the one that underflows
+
+	// Pass 2: the sums.
+sums8:
+	TESTQ CX, CX
+	JZ   done8
+	MOVQ mass_base+72(FP), R12
+	MOVQ moment_base+96(FP), R13
+	MOVQ prod_base+120(FP), DI
+	MOVQ exp_base+144(FP), BX
+	VMOVUPD 0(R12), Y0       // mass_0 .. mass_3
+	VINSERTF64X4 $1, 128(R12), Z0, Z0
+	VMOVUPD 32(R12), Y1
+	VINSERTF64X4 $1, 160(R12), Z1, Z1
+	VMOVUPD 64(R12), Y2
+	VINSERTF64X4 $1, 192(R12), Z2, Z2
+	VMOVUPD 96(R12), Y3
+	VINSERTF64X4 $1, 224(R12), Z3, Z3
+	VMOVUPD 0(R13), Y4       // moment_0 .. moment_3
+	VINSERTF64X4 $1, 128(R13), Z4, Z4
+	VMOVUPD 32(R13), Y5
+	VINSERTF64X4 $1, 160(R13), Z5, Z5
+	VMOVUPD 64(R13), Y6
+	VINSERTF64X4 $1, 192(R13), Z6, Z6
+	VMOVUPD 96(R13), Y7
+	VINSERTF64X4 $1, 224(R13), Z7, Z7
+	VMOVUPD (DI), Z8         // prod
+	VMOVDQU64 (BX), Z9       // exp
+	MOVQ SI, DX
+	MOVQ R9, R14
+	MOVQ R10, AX
+	MOVQ CX, R11
+row8:
+	VMOVUPD (AX), Z10        // z
+	VMULPD  Z10, Z8, Z11     // prod z
+	VPSRLQ  $52, Z11, Z12
+	VPADDQ  Z12, Z9, Z9      // exp += binary exponent (biased)
+	VPANDQ  Z14, Z11, Z11
+	VPORQ   Z15, Z11, Z8     // prod = mantissa in [1, 2)
+	VDIVPD  Z10, Z15, Z10    // inv = 1 / z
+	VBROADCASTSD (R14), Z11
+	VMULPD  Z10, Z11, Z11    // minv = m inv
+	VBROADCASTSD 0(DX), Z12
+	VFMADD231PD Z10, Z12, Z0 // mass_0 += f_0 inv
+	VFMADD231PD Z11, Z12, Z4 // moment_0 += f_0 minv
+	VBROADCASTSD 8(DX), Z12
+	VFMADD231PD Z10, Z12, Z1
+	VFMADD231PD Z11, Z12, Z5
+	VBROADCASTSD 16(DX), Z12
+	VFMADD231PD Z10, Z12, Z2
+	VFMADD231PD Z11, Z12, Z6
+	VBROADCASTSD 24(DX), Z12
+	VFMADD231PD Z10, Z12, Z3
+	VFMADD231PD Z11, Z12, Z7
+	ADDQ $32, DX
+	ADDQ $8, R14
+	ADDQ $64, AX
+	DECQ R11
+	JNZ  row8
+	MOVQ CX, R11
+	IMULQ $1023, R11
+	VPBROADCASTQ R11, Z12
+	VPSUBQ  Z12, Z9, Z9      // the biases, once
+	VMOVUPD Y0, 0(R12)
+	VEXTRACTF64X4 $1, Z0, 128(R12)
+	VMOVUPD Y1, 32(R12)
+	VEXTRACTF64X4 $1, Z1, 160(R12)
+	VMOVUPD Y2, 64(R12)
+	VEXTRACTF64X4 $1, Z2, 192(R12)
+	VMOVUPD Y3, 96(R12)
+	VEXTRACTF64X4 $1, Z3, 224(R12)
+	VMOVUPD Y4, 0(R13)
+	VEXTRACTF64X4 $1, Z4, 128(R13)
+	VMOVUPD Y5, 32(R13)
+	VEXTRACTF64X4 $1, Z5, 160(R13)
+	VMOVUPD Y6, 64(R13)
+	VEXTRACTF64X4 $1, Z6, 192(R13)
+	VMOVUPD Y7, 96(R13)
+	VEXTRACTF64X4 $1, Z7, 224(R13)
+	VMOVUPD Z8, (DI)
+	VMOVDQU64 Z9, (BX)
+
+done8:
+	MOVQ CX, ret+192(FP)
+	VZEROUPPER
+	RET

@@ -95,28 +95,36 @@ func TestNormalizedSums(t *testing.T) {
 	}
 }
 
-// TestNormalizedSumsAssemblyMatchesGo: where the CPU has AVX2 and FMA, the
-// assembly and the Go lanes give the same bits, in blocks of one row and
+// TestNormalizedSumsAssemblyMatchesGo: where the CPU has AVX2 and FMA (and
+// AVX-512, for two groups), each assembly body and the Go lanes give the
+// same bits, in blocks of one row and
 // more, with a row that underflows at the start, inside and at the end of
 // a block.
 func TestNormalizedSumsAssemblyMatchesGo(t *testing.T) {
-	if !useAVX2 {
+	if !hasAssembly() {
 		t.Skip("no AVX2 and FMA on this CPU: only the Go path runs here")
 	}
 	for _, tc := range []struct{ n, G, bad, block int }{{0, 1, -1, 1}, {1, 1, -1, 1}, {500, 2, -1, 1}, {500, 2, -1, 64},
 		{300, 3, 299, 7}, {300, 3, 299, 300}, {40, 2, 0, 8}, {40, 2, 16, 8}, {40, 2, 21, 8}, {40, 2, 23, 8}, {100, 1, 50, 1}} {
 		f, m, e := sumsInput(tc.n, tc.G, tc.bad, uint64(tc.n+tc.G))
-		a, b := runSums(sumsAVX2, f, m, e, tc.block), runSums(sumsGo, f, m, e, 1)
-		bits := func(x []float64) []uint64 {
-			out := make([]uint64, len(x))
-			for i, v := range x {
-				out[i] = math.Float64bits(v)
-			}
-			return out
+		b := runSums(sumsGo, f, m, e, 1)
+		kernels := map[string]func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int{"avx2": sumsAVX2}
+		if hasAVX512() && tc.G == 2 {
+			kernels["avx512"] = sumsAVX512
 		}
-		if a.done != b.done || !slices.Equal(bits(a.mass), bits(b.mass)) || !slices.Equal(bits(a.moment), bits(b.moment)) ||
-			!slices.Equal(bits(a.prod), bits(b.prod)) || !slices.Equal(a.exp, b.exp) {
-			t.Errorf("%+v: assembly and Go differ (done %d, %d)", tc, a.done, b.done)
+		for name, kernel := range kernels {
+			a := runSums(kernel, f, m, e, tc.block)
+			bits := func(x []float64) []uint64 {
+				out := make([]uint64, len(x))
+				for i, v := range x {
+					out[i] = math.Float64bits(v)
+				}
+				return out
+			}
+			if a.done != b.done || !slices.Equal(bits(a.mass), bits(b.mass)) || !slices.Equal(bits(a.moment), bits(b.moment)) ||
+				!slices.Equal(bits(a.prod), bits(b.prod)) || !slices.Equal(a.exp, b.exp) {
+				t.Errorf("%+v: %s and Go differ (done %d, %d)", tc, name, a.done, b.done)
+			}
 		}
 	}
 }
@@ -127,7 +135,7 @@ func BenchmarkNormalizedSums(b *testing.B) {
 	for _, impl := range []struct {
 		name string
 		fn   func(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
-	}{{"dispatch", NormalizedSums}, {"go", sumsGo}} {
+	}{{"dispatch", NormalizedSums}, {"avx2", sumsAVX2}, {"go", sumsGo}} {
 		b.Run(impl.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				impl.fn(f, m, e, o.mass, o.moment, o.prod, o.exp, o.zbuf)
