@@ -363,8 +363,8 @@ func Names[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) 
 // Validate checks every setting and returns a *FieldError for the first
 // problem found, in a fixed order, or nil.
 func (c *Config) Validate() error {
-	if err := checkFinite(reflect.ValueOf(c).Elem(), ""); err != nil {
-		return err
+	if v := reflect.ValueOf(c).Elem(); !allFinite(v) {
+		return checkFinite(v, "") // the first non-finite number, named
 	}
 	t := &c.Train
 	checks := []func() error{
@@ -830,6 +830,39 @@ func nonNegative(key string, v float64) error {
 
 // checkFinite rejects NaN and Inf anywhere in the configuration, naming the
 // key by its TOML path.
+// allFinite reports whether every float64 that a toml-tagged field of v
+// holds, however deep, is finite. It is checkFinite without the names, for
+// the common case: no path is built and no map key sorted.
+func allFinite(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Float64:
+		f := v.Float()
+		return !math.IsNaN(f) && !math.IsInf(f, 0)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); tag != "" && tag != "-" && !allFinite(v.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if !allFinite(it.Value()) {
+				return false
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if !allFinite(v.Index(i)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkFinite returns a *FieldError naming the first non-finite float64
+// of v (struct fields in order, map entries by key), or nil.
 func checkFinite(v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Float64:
