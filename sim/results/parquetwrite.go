@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -42,6 +43,7 @@ type pqColumn struct {
 	dict     *pqDict         // run_id and metric: the row group's dictionary
 	pages    []byte          // the row group's data pages: headers and compressed bodies
 	rawSize  int64           // the same pages' size before compression, headers included
+	npages   int32           // how many
 }
 
 // pqDict is a row group's dictionary of strings: its values in order of
@@ -65,7 +67,7 @@ func (d *pqDict) lookup(s string) int32 {
 type parquetSteps struct {
 	w       io.Writer
 	off     int64 // bytes written
-	err     error // the first write error; every later call returns it
+	err     error // the first error; every later call returns it
 	cols    []*pqColumn
 	id      *pqColumn // run_id (nil in a run folder's table)
 	step    *pqColumn
@@ -80,10 +82,11 @@ type parquetSteps struct {
 	values  []float64
 	// The page's largest run_id and metric indices.
 	maxID, maxMetric int32
-	// The row group's least and greatest step and value (value's without
-	// NaN: +Inf and -Inf if all are).
+	// The row group's least and greatest step and value, and whether a
+	// value is NaN.
 	stepMin, stepMax   int32
 	valueMin, valueMax float64
+	valueNaN           bool
 	body               []byte // scratch: a page's encoded body,
 	runs               []byte // its RLE runs,
 	zbody              []byte // and compressed
@@ -106,10 +109,9 @@ func newParquetSteps(sweep bool) *parquetSteps {
 func (p *parquetSteps) reset(w io.Writer) {
 	p.w, p.off, p.err = w, 0, nil
 	p.groups, p.rows, p.grown = nil, 0, 0
-	p.ids, p.steps, p.metrics, p.values = p.ids[:0], p.steps[:0], p.metrics[:0], p.values[:0]
-	p.maxID, p.maxMetric = 0, 0
+	p.clearPage()
 	for _, c := range p.cols {
-		c.pages, c.rawSize = c.pages[:0], 0
+		c.pages, c.rawSize, c.npages = c.pages[:0], 0, 0
 		if c.dict != nil {
 			c.dict = newDict()
 		}
@@ -131,6 +133,9 @@ func (p *parquetSteps) write(b []byte) {
 // add appends a run's rows, metric by metric, each metric's series in
 // step order.
 func (p *parquetSteps) add(id string, s *Series) error {
+	if p.err != nil {
+		return p.err
+	}
 	n := len(s.Steps)
 	var ix int32
 	if p.id != nil {
@@ -151,11 +156,22 @@ func (p *parquetSteps) add(id string, s *Series) error {
 			}
 			i += take
 			if len(p.values) == pageRows {
-				p.endPage()
+				if p.endPage(); p.err != nil {
+					return p.err
+				}
 			}
 		}
 	}
 	return p.err
+}
+
+// errClosed is the error of a write to a closed steps table.
+var errClosed = errors.New("results: write to a closed steps table")
+
+// clearPage empties the page being filled.
+func (p *parquetSteps) clearPage() {
+	p.ids, p.steps, p.metrics, p.values = p.ids[:0], p.steps[:0], p.metrics[:0], p.values[:0]
+	p.maxID, p.maxMetric = 0, 0
 }
 
 // appendRun appends n copies of v to x.
@@ -186,14 +202,11 @@ func (p *parquetSteps) endPage() {
 	p.fail(err)
 	p.addPage(p.value, p.body, n)
 
-	lo, hi := p.steps[0], p.steps[0] // a metric's steps rise: its first and last are its extremes
-	for i := 1; i < n; i++ {
-		if p.metrics[i] != p.metrics[i-1] || (p.id != nil && p.ids[i] != p.ids[i-1]) {
-			lo, hi = min(lo, p.steps[i]), max(hi, p.steps[i-1])
-		}
+	lo, hi := p.steps[0], p.steps[0]
+	for _, t := range p.steps {
+		lo, hi = min(lo, t), max(hi, t)
 	}
-	hi = max(hi, p.steps[n-1])
-	vlo, vhi := math.Inf(1), math.Inf(-1) // min and max skip NaN
+	vlo, vhi, nan := math.Inf(1), math.Inf(-1), false
 	for _, v := range p.values {
 		if v < vlo {
 			vlo = v
@@ -201,16 +214,17 @@ func (p *parquetSteps) endPage() {
 		if v > vhi {
 			vhi = v
 		}
+		nan = nan || v != v
 	}
 	if p.grown == 0 {
-		p.stepMin, p.stepMax, p.valueMin, p.valueMax = lo, hi, vlo, vhi
+		p.stepMin, p.stepMax, p.valueMin, p.valueMax, p.valueNaN = lo, hi, vlo, vhi, nan
 	} else {
 		p.stepMin, p.stepMax = min(p.stepMin, lo), max(p.stepMax, hi)
 		p.valueMin, p.valueMax = min(p.valueMin, vlo), max(p.valueMax, vhi) // no NaN here
+		p.valueNaN = p.valueNaN || nan
 	}
 	p.grown += int64(n)
-	p.ids, p.steps, p.metrics, p.values = p.ids[:0], p.steps[:0], p.metrics[:0], p.values[:0]
-	p.maxID, p.maxMetric = 0, 0
+	p.clearPage()
 }
 
 func (p *parquetSteps) fail(err error) {
@@ -240,6 +254,7 @@ func (p *parquetSteps) addPage(c *pqColumn, body []byte, n int) {
 		}),
 	}
 	c.pages, c.rawSize = p.appendPage(c.pages, c.rawSize, &h, body)
+	c.npages++
 }
 
 // appendPage appends to dst a page of header h (its sizes filled in here)
@@ -261,12 +276,16 @@ func (p *parquetSteps) flush() error {
 	if p.grown == 0 || p.err != nil {
 		return p.err
 	}
+	if err := p.nextGroup(); err != nil {
+		return err
+	}
 	rg := format.RowGroup{NumRows: p.grown, FileOffset: p.off, Ordinal: int16(len(p.groups))}
 	for _, c := range p.cols {
 		start := p.off
 		m := format.ColumnMetaData{
 			Type: c.typ, PathInSchema: []string{c.name}, Codec: format.Zstd, NumValues: p.grown,
 			Encoding: []format.Encoding{c.encoding}, DataPageOffset: start,
+			EncodingStats: []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: c.encoding, Count: c.npages}},
 		}
 		raw := c.rawSize
 		if c.dict != nil {
@@ -283,6 +302,7 @@ func (p *parquetSteps) flush() error {
 			dict, raw = p.appendPage(nil, raw, &h, plain)
 			p.write(dict)
 			m.Encoding = []format.Encoding{format.Plain, c.encoding}
+			m.EncodingStats = append([]format.PageEncodingStats{{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1}}, m.EncodingStats...)
 			m.DictionaryPageOffset, m.DataPageOffset = start, p.off
 			c.dict = newDict()
 		} else {
@@ -292,8 +312,8 @@ func (p *parquetSteps) flush() error {
 		m.TotalUncompressedSize, m.TotalCompressedSize = raw, p.off-start
 		rg.TotalByteSize += raw
 		rg.TotalCompressedSize += m.TotalCompressedSize
-		rg.Columns = append(rg.Columns, format.ColumnChunk{FileOffset: start, MetaData: m})
-		c.pages, c.rawSize = c.pages[:0], 0
+		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: m}) // file_offset: 0, as the format asks of writers now
+		c.pages, c.rawSize, c.npages = c.pages[:0], 0, 0
 	}
 	p.groups = append(p.groups, rg)
 	p.rows += p.grown
@@ -301,9 +321,22 @@ func (p *parquetSteps) flush() error {
 	return p.err
 }
 
+// nextGroup fails if the file holds as many row groups as their 16-bit
+// ordinals can number (256 runs a part: 8 million runs).
+func (p *parquetSteps) nextGroup() error {
+	if len(p.groups) > math.MaxInt16 {
+		p.fail(fmt.Errorf("results: a steps table of more than %d row groups", math.MaxInt16+1))
+	}
+	return p.err
+}
+
 // statistics returns the row group's minimum and maximum of column c
-// (step or value) in the Parquet format's order: none if every value is
-// NaN, and a zero as -0 if the minimum and +0 if the maximum.
+// (step or value) in the Parquet format's order: a zero as -0 if the
+// minimum and +0 if the maximum. Value has none if the row group holds a
+// NaN: the format's statistics can say so only in a field (nan_count)
+// that the library's Thrift structs lack, and without it a reader may
+// take the bounds to exclude NaN and skip the row group when asked for
+// NaN rows.
 func (p *parquetSteps) statistics(c *pqColumn) format.Statistics {
 	if c == p.step {
 		return format.Statistics{
@@ -312,7 +345,7 @@ func (p *parquetSteps) statistics(c *pqColumn) format.Statistics {
 		}
 	}
 	lo, hi := p.valueMin, p.valueMax
-	if lo > hi {
+	if p.valueNaN {
 		return format.Statistics{}
 	}
 	if lo == 0 {
@@ -327,11 +360,13 @@ func (p *parquetSteps) statistics(c *pqColumn) format.Statistics {
 	}
 }
 
-// close ends the last row group and writes the footer.
+// close ends the last row group and writes the footer; after it, every
+// call but reset fails.
 func (p *parquetSteps) close() error {
 	if err := p.flush(); err != nil {
 		return err
 	}
+	defer p.fail(errClosed)
 	md := format.FileMetaData{
 		Version:   2,
 		NumRows:   p.rows,
@@ -375,36 +410,41 @@ func (p *parquetSteps) appendFile(part io.ReaderAt, size int64) error {
 	if err != nil {
 		return err
 	}
-	var names []string
-	for _, e := range md.Schema[min(1, len(md.Schema)):] {
-		names = append(names, e.Name)
-	}
-	var want []string
+	var cols []string
 	for _, c := range p.cols {
-		want = append(want, c.name)
+		cols = append(cols, c.name)
 	}
-	if !slices.Equal(names, want) {
-		return fmt.Errorf("its columns %v are not a steps table's %v", names, want)
+	if len(md.Schema) != len(p.cols)+1 {
+		return fmt.Errorf("its %d columns are not a steps table's %v", len(md.Schema)-1, cols)
 	}
-	for _, rg := range md.RowGroups {
-		if len(rg.Columns) != len(p.cols) {
-			return fmt.Errorf("a row group of %d columns", len(rg.Columns))
+	for i, c := range p.cols {
+		if e := md.Schema[i+1]; e.Name != c.name || e.Type != thrift.New(c.typ) {
+			return fmt.Errorf("its column %d, %s, is not a steps table's %s (%v)", i, e.Name, c.name, c.typ)
+		}
+	}
+	buf := make([]byte, maxHeaderBytes)
+	for g, rg := range md.RowGroups {
+		if len(rg.Columns) != len(p.cols) || rg.NumRows < 0 || rg.NumRows > maxGroupRows {
+			return fmt.Errorf("row group %d: %d columns, %d rows", g, len(rg.Columns), rg.NumRows)
 		}
 		lo, hi := int64(math.MaxInt64), int64(0)
 		for _, c := range rg.Columns {
+			if err := checkPages(part, dataEnd, &c.MetaData, rg.NumRows, buf); err != nil {
+				return fmt.Errorf("row group %d, column %v: %v", g, c.MetaData.PathInSchema, err)
+			}
 			s := c.MetaData.DataPageOffset
 			if d := c.MetaData.DictionaryPageOffset; d > 0 && d < s {
 				s = d
 			}
 			lo, hi = min(lo, s), max(hi, s+c.MetaData.TotalCompressedSize)
 		}
-		if lo < 4 || hi > dataEnd || hi < lo {
-			return fmt.Errorf("a row group's bytes %d to %d lie outside the file", lo, hi)
+		if err := p.nextGroup(); err != nil {
+			return err
 		}
 		shift := p.off - lo
 		for i := range rg.Columns {
 			c := &rg.Columns[i]
-			c.FileOffset += shift
+			c.FileOffset = 0
 			c.MetaData.DataPageOffset += shift
 			if c.MetaData.DictionaryPageOffset > 0 {
 				c.MetaData.DictionaryPageOffset += shift

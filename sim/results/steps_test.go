@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/rewardmix/rewardmix/sim"
 )
@@ -212,10 +215,12 @@ func TestZstdBomb(t *testing.T) {
 
 // TestParquetPages: runs long enough that pages end inside a metric's
 // series and span runs read back bit for bit, NaN and signed zeros
-// included; the row group's statistics are the least and greatest step
-// and value (NaN left out, a zero minimum as -0); a writer Reset onto a
-// new file writes the bytes a new writer does.
+// included; each row group's statistics are its least and greatest step
+// and value (a zero minimum as -0, none for value where a NaN is); a
+// writer Reset onto a new file writes the bytes a new writer does; a
+// write error and a write after Close are returned, every time.
 func TestParquetPages(t *testing.T) {
+	// Run r: three metrics over steps r, r+3, ...; NaN in run 1 only.
 	long := func(run int) *Series {
 		s := &Series{Metrics: []string{"a", "b/c", "d"}}
 		for i := 0; i < 15000; i++ {
@@ -225,7 +230,7 @@ func TestParquetPages(t *testing.T) {
 			for i := range s.Steps {
 				v := float64(run*10+k) + float64(i)/1e4
 				switch {
-				case i%997 == 0:
+				case run == 1 && i%997 == 0:
 					v = math.NaN()
 				case i == 5:
 					v = 0 // before -0: the least value seen first is +0
@@ -237,22 +242,30 @@ func TestParquetPages(t *testing.T) {
 		}
 		return s
 	}
-	write := func(w *StepsWriter, buf *bytes.Buffer) {
+	write := func(w *StepsWriter) {
 		t.Helper()
-		for run := 0; run < 2; run++ {
+		for run := 0; run < 3; run++ { // row groups: runs 0 and 1, then run 2
 			if err := w.Write("r"+string(rune('0'+run)), long(run)); err != nil {
 				t.Fatal(err)
+			}
+			if run == 1 {
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
+		if err := w.Write("r9", long(0)); err == nil {
+			t.Error("a Write after Close: no error")
+		}
 	}
 	var first, again bytes.Buffer
 	w := NewStepsWriter(&first, sim.FormatParquet, true, false)
-	write(w, &first)
+	write(w)
 	w.Reset(&again)
-	write(w, &again)
+	write(w)
 	if !bytes.Equal(first.Bytes(), again.Bytes()) {
 		t.Fatalf("a writer Reset wrote %d bytes, a new one %d, not the same", again.Len(), first.Len())
 	}
@@ -266,7 +279,7 @@ func TestParquetPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	for run := 0; run < 2; run++ {
+	for run := 0; run < 3; run++ {
 		id, got, err := r.Next()
 		want := long(run)
 		same := err == nil && slices.Equal(got.Steps, want.Steps) && slices.Equal(got.Metrics, want.Metrics) && len(got.Values) == len(want.Values)
@@ -287,25 +300,136 @@ func TestParquetPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := pf.Metadata().RowGroups[0].Columns
-	step, value := cols[1].MetaData.Statistics, cols[3].MetaData.Statistics
-	le32 := func(b []byte) int32 {
-		return int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	le32 := func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) }
+	le64 := func(b []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(b)) }
+	groups := pf.Metadata().RowGroups
+	if len(groups) != 2 || groups[0].NumRows != 2*3*15000 || groups[1].NumRows != 3*15000 {
+		t.Fatalf("row groups %d, want 2 of 90000 and 45000 rows", len(groups))
 	}
-	le64 := func(b []byte) float64 {
-		var u uint64
-		for i := 7; i >= 0; i-- {
-			u = u<<8 | uint64(b[i])
+	for g, want := range []struct{ stepMax int32 }{{3*14999 + 1}, {3*14999 + 2}} {
+		cols := groups[g].Columns
+		step, value := cols[1].MetaData.Statistics, cols[3].MetaData.Statistics
+		if lo, hi := le32(step.MinValue), le32(step.MaxValue); lo != int32(g*2) || hi != want.stepMax {
+			t.Errorf("row group %d: step statistics [%d, %d], want [%d, %d]", g, lo, hi, g*2, want.stepMax)
 		}
-		return math.Float64frombits(u)
+		if g == 0 {
+			if value.MinValue != nil || value.MaxValue != nil {
+				t.Errorf("row group 0 holds NaN: value statistics %v, %v, want none", value.MinValue, value.MaxValue)
+			}
+			continue
+		}
+		if lo, hi := le64(value.MinValue), le64(value.MaxValue); !(lo == 0 && math.Signbit(lo)) || hi != 22+14999/1e4 {
+			t.Errorf("row group 1: value statistics [%v (sign %v), %v], want [-0, %v]", lo, math.Signbit(lo), hi, 22+14999/1e4)
+		}
 	}
-	if lo, hi := le32(step.MinValue), le32(step.MaxValue); lo != 0 || hi != 3*14999+1 {
-		t.Errorf("step statistics [%d, %d], want [0, %d]", lo, hi, 3*14999+1)
+
+	// A write error stops the writer: the Flush that met it and every
+	// later call return it (before, a Write after it spun forever on the
+	// page it could not end).
+	broken := NewStepsWriter(&failAfter{n: 100}, sim.FormatParquet, true, false)
+	if err := broken.Write("r0", long(0)); err != nil {
+		t.Fatal(err) // pages are held until the row group ends
 	}
-	if lo, hi := le64(value.MinValue), le64(value.MaxValue); !(lo == 0 && math.Signbit(lo)) || hi != 12+14999/1e4 {
-		t.Errorf("value statistics [%v (sign %v), %v], want [-0, %v]", lo, math.Signbit(lo), hi, 12+14999/1e4)
+	if err := broken.Flush(); !errors.Is(err, errDiskFull) {
+		t.Fatalf("Flush onto a full disk: %v, want %v", err, errDiskFull)
 	}
-	if n := pf.Metadata().RowGroups[0].NumRows; n != 2*3*15000 {
-		t.Errorf("%d rows, want %d", n, 2*3*15000)
+	for range 2 {
+		if err := broken.Write("r1", long(1)); !errors.Is(err, errDiskFull) {
+			t.Fatalf("Write after a write error: %v, want %v", err, errDiskFull)
+		}
+	}
+	if err := broken.Close(); !errors.Is(err, errDiskFull) {
+		t.Errorf("Close after a write error: %v", err)
+	}
+}
+
+var errDiskFull = errors.New("disk full")
+
+// failAfter accepts n bytes, then fails.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(b []byte) (int, error) {
+	if len(b) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errDiskFull
+	}
+	f.n -= len(b)
+	return len(b), nil
+}
+
+// TestAppendOldPart: a part written by the previous version's writer
+// (parquet-go's row writer, with page indexes after its row group), as a
+// sweep started before an upgrade leaves, joins a table written now: its
+// runs read back as written, and no reference to its page indexes stays.
+func TestAppendOldPart(t *testing.T) {
+	type oldRow struct {
+		RunID  string  `parquet:"run_id,dict"`
+		Step   int32   `parquet:"step,delta"`
+		Metric string  `parquet:"metric,dict"`
+		Value  float64 `parquet:"value,split"`
+	}
+	var old bytes.Buffer
+	ow := parquet.NewGenericWriter[oldRow](&old, parquet.Compression(&parquet.Zstd))
+	var rows []oldRow
+	for i := 0; i < 2; i++ {
+		s := testSeries(i, 9)
+		for k, m := range s.Metrics {
+			for j, st := range s.Steps {
+				rows = append(rows, oldRow{"r" + string(rune('0'+i)), int32(st), m, s.Values[k*len(s.Steps)+j]})
+			}
+		}
+	}
+	if _, err := ow.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := ow.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if md, _, err := readFooter(bytes.NewReader(old.Bytes()), int64(old.Len())); err != nil || md.RowGroups[0].Columns[0].OffsetIndexOffset == 0 {
+		t.Fatalf("the old writer's part has no page index (%v): not the case to test", err)
+	}
+	var joined bytes.Buffer
+	w := NewStepsWriter(&joined, sim.FormatParquet, true, true)
+	if err := w.Append(bytes.NewReader(old.Bytes()), int64(old.Len())); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write("r2", testSeries(2, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), StepsParquetFile)
+	if err := os.WriteFile(path, joined.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenSeries(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := 0; i < 3; i++ {
+		id, got, err := r.Next()
+		want := testSeries(i, 9)
+		if err != nil || id != "r"+string(rune('0'+i)) || !slices.Equal(got.Values, want.Values) || !slices.Equal(got.Steps, want.Steps) {
+			t.Fatalf("run %d read back as %s (%v)", i, id, err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	md, _, err := readFooter(f, int64(joined.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, rg := range md.RowGroups {
+		for _, c := range rg.Columns {
+			if c.OffsetIndexOffset != 0 || c.ColumnIndexOffset != 0 || c.FileOffset != 0 {
+				t.Errorf("row group %d, column %v: page index at %d and %d, file_offset %d; want none", g, c.MetaData.PathInSchema, c.OffsetIndexOffset, c.ColumnIndexOffset, c.FileOffset)
+			}
+		}
 	}
 }
