@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"os"
 	"slices"
 
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -456,11 +457,24 @@ func (p *parquetSteps) appendFile(part io.ReaderAt, size int64) error {
 		rg.Ordinal = int16(len(p.groups))
 		if p.err == nil {
 			var n int64
-			n, p.err = io.Copy(p.w, io.NewSectionReader(part, lo, hi-lo))
+			n, p.err = copyRange(p.w, part, lo, hi-lo)
 			p.off += n
 		}
 		p.groups = append(p.groups, rg)
 		p.rows += rg.NumRows
 	}
 	return p.err
+}
+
+// copyRange copies n bytes of src from offset off to w. Between two files
+// it goes through a limited reader of the source file, which lets the
+// kernel copy the bytes (copy_file_range) rather than this process.
+func copyRange(w io.Writer, src io.ReaderAt, off, n int64) (int64, error) {
+	if f, ok := src.(*os.File); ok {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return 0, err
+		}
+		return io.Copy(w, io.LimitReader(f, n))
+	}
+	return io.Copy(w, io.NewSectionReader(src, off, n))
 }
