@@ -22,22 +22,23 @@ import (
 // already (a resumed sweep that had finished), it is kept. If ready is not
 // nil, the files are committed only if it returns nil (it waits for the
 // caller's syncs).
-func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, parts int, ready func() error) (failed int, err error) {
+func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, parts int, metrics []string, join *joiner, ready func() error) (failed int, err error) {
+	if join != nil {
+		defer func() {
+			if join != nil { // not taken below: an error came first
+				join.abort()
+			}
+		}()
+	}
 	logPath := filepath.Join(dir, results.RunLogFile)
 	// Pass 1: the union of metric names, in order of first appearance,
-	// from the rows alone.
-	var metrics []string
-	seen := map[string]bool{}
-	if err := scanRows(logPath, func(row *RunRow) error {
-		for _, m := range row.Metrics {
-			if !seen[m] {
-				seen[m] = true
-				metrics = append(metrics, m)
-			}
+	// from the rows alone (unless the caller saw every row: metrics).
+	if metrics == nil {
+		var union metricUnion
+		if err := scanRows(logPath, func(row *RunRow) error { union.add(row.Metrics); return nil }); err != nil {
+			return 0, err
 		}
-		return nil
-	}); err != nil {
-		return 0, err
+		metrics = union.names
 	}
 	col := map[string]int{}
 	for i, m := range metrics {
@@ -66,11 +67,23 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 	if err != nil {
 		return 0, err
 	}
-	stepsDone := make(chan error, 1)
-	if joined(dir, format, parts) {
-		stepsDone <- nil
-	} else {
-		stepsF, err := open(results.StepsFileName(format))
+	type joinedTable struct {
+		f   *atomicfile.File // to commit; nil if joined already
+		err error
+	}
+	stepsDone := make(chan joinedTable, 1)
+	switch {
+	case joined(dir, format, parts):
+		stepsDone <- joinedTable{}
+	case join != nil: // the parts but the last are joined already
+		j := join
+		join = nil
+		go func() {
+			f, err := j.finish()
+			stepsDone <- joinedTable{f, err}
+		}()
+	default:
+		stepsF, err := atomicfile.Create(filepath.Join(dir, results.StepsFileName(format)))
 		if err != nil {
 			return 0, err
 		}
@@ -79,7 +92,11 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 			if err == nil {
 				err = stepsF.Sync() // now, while runs.csv and agg.csv are written, rather than at the commit
 			}
-			stepsDone <- err
+			if err != nil {
+				stepsF.Abort()
+				stepsF = nil
+			}
+			stepsDone <- joinedTable{stepsF, err}
 		}()
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
@@ -111,8 +128,12 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		}
 	}
 	err = scanRows(logPath, func(r *RunRow) error { addRow(r); return nil })
-	if serr := <-stepsDone; err == nil {
-		err = serr
+	steps := <-stepsDone
+	if steps.f != nil {
+		files = append(files, steps.f) // committed last, after runs.csv and agg.csv, as before
+	}
+	if err == nil {
+		err = steps.err
 	}
 	if err != nil {
 		return 0, err
@@ -145,6 +166,25 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		return 0, err
 	}
 	return failed, nil
+}
+
+// metricUnion is the union of runs' metric names, in order of first
+// appearance.
+type metricUnion struct {
+	names []string
+	seen  map[string]bool
+}
+
+func (u *metricUnion) add(names []string) {
+	if u.seen == nil {
+		u.seen = map[string]bool{}
+	}
+	for _, m := range names {
+		if !u.seen[m] {
+			u.seen[m] = true
+			u.names = append(u.names, m)
+		}
+	}
 }
 
 // aggregator accumulates one parameter point's final metrics across seeds.

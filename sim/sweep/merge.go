@@ -89,7 +89,7 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, parts, nil)
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, parts, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

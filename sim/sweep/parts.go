@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rewardmix/rewardmix/sim"
 	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
@@ -56,6 +57,9 @@ type partWriter struct {
 	runs   []*RunRow // the runs of part k so far
 	// partRows is the rows after which a part closes.
 	partRows int
+	// join joins the parts into the steps table as they are committed
+	// (from the first commit on; see joiner).
+	join *joiner
 }
 
 func newPartWriter(dir string, format sim.Format, log *runLog, next int) *partWriter {
@@ -127,17 +131,113 @@ func (p *partWriter) commit() error {
 	if err := p.log.append(recs); err != nil {
 		return err
 	}
+	if p.join == nil {
+		if p.join, err = startJoiner(p.dir, p.format, p.k); err != nil {
+			return err
+		}
+	}
+	p.join.add(p.k)
 	p.file, p.runs = nil, p.runs[:0]
 	p.k++
 	return nil
 }
 
-// abort drops the part being written (its runs are redone on resume).
+// joiner takes the parts of this run of the sweep from finalize: it
+// joins them, in a goroutine, into the steps table as each is committed,
+// so that when the last run is done only the last part is left to join
+// (and to sync). What it writes is a temporary file until finalize commits
+// it; a crash leaves the parts, which a resumed sweep joins again.
+func (p *partWriter) joiner() *joiner { j := p.join; p.join = nil; return j }
+
+// abort drops the part being written (its runs are redone on resume) and
+// the table being joined, if finalize has not taken it.
 func (p *partWriter) abort() {
 	if p.file != nil {
 		p.file.Abort()
 		p.file = nil
 	}
+	if p.join != nil {
+		p.join.abort()
+		p.join = nil
+	}
+}
+
+// A joiner appends a sweep folder's parts, in order, to its steps table,
+// a temporary file (as joinParts writes it), each part as soon as it is
+// committed, in a goroutine, syncing after each.
+type joiner struct {
+	parts chan int   // the parts committed since it started, in order
+	done  chan error // the join's outcome, once parts is closed
+	f     *atomicfile.File
+	stop  atomic.Bool // set by abort: the parts still queued are skipped
+}
+
+// startJoiner starts joining the steps table of format f in dir, parts
+// 0..have-1 (committed before, by a run of the sweep that was
+// interrupted) first.
+func startJoiner(dir string, format sim.Format, have int) (*joiner, error) {
+	f, err := atomicfile.Create(filepath.Join(dir, results.StepsFileName(format)))
+	if err != nil {
+		return nil, err
+	}
+	j := &joiner{parts: make(chan int, 64), done: make(chan error, 1), f: f}
+	go func() {
+		sw := results.NewStepsWriter(f, format, true, true)
+		next := 0
+		var err error
+		add := func(k int) {
+			if err == nil && j.stop.Load() {
+				err = errors.New("sweep: join aborted")
+			}
+			if err == nil && k != next {
+				err = fmt.Errorf("sweep: joiner: part %d after %d", k, next-1)
+			}
+			if err == nil {
+				err = appendPart(sw, dir, format, k)
+			}
+			if err == nil {
+				err = f.Sync() // so that the table's last sync has only the last part to write
+			}
+			next++
+		}
+		for k := 0; k < have; k++ {
+			add(k)
+		}
+		for k := range j.parts {
+			add(k)
+		}
+		if err == nil {
+			err = sw.Close()
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		j.done <- err
+	}()
+	return j, nil
+}
+
+// add hands the joiner part k, just committed.
+func (j *joiner) add(k int) { j.parts <- k }
+
+// finish waits for the join of every part handed over and returns the
+// table, closed and synced, for the caller to commit; on error it is
+// discarded.
+func (j *joiner) finish() (*atomicfile.File, error) {
+	close(j.parts)
+	if err := <-j.done; err != nil {
+		j.f.Abort()
+		return nil, err
+	}
+	return j.f, nil
+}
+
+// abort stops the join and discards the table.
+func (j *joiner) abort() {
+	j.stop.Store(true)
+	close(j.parts)
+	<-j.done
+	j.f.Abort()
 }
 
 // firstBadPart returns the first of the parts the log names (sizes[k] is
@@ -188,21 +288,29 @@ func removeStaleParts(dir string, format sim.Format, next int) error {
 func joinParts(w io.Writer, dir string, format sim.Format, parts int) error {
 	sw := results.NewStepsWriter(w, format, true, true)
 	for k := 0; k < parts; k++ {
-		path := filepath.Join(dir, PartsDir, partName(k, format))
-		f, err := os.Open(path)
-		if err != nil {
+		if err := appendPart(sw, dir, format, k); err != nil {
 			return err
-		}
-		fi, err := f.Stat()
-		if err == nil {
-			err = sw.Append(f, fi.Size())
-		}
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	return sw.Close()
+}
+
+// appendPart appends part k of dir's steps table to sw.
+func appendPart(sw *results.StepsWriter, dir string, format sim.Format, k int) error {
+	path := filepath.Join(dir, PartsDir, partName(k, format))
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err == nil {
+		err = sw.Append(f, fi.Size())
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // joined reports whether the steps table of a complete sweep folder was

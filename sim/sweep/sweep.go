@@ -121,6 +121,9 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	}
 	progress(Progress{Done: done, Total: len(indices), Repair: repair})
 	finished := done
+	// The metric names of every run, if this call sees every run (none
+	// was in the log before), saves finalize a pass over the log.
+	var union metricUnion
 	// A run's series is selected on the worker that ran it; the part
 	// writer, in run order, encodes it and records the run.
 	type finishedRun struct {
@@ -149,6 +152,7 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 			if err := pw.add(f.row, f.series, k == len(todo)-1); err != nil {
 				return err
 			}
+			union.add(f.row.Metrics)
 			finished++
 			progress(Progress{Done: finished, Total: len(indices), Run: f.row})
 			if f.row.Status != statusOK && opt.FailFast {
@@ -178,7 +182,11 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	case runErr != nil:
 		return nil, runErr
 	}
-	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, pw.k, synced)
+	metrics := union.names
+	if done > 0 || metrics == nil {
+		metrics = nil // finalize reads them from the log
+	}
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, pw.k, metrics, pw.joiner(), synced)
 	if err != nil {
 		return nil, err
 	}
