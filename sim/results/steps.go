@@ -97,9 +97,11 @@ var zstdCodec = &zstdPages{}
 
 // zstdPages compresses Parquet pages at zstd's fastest level (the 200-run
 // incident sweep's table is 0.7% larger than at the default level, the
-// sweep 4% faster) with a 1 MiB window: a page is smaller than that, so
-// the window loses nothing, and each encoder holds about 2 MiB rather than
-// the default window's 16.
+// sweep 4% faster), without entropy coding of literals (a quarter less
+// time compressing, 0.7% larger again: the byte streams of the values
+// compress by their matches), with a 1 MiB window: a page is smaller than
+// that, so the window loses nothing, and each encoder holds about 2 MiB
+// rather than the default window's 16. Frames carry their checksum.
 type zstdPages struct{ encoders sync.Pool }
 
 // Encode appends src, compressed as one zstd frame, to dst[:0].
@@ -107,7 +109,7 @@ func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
 	e, _ := c.encoders.Get().(*zstd.Encoder)
 	if e == nil {
 		var err error
-		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithNoEntropyCompression(true), zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true))
 		if err != nil {
 			return nil, err
