@@ -267,6 +267,9 @@ func (p *parquetSteps) appendPage(dst []byte, raw int64, h *format.PageHeader, b
 	h.UncompressedPageSize, h.CompressedPageSize = int32(len(body)), int32(len(p.zbody))
 	head, err := thrift.Marshal(new(thrift.CompactProtocol), h)
 	p.fail(err)
+	if n := len(head) + len(p.zbody); cap(dst)-len(dst) < n {
+		dst = slices.Grow(dst, max(n, len(dst))) // doubling: a chunk's bytes are copied about once in growing, not four times
+	}
 	return append(append(dst, head...), p.zbody...), raw + int64(len(head)+len(body))
 }
 

@@ -14,13 +14,18 @@ type File struct {
 	*bufio.Writer
 }
 
+// bufferSize is a File's buffer: writes of small pieces (CSV lines, log
+// records) are gathered to this size; larger ones (Parquet column chunks)
+// go to the file directly.
+const bufferSize = 64 << 10
+
 // Create starts a file that Commit will put at path.
 func Create(path string) (*File, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return nil, err
 	}
-	return &File{path: path, f: f, Writer: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &File{path: path, f: f, Writer: bufio.NewWriterSize(f, bufferSize)}, nil
 }
 
 // Sync flushes the buffer and syncs what was written so far to disk. It
