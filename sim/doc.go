@@ -102,8 +102,10 @@
 //   - the release review takes every user's softmax at once (allProbs);
 //     TestJudgeAllProbs checks it against a softmax prompt by prompt.
 //   - the primitives of sim/internal/vmath run in AVX2 assembly where the
-//     CPU has it, each with a pure-Go twin of the same operations in the
-//     same order; the vmath tests check each against its twin bit for bit,
-//     TestSameBitsWithoutAssembly a whole incident run, and CI runs the
-//     tests with -tags purego (no assembly at all).
+//     CPU has it (the exponentials and the evaluation's per-user sums in
+//     eight-lane AVX-512 where it has that too), each with a pure-Go twin
+//     of the same operations in the same order; the vmath tests check each
+//     path against its twin bit for bit, TestSameBitsWithoutAssembly a
+//     whole incident run on every path the CPU has, and CI runs the tests
+//     with -tags purego (no assembly at all).
 package sim

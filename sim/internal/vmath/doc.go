@@ -2,11 +2,14 @@
 // slices (the exponential, normalised sums, row-wise dot products, gathers
 // and scatters of rows) that the training step and the evaluation call once
 // per batch. Each has a pure-Go body and, on amd64 with AVX2 and FMA, an
-// assembly body for the widths where it pays. The two do the same
-// operations in the same order (math.FMA where the assembly fuses a
+// assembly body for the widths where it pays; Exp, ExpOuter and
+// NormalizedSums over two groups also have eight-lane AVX-512 bodies, for
+// CPUs that run AVX-512 at full width. All do the same operations in the
+// same order lane by lane (math.FMA where the assembly fuses a
 // multiply-add, an explicit rounding of each product where it does not),
-// so a simulation's output does not depend on the CPU it ran on. The purego
-// build tag leaves the assembly out.
+// so a simulation's output does not depend on the CPU it ran on; Paths
+// lists the paths a CPU has and tests run each. The purego build tag
+// leaves the assembly out.
 //
 // The package knows nothing of the model: each primitive is stated by its
 // maths, and the algorithms that use them are written in Go, once, in
