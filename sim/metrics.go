@@ -160,6 +160,7 @@ func (tr *trainer) evaluate(row []float64, t int) {
 		for st, ps := range w.sitProb {
 			base := (s*C + w.sitCell[st]) * A
 			r0, slope := w.signalRewards(st, s)
+			r0, slope = r0[:len(rew)*A], slope[:len(rew)*A] // a reward per signal and response
 			terms := w.terms[(st*nSeg+s)*A : (st*nSeg+s+1)*A]
 			for a := range terms {
 				P, M := ps*e.mass[base+a], ps*e.moment[base+a]
@@ -175,8 +176,10 @@ func (tr *trainer) evaluate(row []float64, t int) {
 				sFb += P * x.feedback
 				sUp += P * x.feedback * x.up
 				share[a] += P
-				for i := range w.sigs {
-					rew[i] += P*r0[i*A+a] + M*slope[i*A+a]
+				// Each signal's reward at this response: r0 and slope hold
+				// them signal by signal, A apart.
+				for i, k := 0, a; i < len(rew) && k < len(r0) && k < len(slope); i, k = i+1, k+A {
+					rew[i] += P*r0[k] + M*slope[k]
 				}
 			}
 		}
