@@ -63,9 +63,12 @@ func CentredRows(dst, p, x, omega, w []float64) {
 		return
 	}
 	if useAVX2 {
-		if A == 4 { // one vector a row, the common case, without a loop over vectors
+		switch {
+		case A == 4 && useAVX512: // two groups a vector
+			centredRows4AVX512(dst, p, x, omega, w)
+		case A == 4: // one vector a row, the common case, without a loop over vectors
 			centredRows4AVX2(dst, p, x, omega, w)
-		} else {
+		default:
 			centredRowsAVX2(dst, p, x, omega, w, A)
 		}
 		return
@@ -113,6 +116,10 @@ func CovRows(dst, p, x, c, v, omega, w []float64) {
 		panic("vmath: CovRows: w must weight at most G rows, dst hold len(w) per row of p")
 	}
 	if len(w) == 0 {
+		return
+	}
+	if useAVX512 && A == 4 {
+		covRows4AVX512(dst, p, x, c, v, omega, w, G)
 		return
 	}
 	if useAVX2 && A == 4 {

@@ -26,3 +26,9 @@ func scatterAddRowsAVX2(dst, src []float64, off []int, w, last int) bool
 
 //go:noescape
 func scatterMomentAVX2(dst, mom, src, m []float64, off []int, last int) bool
+
+//go:noescape
+func centredRows4AVX512(dst, p, x, omega, w []float64)
+
+//go:noescape
+func covRows4AVX512(dst, p, x, c, v, omega, w []float64, groups int)

@@ -1335,6 +1335,176 @@ covk:
 covdone:
 	VZEROUPPER
 	RET
+
+// CENTRE8 is CENTRE for groups i and i+1 at once, x at XO(R8)(BX*4) (eight
+// entries) and w at WO(R10)(BX*1) and 8 bytes on, with Z0 p and Z1 q in
+// both halves: each half does what CENTRE does (the mean's swaps within
+// each half), so each lane's bits are CENTRE's.
+#define CENTRE8(XO, WO) \
+	VMOVUPD XO(R8)(BX*4), Z2; \
+	VMULPD Z2, Z0, Z3; \
+	VSHUFF64X2 $0xB1, Z3, Z3, Z4; \
+	VADDPD Z4, Z3, Z3; \
+	VPERMILPD $0x55, Z3, Z4; \
+	VADDPD Z4, Z3, Z3; \
+	VSUBPD Z3, Z2, Z2; \
+	VBROADCASTSD WO(R10)(BX*1), Y4; \
+	VBROADCASTSD WO+8(R10)(BX*1), Y5; \
+	VINSERTF64X4 $1, Y5, Z4, Z4; \
+	VMULPD Z4, Z2, Z2; \
+	VMULPD Z2, Z1, Z2; \
+	VMOVUPD Z2, XO(DI)(BX*4)
+
+// func centredRows4AVX512(dst, p, x, omega, w []float64)
+// centredRows4AVX2 with each pair of groups in one eight-lane vector.
+// Registers: Z0 p, Z1 q = omega p (in both halves), BX 8 i.
+TEXT ·centredRows4AVX512(SB), NOSPLIT, $0-120
+	MOVQ dst_base+0(FP), DI
+	MOVQ p_base+24(FP), SI
+	MOVQ x_base+48(FP), R8
+	MOVQ omega_base+72(FP), R9
+	MOVQ omega_len+80(FP), CX
+	MOVQ w_base+96(FP), R10
+	MOVQ w_len+104(FP), R11
+	SHLQ $3, R11             // 8 G
+	MOVQ R11, R12
+	SHLQ $2, R12             // bytes of a row's groups
+	MOVQ R11, R13
+	ANDQ $-16, R13           // 8 times the even part of G
+	TESTQ CX, CX
+	JZ   cen8done
+	TESTQ R11, R11
+	JZ   cen8done
+
+cen8row:
+	VBROADCASTF64X4 (SI), Z0
+	VBROADCASTSD (R9), Z1
+	VMULPD Z0, Z1, Z1
+	XORQ BX, BX
+	CMPQ BX, R13
+	JEQ  cen8odd
+
+cen8pair:
+	CENTRE8(0, 0)
+	ADDQ $16, BX
+	CMPQ BX, R13
+	JLT  cen8pair
+
+cen8odd:
+	CMPQ BX, R11
+	JEQ  cen8next
+	CENTRE(0, 0)
+
+cen8next:
+	ADDQ R12, R8
+	ADDQ R12, DI
+	ADDQ $32, SI
+	ADDQ $8, R9
+	DECQ CX
+	JNZ  cen8row
+
+cen8done:
+	VZEROUPPER
+	RET
+
+// HSUM8 is HSUM of each half of ZS at once, into lanes 0 and 4 of ZD
+// (the other lanes are left with partial sums), using ZT: ((((0 + s0) +
+// s1) + s2) + s3) of each half, the same additions in the same order.
+#define HSUM8(ZS, ZD, ZT) \
+	VPXORQ ZD, ZD, ZD; \
+	VADDPD ZS, ZD, ZD; \
+	VPERMILPD $0x11, ZS, ZT; \
+	VADDPD ZT, ZD, ZD; \
+	VSHUFF64X2 $0x31, ZS, ZS, ZT; \
+	VADDPD ZT, ZD, ZD; \
+	VPERMILPD $0x11, ZT, ZT; \
+	VADDPD ZT, ZD, ZD
+
+// func covRows4AVX512(dst, p, x, c, v, omega, w []float64, groups int)
+// covRows4AVX2 with each pair of k in one eight-lane vector, the odd k
+// last as there. Registers: Z15 p, Z14 X (both halves), BX 8 k, R14 8
+// times the even part of K.
+TEXT ·covRows4AVX512(SB), NOSPLIT, $0-176
+	MOVQ dst_base+0(FP), DI
+	MOVQ p_base+24(FP), SI
+	MOVQ x_base+48(FP), R8
+	MOVQ c_base+72(FP), R9
+	MOVQ v_base+96(FP), R10
+	MOVQ omega_base+120(FP), R11
+	MOVQ omega_len+128(FP), CX
+	MOVQ w_base+144(FP), R12
+	MOVQ w_len+152(FP), R13
+	SHLQ $3, R13             // 8 K
+	MOVQ R13, R14
+	ANDQ $-16, R14           // 8 times the even part of K
+	MOVQ groups+168(FP), R15
+	SHLQ $5, R15             // 32 G
+	TESTQ CX, CX
+	JZ   cov8done
+	TESTQ R13, R13
+	JZ   cov8done
+
+cov8row:
+	VBROADCASTF64X4 (SI), Z15
+	VXORPD Y14, Y14, Y14
+	XORQ BX, BX
+cov8x:
+	VBROADCASTSD (R12)(BX*1), Y0
+	VMULPD (R8)(BX*4), Y0, Y0          // w_k x_k
+	VADDPD Y0, Y14, Y14                // X += w_k x_k
+	ADDQ $8, BX
+	CMPQ BX, R13
+	JLT  cov8x
+	VINSERTF64X4 $1, Y14, Z14, Z14     // X in both halves
+	XORQ BX, BX
+	CMPQ BX, R14
+	JEQ  cov8odd
+cov8pair:
+	VMULPD (R9)(BX*4), Z14, Z1         // c_a X_a of k and k+1
+	VMULPD (R10)(BX*4), Z15, Z2        // p_a v_a
+	HSUM8(Z1, Z3, Z4)                  // cx in lanes 0 and 4
+	HSUM8(Z2, Z5, Z6)                  // pv
+	VBROADCASTSD (R11), Z7
+	VBROADCASTSD (R12)(BX*1), Y8
+	VBROADCASTSD 8(R12)(BX*1), Y9
+	VINSERTF64X4 $1, Y9, Z8, Z8
+	VMULPD Z8, Z7, Z7                  // omega w_k
+	VMULPD Z8, Z7, Z7                  // (omega w_k) w_k
+	VMULPD Z5, Z7, Z7                  // times pv
+	VADDPD Z7, Z3, Z3                  // cx + that
+	VMOVSD X3, (DI)
+	VEXTRACTF64X4 $1, Z3, Y3
+	VMOVSD X3, 8(DI)
+	ADDQ $16, DI
+	ADDQ $16, BX
+	CMPQ BX, R14
+	JLT  cov8pair
+cov8odd:
+	CMPQ BX, R13
+	JEQ  cov8next
+	VMULPD (R9)(BX*4), Y14, Y1         // c_a X_a
+	VMULPD (R10)(BX*4), Y15, Y2        // p_a v_a
+	HSUM(Y1, X1, X3, X4)               // cx
+	HSUM(Y2, X2, X5, X6)               // pv
+	VMOVSD (R11), X7
+	VMULSD (R12)(BX*1), X7, X7         // omega w_k
+	VMULSD (R12)(BX*1), X7, X7         // (omega w_k) w_k
+	VMULSD X5, X7, X7                  // times pv
+	VADDSD X7, X3, X3                  // cx + that
+	VMOVSD X3, (DI)
+	ADDQ $8, DI
+cov8next:
+	ADDQ $32, SI
+	ADDQ R15, R8
+	ADDQ R15, R9
+	ADDQ R15, R10
+	ADDQ $8, R11
+	DECQ CX
+	JNZ  cov8row
+
+cov8done:
+	VZEROUPPER
+	RET
 // The general body below takes the lane-order sum of the products of a
 // row at XR and one at YR (the code marked "lane sum", written out in each):
 // lanes start at -0 (Y15), whole vectors add into them, then the last one

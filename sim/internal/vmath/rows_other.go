@@ -17,3 +17,7 @@ func scatterAddRowsAVX2(dst, src []float64, off []int, w, last int) bool { panic
 func scatterMomentAVX2(dst, mom, src, m []float64, off []int, last int) bool {
 	panic("vmath: no AVX2")
 }
+
+func centredRows4AVX512(dst, p, x, omega, w []float64) { panic("vmath: no AVX-512") }
+
+func covRows4AVX512(dst, p, x, c, v, omega, w []float64, groups int) { panic("vmath: no AVX-512") }

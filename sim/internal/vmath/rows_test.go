@@ -107,6 +107,12 @@ func TestRowPrimitivesAssemblyMatchesGo(t *testing.T) {
 			if i := sameBits(a, g); i >= 0 {
 				t.Errorf("CentredRows: element %d: assembly %v, Go %v", i, a[i], g[i])
 			}
+			if A == 4 && hasAVX512() { // two groups a vector
+				centredRows4AVX512(a, p, v, omega, w)
+				if i := sameBits(a, g); i >= 0 {
+					t.Errorf("CentredRows, AVX-512: element %d: assembly %v, Go %v", i, a[i], g[i])
+				}
+			}
 			if A == 4 { // the general code on rows of four too
 				centredRowsAVX2(a, p, v, omega, w, A)
 				if i := sameBits(a, g); i >= 0 {
@@ -122,6 +128,12 @@ func TestRowPrimitivesAssemblyMatchesGo(t *testing.T) {
 					covRowsGo(g, p, v, c, vr, omega, wk)
 					if i := sameBits(a, g); i >= 0 {
 						t.Errorf("CovRows, %d of %d rows: element %d: assembly %v, Go %v", K, G, i, a[i], g[i])
+					}
+					if hasAVX512() { // two of the K a vector
+						covRows4AVX512(a, p, v, c, vr, omega, wk, G)
+						if i := sameBits(a, g); i >= 0 {
+							t.Errorf("CovRows, AVX-512, %d of %d rows: element %d: assembly %v, Go %v", K, G, i, a[i], g[i])
+						}
 					}
 				}
 			}
