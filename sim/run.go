@@ -1000,13 +1000,10 @@ func (tr *trainer) apply(t int) {
 		return
 	}
 	const b1, b2, eps = 0.9, 0.999, 1e-8
-	c1 := 1 - math.Pow(b1, float64(t+1))
-	c2 := 1 - math.Pow(b2, float64(t+1))
-	for j, g := range tr.total {
-		tr.adamM[j] = b1*tr.adamM[j] + (1-b1)*g
-		tr.adamV[j] = b2*tr.adamV[j] + (1-b2)*g*g
-		th[j] += lr * (tr.adamM[j] / c1) / (math.Sqrt(tr.adamV[j]/c2) + eps)
-	}
+	vmath.AdamStep(th, tr.adamM, tr.adamV, tr.total, &vmath.AdamCoefs{
+		B1: b1, OneMinusB1: 1 - b1, B2: b2, OneMinusB2: 1 - b2, LR: lr,
+		C1: 1 - math.Pow(b1, float64(t+1)), C2: 1 - math.Pow(b2, float64(t+1)), Eps: eps,
+	})
 }
 
 func zero(x []float64) {
