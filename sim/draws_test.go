@@ -42,3 +42,19 @@ func TestDraws(t *testing.T) {
 		}
 	}
 }
+
+// TestSkip2: skipping two numbers leaves the stream where two draws leave
+// it, at every point of it (the next numbers agree).
+func TestSkip2(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		a, b := newDraws(seed, 3), newDraws(seed, 3)
+		for i := 0; i < 1000; i++ {
+			a.src.Uint64()
+			a.src.Uint64()
+			b.Skip2()
+			if x, y := a.src.Uint64(), b.src.Uint64(); x != y || *a.src != *b.src {
+				t.Fatalf("seed %d, skip %d: next number %d after two draws, %d after a skip", seed, i, x, y)
+			}
+		}
+	}
+}

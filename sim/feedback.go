@@ -155,11 +155,19 @@ func (tr *trainer) deploy(t, round int) error {
 		}
 	}
 	rate := cfg.Memory.Rate
+	logged := len(fb.rm) > 0 // whether thumbs are logged (for the reward models)
 	for i := 0; i < cfg.Feedback.LogSize; i++ {
-		// Five draws a conversation, whatever happens in it.
+		// Five draws a conversation, whatever happens in it: the thumb's
+		// two, if no thumb is logged, skipped in one step of the stream.
 		u := rng.IntN(len(w.userSeg))
 		st := w.sampleSituation(rng.Float64())
-		uResp, uThumb, uUp := rng.Float64(), rng.Float64(), rng.Float64()
+		uResp := rng.Float64()
+		var uThumb, uUp float64
+		if logged {
+			uThumb, uUp = rng.Float64(), rng.Float64()
+		} else {
+			rng.Skip2()
+		}
 		c, seg := w.sitCell[st], w.userSeg[u]
 		m, a := 0.0, 0
 		if memOn {
@@ -180,7 +188,7 @@ func (tr *trainer) deploy(t, round int) error {
 		if memOn {
 			tr.mem[u] += rate * (w.memoryTarget(seg, o.Sycophantic) - tr.mem[u])
 		}
-		if len(fb.rm) == 0 || uThumb >= o.FeedbackRate {
+		if !logged || uThumb >= o.FeedbackRate {
 			continue
 		}
 		up := uUp < o.ThumbsUp
