@@ -22,21 +22,14 @@ func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64
 //go:noescape
 func sumsBlockAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
 
-// sumsAVX512 is sumsAVX2 for two groups (prod of eight), both at once.
+// sumsAVX512 is sumsAVX2 for two groups (prod of eight), both at once and
+// every row in one pass.
 func sumsAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
-	rows := len(zbuf) / len(prod)
-	for u := 0; u < len(m); {
-		n := min(rows, len(m)-u)
-		done := sumsBlockAVX512(f[4*u:4*(u+n)], m[u:u+n], e, mass, moment, prod, exp, zbuf)
-		u += done
-		if done < n {
-			return u
-		}
-	}
-	return len(m)
+	return sumsBlockAVX512(f[:4*len(m)], m, e, mass, moment, prod, exp, zbuf)
 }
 
-// sumsBlockAVX512 is sumsAVX512 for len(m) rows at most len(zbuf)/8.
+// sumsBlockAVX512 is sumsAVX512's body: it returns the rows done, len(m)
+// or the first whose z underflows (zbuf is not used).
 //
 //go:noescape
 func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int

@@ -137,14 +137,20 @@ done:
 
 // func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
 // sumsBlockAVX2 for two groups (eight columns) at once, as one eight-lane
-// vector: lanes 0-3 group 0's, lanes 4-7 group 1's. Each lane does what
-// it does in sumsBlockAVX2, so the bits are sumsGo's.
+// vector (lanes 0-3 group 0's, lanes 4-7 group 1's), in one pass: with
+// both groups' sums in registers (thirty-two of them), a row's z are
+// checked before anything is added, so no pass stores them first. Each
+// lane does what it does in sumsBlockAVX2, so the bits are sumsGo's.
+// zbuf is not used.
 TEXT ·sumsBlockAVX512(SB), NOSPLIT, $0-200
 	MOVQ f_base+0(FP), SI
 	MOVQ m_base+24(FP), R9
 	MOVQ m_len+32(FP), CX
 	MOVQ e_base+48(FP), R11
-	MOVQ zbuf_base+168(FP), R10
+	MOVQ mass_base+72(FP), R12
+	MOVQ moment_base+96(FP), R13
+	MOVQ prod_base+120(FP), DI
+	MOVQ exp_base+144(FP), BX
 	MOVQ $0x000FFFFFFFFFFFFF, AX
 	VPBROADCASTQ AX, Z14     // mantissa mask
 	MOVQ $0x3FF0000000000000, AX
@@ -160,42 +166,6 @@ TEXT ·sumsBlockAVX512(SB), NOSPLIT, $0-200
 	VINSERTF64X4 $1, 192(R11), Z0, Z18
 	VMOVUPD 96(R11), Y0
 	VINSERTF64X4 $1, 224(R11), Z0, Z19
-
-	// Pass 1: z for every row.
-	MOVQ SI, DX
-	MOVQ R10, AX
-	XORQ R14, R14            // row
-zrow8:
-	CMPQ R14, CX
-	JGE  sums8
-	VBROADCASTSD 0(DX), Z0   // f_u0 .. f_u3
-	VBROADCASTSD 8(DX), Z1
-	VBROADCASTSD 16(DX), Z2
-	VBROADCASTSD 24(DX), Z3
-	VMULPD Z16, Z0, Z4       // z = e_0 f_0
-	VFMADD231PD Z17, Z1, Z4  // z += e_1 f_1
-	VFMADD231PD Z18, Z2, Z4
-	VFMADD231PD Z19, Z3, Z4
-	VCMPPD $0x1E, Z13, Z4, K1 // z > MinSum (false for NaN)
-	KMOVW K1, R13
-	CMPL R13, $0xFF
-	JNE  stop8
-	VMOVUPD Z4, (AX)         // zbuf
-	ADDQ $32, DX
-	ADDQ $64, AX
-	INCQ R14
-	JMP  zrow8
-stop8:
-	MOVQ R14, CX             // the rows before the one that underflows
-
-	// Pass 2: the sums.
-sums8:
-	TESTQ CX, CX
-	JZ   done8
-	MOVQ mass_base+72(FP), R12
-	MOVQ moment_base+96(FP), R13
-	MOVQ prod_base+120(FP), DI
-	MOVQ exp_base+144(FP), BX
 	VMOVUPD 0(R12), Y0       // mass_0 .. mass_3
 	VINSERTF64X4 $1, 128(R12), Z0, Z0
 	VMOVUPD 32(R12), Y1
@@ -214,38 +184,45 @@ sums8:
 	VINSERTF64X4 $1, 224(R13), Z7, Z7
 	VMOVUPD (DI), Z8         // prod
 	VMOVDQU64 (BX), Z9       // exp
-	MOVQ SI, DX
-	MOVQ R9, R14
-	MOVQ R10, AX
-	MOVQ CX, R11
+	XORQ R14, R14            // row
+
 row8:
-	VMOVUPD (AX), Z10        // z
+	CMPQ R14, CX
+	JGE  done8
+	VBROADCASTSD 0(SI), Z20  // f_u0 .. f_u3
+	VBROADCASTSD 8(SI), Z21
+	VBROADCASTSD 16(SI), Z22
+	VBROADCASTSD 24(SI), Z23
+	VMULPD Z16, Z20, Z10     // z = e_0 f_0
+	VFMADD231PD Z17, Z21, Z10 // z += e_1 f_1
+	VFMADD231PD Z18, Z22, Z10
+	VFMADD231PD Z19, Z23, Z10
+	VCMPPD $0x1E, Z13, Z10, K1 // z > MinSum (false for NaN)
+	KMOVW K1, AX
+	CMPL AX, $0xFF
+	JNE  done8               // this row is left to the caller
 	VMULPD  Z10, Z8, Z11     // prod z
 	VPSRLQ  $52, Z11, Z12
 	VPADDQ  Z12, Z9, Z9      // exp += binary exponent (biased)
 	VPANDQ  Z14, Z11, Z11
 	VPORQ   Z15, Z11, Z8     // prod = mantissa in [1, 2)
 	VDIVPD  Z10, Z15, Z10    // inv = 1 / z
-	VBROADCASTSD (R14), Z11
+	VBROADCASTSD (R9)(R14*8), Z11
 	VMULPD  Z10, Z11, Z11    // minv = m inv
-	VBROADCASTSD 0(DX), Z12
-	VFMADD231PD Z10, Z12, Z0 // mass_0 += f_0 inv
-	VFMADD231PD Z11, Z12, Z4 // moment_0 += f_0 minv
-	VBROADCASTSD 8(DX), Z12
-	VFMADD231PD Z10, Z12, Z1
-	VFMADD231PD Z11, Z12, Z5
-	VBROADCASTSD 16(DX), Z12
-	VFMADD231PD Z10, Z12, Z2
-	VFMADD231PD Z11, Z12, Z6
-	VBROADCASTSD 24(DX), Z12
-	VFMADD231PD Z10, Z12, Z3
-	VFMADD231PD Z11, Z12, Z7
-	ADDQ $32, DX
-	ADDQ $8, R14
-	ADDQ $64, AX
-	DECQ R11
-	JNZ  row8
-	MOVQ CX, R11
+	VFMADD231PD Z10, Z20, Z0 // mass_0 += f_0 inv
+	VFMADD231PD Z11, Z20, Z4 // moment_0 += f_0 minv
+	VFMADD231PD Z10, Z21, Z1
+	VFMADD231PD Z11, Z21, Z5
+	VFMADD231PD Z10, Z22, Z2
+	VFMADD231PD Z11, Z22, Z6
+	VFMADD231PD Z10, Z23, Z3
+	VFMADD231PD Z11, Z23, Z7
+	ADDQ $32, SI
+	INCQ R14
+	JMP  row8
+
+done8:
+	MOVQ R14, R11
 	IMULQ $1023, R11
 	VPBROADCASTQ R11, Z12
 	VPSUBQ  Z12, Z9, Z9      // the biases, once
@@ -267,8 +244,6 @@ row8:
 	VEXTRACTF64X4 $1, Z7, 224(R13)
 	VMOVUPD Z8, (DI)
 	VMOVDQU64 Z9, (BX)
-
-done8:
-	MOVQ CX, ret+192(FP)
+	MOVQ R14, ret+192(FP)
 	VZEROUPPER
 	RET
