@@ -94,8 +94,9 @@
 //     the same additions as rows of their own (TestExpectedStep's step
 //     before the update takes this path).
 //   - prompts and responses are drawn without a branch to mispredict
-//     (sampleSituation from a bucket of its CDF, sampleIndex by counting
-//     partial sums), pinned to plain scans by TestSampleSituation and
+//     (sampleSituation from a bucket of its CDF, comparing the draw's 53
+//     bits with integer thresholds, sampleIndex by counting partial
+//     sums), pinned to plain scans by TestSampleSituation and
 //     TestSampleIndex; draws reads the PCG as rand.Rand does, number for
 //     number (TestDraws); a deployment whose memory block is still zero
 //     takes each cell's softmax once, the same bits at every stance.

@@ -12,10 +12,14 @@ type draws struct{ src *pcg }
 
 func newDraws(seed, stream uint64) draws { return draws{&pcg{seed, stream}} }
 
-// Float64 is rand.Rand.Float64: a uniform number in [0, 1).
+// Float64 is rand.Rand.Float64: a uniform number in [0, 1), Bits53/2^53.
 func (d draws) Float64() float64 {
-	return float64(d.src.Uint64()<<11>>11) / (1 << 53)
+	return float64(d.Bits53()) / (1 << 53)
 }
+
+// Bits53 is the next number's low 53 bits: a uniform integer below 2^53,
+// the numerator of the Float64 the same number gives.
+func (d draws) Bits53() uint64 { return d.src.Uint64() << 11 >> 11 }
 
 // IntN is rand.Rand.IntN: a uniform integer in [0, n), by the high half
 // of the product of a draw and n, rejecting the few low halves that would

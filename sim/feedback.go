@@ -160,7 +160,7 @@ func (tr *trainer) deploy(t, round int) error {
 		// Five draws a conversation, whatever happens in it: the thumb's
 		// two, if no thumb is logged, skipped in one step of the stream.
 		u := rng.IntN(len(w.userSeg))
-		st := w.sampleSituation(rng.Float64())
+		st := w.sampleSituation(rng.Bits53())
 		uResp := rng.Float64()
 		var uThumb, uUp float64
 		if logged {

@@ -359,7 +359,7 @@ func (j *judge) abTest(rng draws, n int) (won int, exact float64) {
 	}
 	for i := 0; i < n; i++ {
 		u := rng.IntN(len(w.userSeg))
-		st := w.sampleSituation(rng.Float64())
+		st := w.sampleSituation(rng.Bits53())
 		p := j.preference(u, st, withMem)
 		exact += p
 		if rng.Float64() < p {

@@ -334,7 +334,7 @@ func (tr *trainer) context(cell int, m float64) policy.Context {
 // draw samples the user and situation of prompt b.
 func (tr *trainer) draw(t int, b *batchItem) {
 	b.user = tr.src.IntN(len(tr.w.userSeg))
-	b.sit = tr.w.sampleSituation(tr.src.Float64())
+	b.sit = tr.w.sampleSituation(tr.src.Bits53())
 	b.cell = tr.w.sitCell[b.sit]
 	b.mem = 0
 	if tr.memoryActive(t) {

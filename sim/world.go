@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/rewardmix/rewardmix/policy"
 	"github.com/rewardmix/rewardmix/reward"
@@ -26,13 +27,13 @@ type world struct {
 	// The situations: P, its CDF, the cell the policy sees and the truth.
 	sitProb, sitCDF   []float64
 	sitCell, sitTruth []int
-	// sitStart[j] is where sampleSituation's search starts for u in
-	// [j/K, (j+1)/K), K = len(sitStart): the number of CDF values at or
-	// below the bucket's lower end; it takes sitSteps steps over sitBound,
-	// the CDF with +Inf for its last value.
+	// sampleSituation's tables (see there): sitStart[j] is where its
+	// search starts for a draw in bucket j of K = len(sitStart); it takes
+	// sitSteps steps over sitThresh, the least draw of each situation
+	// after the first.
 	sitStart   []int32
 	sitSteps   int
-	sitBound   []float64
+	sitThresh  []uint64
 	truthCtx   []int  // context index of a truth
 	truthWrong []bool // whether the user's stance is wrong
 
@@ -145,8 +146,8 @@ func newWorld(c *Config) (*world, error) {
 			w.cellProb[st.cell] += st.prob
 		}
 	}
-	w.sitStart, w.sitSteps = situationBuckets(w.sitCDF)
-	w.sitBound = append(append([]float64(nil), w.sitCDF[:len(w.sitCDF)-1]...), math.Inf(1))
+	w.sitThresh = situationThresholds(w.sitCDF)
+	w.sitStart, w.sitSteps = situationBuckets(w.sitThresh)
 	C := len(w.cellProb) // cells, and truths
 
 	w.outcome = make([][][]reward.Outcome, C)
@@ -343,45 +344,67 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 	}
 }
 
-// sampleSituation draws a situation by inverse CDF from u in [0, 1): the
-// first s with u T < cdf[s], T = cdf[last], or the last situation. The
-// search starts at u's bucket's count of CDF values at or below its lower
-// end (sitStart), which is exact: u >= j/K gives u T >= (j/K) T once
-// rounded, as rounding keeps order, so every value counted there is at or
-// below u T too; and it takes as many steps as any bucket's upper end
-// needs (sitSteps, most often one), without a branch to mispredict.
-func (w *world) sampleSituation(u float64) int {
-	K := len(w.sitStart)
-	j := min(int(u*float64(K)), K-1) // u K is exact: K is a power of two
-	v := u * w.sitCDF[len(w.sitCDF)-1]
-	s := int(w.sitStart[max(j, 0)])
+// sampleSituation draws a situation by inverse CDF from x, a uniform
+// draw of 53 bits (draws.Bits53; u = x/2^53 is draws.Float64's number):
+// the first s with u T < cdf[s], T = cdf[last], or the last situation, as
+// a scan of the CDF in floating point finds it (TestSampleSituation). The
+// comparisons are of integers: u T >= cdf[s] holds exactly for x at or
+// above sitThresh[s], the least such x (rounding keeps order, so the
+// products rise with x). The search starts at the count of thresholds at
+// or below the lower end of x's bucket (its top bits), and takes as many
+// steps as any bucket needs (sitSteps, most often one), without a branch
+// to mispredict.
+func (w *world) sampleSituation(x uint64) int {
+	K := len(w.sitStart) // a power of two, at most 2^12
+	s := int(w.sitStart[x>>(53-bits.TrailingZeros(uint(K)))&uint64(K-1)])
 	for range w.sitSteps {
-		s += b2i(v >= w.sitBound[s]) // the last bound is +Inf
+		s += b2i(x >= w.sitThresh[s]) // the last threshold is past every draw
 	}
 	return s
 }
 
-// situationBuckets returns sampleSituation's starting points for a CDF
-// and the steps it takes from them: a power of two of buckets, at least
-// 64 and four per situation, doubled up to 4096 while a bucket holds more
-// than one CDF value.
-func situationBuckets(cdf []float64) (start []int32, steps int) {
-	last := len(cdf) - 1
-	below := func(x float64) int { // CDF values (but the last) at or below x
+// situationThresholds returns, for each CDF value but the last, the least
+// 53-bit draw x with (x/2^53) T >= cdf[s] in floating point (T = cdf[last]),
+// 2^53 if none, then 2^64-1 (past every draw) for the last situation.
+func situationThresholds(cdf []float64) []uint64 {
+	T := cdf[len(cdf)-1]
+	th := make([]uint64, len(cdf))
+	for s, c := range cdf[:len(cdf)-1] {
+		lo, hi := uint64(0), uint64(1)<<53
+		for lo < hi { // the least x in [lo, hi] with the product at or above c
+			mid := lo + (hi-lo)/2
+			if float64(mid)/(1<<53)*T >= c {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		th[s] = lo
+	}
+	th[len(th)-1] = math.MaxUint64
+	return th
+}
+
+// situationBuckets returns sampleSituation's starting points for its
+// thresholds and the steps it takes from them: a power of two of buckets
+// of the 53-bit draws, at least 64 and four per situation, doubled up to
+// 4096 while a bucket holds more than one threshold.
+func situationBuckets(th []uint64) (start []int32, steps int) {
+	below := func(x uint64) int { // thresholds at or below x
 		s := 0
-		for s < last && cdf[s] <= x {
+		for s < len(th) && th[s] <= x {
 			s++
 		}
 		return s
 	}
 	for K := 64; ; K *= 2 {
-		if K < 4*len(cdf) {
+		if K < 4*len(th) {
 			continue
 		}
+		width := uint64(1) << 53 / uint64(K)
 		start, steps = make([]int32, K), 0
 		for j := range start {
-			lo := below(float64(j) / float64(K) * cdf[last])
-			hi := below(float64(j+1) / float64(K) * cdf[last]) // u < (j+1)/K: u T is at most this, rounded
+			lo, hi := below(uint64(j)*width), below(uint64(j+1)*width-1)
 			start[j], steps = int32(lo), max(steps, hi-lo)
 		}
 		if steps <= 1 || K >= 4096 {

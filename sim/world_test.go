@@ -6,38 +6,44 @@ import (
 	"testing"
 )
 
-// CheckSampleSituationForTest pins sampleSituation's bucketed search to a
-// scan of the whole CDF, on random draws, on every bucket's ends and on
-// the draws that land on a CDF value.
+// CheckSampleSituationForTest pins sampleSituation's bucketed search over
+// integer thresholds to a scan of the whole CDF in floating point (as
+// draws.Float64's number u = x/2^53 would be compared), on random draws,
+// on every bucket's ends, on each threshold and the draws next to it, and
+// at the ends of the draws' range.
 func (tr *trainer) CheckSampleSituationForTest(t *testing.T) {
 	t.Helper()
 	w := tr.w
-	scan := func(u float64) int { // the number of CDF values (but the last) at or below u T
-		u *= w.sitCDF[len(w.sitCDF)-1]
+	scan := func(x uint64) int { // the number of CDF values (but the last) at or below u T
+		v := float64(x) / (1 << 53) * w.sitCDF[len(w.sitCDF)-1]
 		s := 0
-		for _, v := range w.sitCDF[:len(w.sitCDF)-1] {
-			if u >= v {
+		for _, c := range w.sitCDF[:len(w.sitCDF)-1] {
+			if v >= c {
 				s++
 			}
 		}
 		return s
 	}
-	K := float64(len(w.sitStart))
-	us := []float64{0, math.Nextafter(1, 0), math.NaN(), -0.5, 1}
-	for j := 0.0; j < K; j++ {
-		us = append(us, j/K, math.Nextafter(j/K, 0), math.Nextafter(j/K, 1))
+	const top = 1<<53 - 1
+	xs := []uint64{0, 1, top - 1, top}
+	width := uint64(1) << 53 / uint64(len(w.sitStart))
+	for j := uint64(0); j < uint64(len(w.sitStart)); j++ {
+		xs = append(xs, j*width, j*width+1, (j+1)*width-1)
 	}
-	for _, v := range w.sitCDF {
-		u := v / w.sitCDF[len(w.sitCDF)-1]
-		us = append(us, u, math.Nextafter(u, 0), math.Nextafter(u, 1))
+	for _, th := range w.sitThresh {
+		for _, x := range []uint64{th - 1, th, th + 1} {
+			if x <= top {
+				xs = append(xs, x)
+			}
+		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 100000 {
-		us = append(us, rng.Float64())
+		xs = append(xs, rng.Uint64()>>11)
 	}
-	for _, u := range us {
-		if got, want := w.sampleSituation(u), scan(u); got != want {
-			t.Fatalf("sampleSituation(%v) = %d, a scan of the CDF gives %d", u, got, want)
+	for _, x := range xs {
+		if got, want := w.sampleSituation(x), scan(x); got != want {
+			t.Fatalf("sampleSituation(%d) = %d, a scan of the CDF gives %d", x, got, want)
 		}
 	}
 }
