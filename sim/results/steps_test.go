@@ -152,7 +152,8 @@ func TestRecord(t *testing.T) {
 }
 
 // BenchmarkStepsWriter writes 76 runs of the incident preset's shape (46
-// metrics x 301 steps, values that move slowly as a run's do) as one part.
+// metrics x 301 steps, values that move slowly as a run's do) as one part,
+// with one writer Reset for each (as a sweep writes its parts).
 func BenchmarkStepsWriter(b *testing.B) {
 	s := &Series{}
 	for k := 0; k < 46; k++ {
@@ -173,9 +174,10 @@ func BenchmarkStepsWriter(b *testing.B) {
 	for _, format := range []sim.Format{sim.FormatParquet, sim.FormatCSV} {
 		b.Run(string(format), func(b *testing.B) {
 			var buf bytes.Buffer
+			w := NewStepsWriter(&buf, format, true, false)
 			for i := 0; i < b.N; i++ {
 				buf.Reset()
-				w := NewStepsWriter(&buf, format, true, false)
+				w.Reset(&buf)
 				for r := 0; r < 76; r++ {
 					w.Write("r"+string(rune('0'+r/10))+string(rune('0'+r%10)), s)
 				}
