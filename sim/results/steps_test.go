@@ -272,26 +272,7 @@ func TestParquetPages(t *testing.T) {
 		t.Fatalf("a writer Reset wrote %d bytes, a new one %d, not the same", again.Len(), first.Len())
 	}
 
-	path := filepath.Join(t.TempDir(), StepsParquetFile)
-	if err := os.WriteFile(path, first.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenSeries(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for run := 0; run < 3; run++ {
-		id, got, err := r.Next()
-		want := long(run)
-		same := err == nil && slices.Equal(got.Steps, want.Steps) && slices.Equal(got.Metrics, want.Metrics) && len(got.Values) == len(want.Values)
-		for i := 0; same && i < len(want.Values); i++ {
-			same = math.Float64bits(got.Values[i]) == math.Float64bits(want.Values[i])
-		}
-		if !same || id != "r"+string(rune('0'+run)) {
-			t.Fatalf("run %d read back as %s (%v), not as written", run, id, err)
-		}
-	}
+	path := readBackSeries(t, first.Bytes(), []*Series{long(0), long(1), long(2)})
 
 	f, err := os.Open(path)
 	if err != nil {
@@ -402,22 +383,7 @@ func TestAppendOldPart(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), StepsParquetFile)
-	if err := os.WriteFile(path, joined.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenSeries(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for i := 0; i < 3; i++ {
-		id, got, err := r.Next()
-		want := testSeries(i, 9)
-		if err != nil || id != "r"+string(rune('0'+i)) || !slices.Equal(got.Values, want.Values) || !slices.Equal(got.Steps, want.Steps) {
-			t.Fatalf("run %d read back as %s (%v)", i, id, err)
-		}
-	}
+	path := readBackSeries(t, joined.Bytes(), []*Series{testSeries(0, 9), testSeries(1, 9), testSeries(2, 9)})
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -434,4 +400,35 @@ func TestAppendOldPart(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readBackSeries writes a sweep's steps table in Parquet to a file and
+// checks that a SeriesReader reads from it runs r0, r1, ... with the
+// series want, bit for bit (NaN included), and no more; it returns the
+// file's path.
+func readBackSeries(t *testing.T, table []byte, want []*Series) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), StepsParquetFile)
+	if err := os.WriteFile(path, table, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenSeries(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for run, w := range want {
+		id, got, err := r.Next()
+		same := err == nil && slices.Equal(got.Steps, w.Steps) && slices.Equal(got.Metrics, w.Metrics) && len(got.Values) == len(w.Values)
+		for i := 0; same && i < len(w.Values); i++ {
+			same = math.Float64bits(got.Values[i]) == math.Float64bits(w.Values[i])
+		}
+		if !same || id != "r"+string(rune('0'+run)) {
+			t.Fatalf("run %d read back as %s (%v), not as written", run, id, err)
+		}
+	}
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the last run: %v, want io.EOF", err)
+	}
+	return path
 }
