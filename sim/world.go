@@ -355,7 +355,7 @@ func outcomeOf(ctx, resp int, x Context, wrong bool, r Response, seg Segment) re
 // steps as any bucket needs (sitSteps, most often one), without a branch
 // to mispredict.
 func (w *world) sampleSituation(x uint64) int {
-	K := len(w.sitStart) // a power of two, at most 2^12
+	K := len(w.sitStart) // a power of two, below 2^53
 	s := int(w.sitStart[x>>(53-bits.TrailingZeros(uint(K)))&uint64(K-1)])
 	for range w.sitSteps {
 		s += b2i(x >= w.sitThresh[s]) // the last threshold is past every draw

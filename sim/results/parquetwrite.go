@@ -469,15 +469,22 @@ func (p *parquetSteps) appendFile(part io.ReaderAt, size int64) error {
 	return p.err
 }
 
-// copyRange copies n bytes of src from offset off to w. Between two files
-// it goes through a limited reader of the source file, which lets the
-// kernel copy the bytes (copy_file_range) rather than this process.
+// copyRange copies n bytes of src from offset off to w, or fails. Between
+// two files it goes through a limited reader of the source file, which
+// lets the kernel copy the bytes (copy_file_range) rather than this
+// process; it moves that file's offset.
 func copyRange(w io.Writer, src io.ReaderAt, off, n int64) (int64, error) {
+	var got int64
+	var err error
 	if f, ok := src.(*os.File); ok {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			return 0, err
+		if _, err = f.Seek(off, io.SeekStart); err == nil {
+			got, err = io.Copy(w, io.LimitReader(f, n))
 		}
-		return io.Copy(w, io.LimitReader(f, n))
+	} else {
+		got, err = io.Copy(w, io.NewSectionReader(src, off, n))
 	}
-	return io.Copy(w, io.NewSectionReader(src, off, n))
+	if err == nil && got != n {
+		err = io.ErrUnexpectedEOF
+	}
+	return got, err
 }

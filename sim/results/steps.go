@@ -228,7 +228,8 @@ func (w *StepsWriter) Close() error {
 // of the same format without a header, to the end of w: CSV bytes as they
 // are, or a Parquet file's row groups, copied without being decoded. The
 // result is the table that writing the part's runs into w, with a Flush
-// before and after, would give, byte for byte.
+// before and after, would give, byte for byte. If part is an *os.File,
+// its offset moves (the bytes are copied through it, by the kernel).
 func (w *StepsWriter) Append(part io.ReaderAt, size int64) error {
 	switch {
 	case w.csv != nil:

@@ -72,6 +72,21 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		err error
 	}
 	stepsDone := make(chan joinedTable, 1)
+	// joinAll joins every part into a new table, synced now, while runs.csv
+	// and agg.csv are written, rather than at the commit.
+	joinAll := func() joinedTable {
+		f, err := atomicfile.Create(filepath.Join(dir, results.StepsFileName(format)))
+		if err == nil {
+			if err = joinParts(f, dir, format, parts); err == nil {
+				err = f.Sync()
+			}
+			if err != nil {
+				f.Abort()
+				f = nil
+			}
+		}
+		return joinedTable{f, err}
+	}
 	switch {
 	case joined(dir, format, parts):
 		stepsDone <- joinedTable{}
@@ -79,25 +94,11 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		j := join
 		join = nil
 		go func() {
-			f, err := j.finish()
+			f, err := finishJoin(j, func() (*atomicfile.File, error) { t := joinAll(); return t.f, t.err })
 			stepsDone <- joinedTable{f, err}
 		}()
 	default:
-		stepsF, err := atomicfile.Create(filepath.Join(dir, results.StepsFileName(format)))
-		if err != nil {
-			return 0, err
-		}
-		go func() {
-			err := joinParts(stepsF, dir, format, parts)
-			if err == nil {
-				err = stepsF.Sync() // now, while runs.csv and agg.csv are written, rather than at the commit
-			}
-			if err != nil {
-				stepsF.Abort()
-				stepsF = nil
-			}
-			stepsDone <- joinedTable{stepsF, err}
-		}()
+		go func() { stepsDone <- joinAll() }()
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))
@@ -166,6 +167,17 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 		return 0, err
 	}
 	return failed, nil
+}
+
+// finishJoin returns the table the joiner j joined; if it failed (a full
+// disk, say), the parts are intact (a part is committed before the joiner
+// sees it), so the table is joined again with again rather than the
+// sweep failing.
+func finishJoin(j *joiner, again func() (*atomicfile.File, error)) (*atomicfile.File, error) {
+	if f, err := j.finish(); err == nil {
+		return f, nil
+	}
+	return again()
 }
 
 // metricUnion is the union of runs' metric names, in order of first

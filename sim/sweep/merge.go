@@ -85,11 +85,11 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 	if _, _, _, _, err := prepareDir(dir, m, sweepFile, format, false, force, false); err != nil {
 		return nil, err
 	}
-	parts, err := mergeShards(dir, ordered, format, s.Len())
+	parts, join, err := mergeShards(dir, ordered, format, s.Len())
 	if err != nil {
 		return nil, err
 	}
-	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, parts, nil, nil, nil)
+	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, parts, nil, join, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -98,16 +98,17 @@ func Merge(dir string, shards []string, force bool) (*Summary, error) {
 
 // mergeShards interleaves the shards' runs (shard i holds runs i, i+n,
 // ...) into dir's run log and steps table parts, in run order, as a sweep
-// run in one go writes them, and returns the number of parts. It reads
+// run in one go writes them, and returns the number of parts and the
+// table they are being joined into (see joiner), for finalize. It reads
 // each shard's run log for the rows and its steps table for the series,
 // streaming: memory grows with the number of shards, not of runs.
-func mergeShards(dir string, shards []string, format sim.Format, total int) (int, error) {
+func mergeShards(dir string, shards []string, format sim.Format, total int) (int, *joiner, error) {
 	logs := make([]*logReader, len(shards))
 	steps := make([]*results.SeriesReader, len(shards))
 	for i, sd := range shards {
 		f, err := os.Open(filepath.Join(sd, results.RunLogFile))
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		defer f.Close()
 		logs[i] = &logReader{br: bufio.NewReaderSize(f, 64<<10)}
@@ -119,18 +120,18 @@ func mergeShards(dir string, shards []string, format sim.Format, total int) (int
 			}
 		}
 		if table == "" {
-			return 0, results.Errorf("%s has no steps table (steps.parquet or steps.csv): finish it with --resume", sd)
+			return 0, nil, results.Errorf("%s has no steps table (steps.parquet or steps.csv): finish it with --resume", sd)
 		}
 		r, err := results.OpenSeries(table)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		defer r.Close()
 		steps[i] = r
 	}
 	log, err := openRunLog(filepath.Join(dir, results.RunLogFile), 0)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	pw := newPartWriter(dir, format, log, 0)
 	defer pw.abort()
@@ -146,7 +147,7 @@ func mergeShards(dir string, shards []string, format sim.Format, total int) (int
 		n++
 		if rec.row.Index != i {
 			log.Close()
-			return 0, fmt.Errorf("%s: expected run %d next, found run %d", shards[k], i, rec.row.Index)
+			return 0, nil, fmt.Errorf("%s: expected run %d next, found run %d", shards[k], i, rec.row.Index)
 		}
 		row := rec.row
 		row.Part, row.PartRuns, row.PartSize = 0, 0, 0
@@ -161,7 +162,7 @@ func mergeShards(dir string, shards []string, format sim.Format, total int) (int
 			}
 			if err != nil {
 				log.Close()
-				return 0, err
+				return 0, nil, err
 			}
 			series = s
 		}
@@ -170,7 +171,7 @@ func mergeShards(dir string, shards []string, format sim.Format, total int) (int
 		if pending != nil {
 			if err := pw.add(pending, pendingSeries, false); err != nil {
 				log.Close()
-				return 0, err
+				return 0, nil, err
 			}
 		}
 		pending, pendingSeries = &row, series
@@ -178,27 +179,30 @@ func mergeShards(dir string, shards []string, format sim.Format, total int) (int
 	if pending != nil {
 		if err := pw.add(pending, pendingSeries, true); err != nil {
 			log.Close()
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	if n != total {
 		log.Close()
-		return 0, fmt.Errorf("merged %d runs of the %d the shards' manifests promise: a shard's run log could not be read whole", n, total)
+		return 0, nil, fmt.Errorf("merged %d runs of the %d the shards' manifests promise: a shard's run log could not be read whole", n, total)
 	}
 	// Every shard's log and steps table must be used up: a read error
 	// ends a log as its end does, and a table may hold more than its log.
 	for k, sd := range shards {
 		if logs[k].next() != nil {
 			log.Close()
-			return 0, results.Errorf("%s: its run log holds runs after run %d, the last of the sweep", sd, n-1)
+			return 0, nil, results.Errorf("%s: its run log holds runs after run %d, the last of the sweep", sd, n-1)
 		}
 		if id, _, err := steps[k].Next(); err != io.EOF {
 			log.Close()
 			if err == nil {
 				err = results.Errorf("%s: its steps table holds run %s, which its run log does not", sd, id)
 			}
-			return 0, err
+			return 0, nil, err
 		}
 	}
-	return pw.k, log.Close()
+	if err := log.Close(); err != nil {
+		return 0, nil, err
+	}
+	return pw.k, pw.joiner(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rewardmix/rewardmix/sim/internal/atomicfile"
 	"github.com/rewardmix/rewardmix/sim/results"
 )
 
@@ -112,4 +113,81 @@ func TestPartsLost(t *testing.T) {
 	if exists(filepath.Join(d, PartsDir)) {
 		t.Error("the parts are left after --force")
 	}
+}
+
+// TestJoiner: a joiner that takes the parts as they are committed, after
+// some were committed before it started, writes the table joinParts
+// writes, byte for byte; one that meets a missing part fails and leaves
+// no temporary file, finishJoin then joins the table again; and one
+// aborted with parts still queued leaves no temporary file either.
+func TestJoiner(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	ref := filepath.Join(tmp, "ref")
+	mustRun(t, load(t, gridSweep), ref, Options{Workers: 2})
+	dir := filepath.Join(tmp, "parts")
+	writeParts(t, ref, dir)
+	ents, err := os.ReadDir(filepath.Join(dir, PartsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ents)
+	want := readFile(t, filepath.Join(ref, results.StepsFile))
+	table := filepath.Join(dir, results.StepsFile)
+	noTemps := func(what string) {
+		t.Helper()
+		if m, _ := filepath.Glob(atomicfile.TempPattern(table)); len(m) > 0 {
+			t.Errorf("%s: temporary files left: %v", what, m)
+		}
+	}
+	joinAll := func(k int) *joiner {
+		t.Helper()
+		j, err := startJoiner(dir, "csv", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ; k < n; k++ {
+			j.add(k)
+		}
+		return j
+	}
+	committed := func(what string, f *atomicfile.File, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if err := f.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, table); !bytes.Equal(got, want) {
+			t.Errorf("%s: the joined table (%d bytes) is not the sweep's steps.csv (%d bytes)", what, len(got), len(want))
+		}
+		os.Remove(table)
+	}
+
+	f, err := joinAll(n / 2).finish()
+	committed("parts before and after the joiner started", f, err)
+
+	part := filepath.Join(dir, PartsDir, partName(n/3, "csv"))
+	if err := os.Rename(part, part+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := joinAll(0).finish(); err == nil {
+		t.Error("a joiner that met a missing part: no error")
+	}
+	noTemps("a failed join")
+	f, err = finishJoin(joinAll(0), func() (*atomicfile.File, error) {
+		if err := os.Rename(part+".aside", part); err != nil {
+			return nil, err
+		}
+		f, err := atomicfile.Create(table)
+		if err == nil {
+			err = joinParts(f, dir, "csv", n)
+		}
+		return f, err
+	})
+	committed("a failed join joined again", f, err)
+
+	joinAll(0).abort()
+	noTemps("an aborted join")
 }
