@@ -148,9 +148,11 @@ type Signal struct {
 
 // RewardModel reports whether the signal's reward comes from a reward
 // model (SetModel) rather than the outcome itself.
-func (g *Signal) RewardModel() bool {
-	return g.Spec.Kind == KindThumbs && g.Spec.Source == SourceRewardModel
-}
+func (g *Signal) RewardModel() bool { return g.Spec.RewardModel() }
+
+// RewardModel reports whether a signal of this spec takes its reward from
+// a reward model: thumbs from a model fitted on deployment logs.
+func (s Spec) RewardModel() bool { return s.Kind == KindThumbs && s.Source == SourceRewardModel }
 
 // SetModel makes m the reward model of a reward-model signal: its reward
 // for an outcome is then m.Score of the cell the model saw, the response

@@ -363,8 +363,8 @@ func Names[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) 
 // Validate checks every setting and returns a *FieldError for the first
 // problem found, in a fixed order, or nil.
 func (c *Config) Validate() error {
-	if v := reflect.ValueOf(c).Elem(); !allFinite(v) {
-		return checkFinite(v, "") // the first non-finite number, named
+	if path, f, ok := nonFinite(reflect.ValueOf(c).Elem()); ok {
+		return &FieldError{path, fmt.Sprintf("%v is not a finite number", f)}
 	}
 	t := &c.Train
 	checks := []func() error{
@@ -828,81 +828,53 @@ func nonNegative(key string, v float64) error {
 	return nil
 }
 
-// checkFinite rejects NaN and Inf anywhere in the configuration, naming the
-// key by its TOML path.
-// allFinite reports whether every float64 that a toml-tagged field of v
-// holds, however deep, is finite. It is checkFinite without the names, for
-// the common case: no path is built and no map key sorted.
-func allFinite(v reflect.Value) bool {
+// nonFinite finds the first NaN or Inf that a toml-tagged field of v holds,
+// however deep (struct fields in order, map entries by key, slices by
+// index), and returns its dotted TOML path below v and its value. The path
+// is built only for the number it finds, on the way back up, and no map's
+// keys are sorted: the least failing key is kept as the entries go by.
+func nonFinite(v reflect.Value) (path string, f float64, found bool) {
 	switch v.Kind() {
 	case reflect.Float64:
-		f := v.Float()
-		return !math.IsNaN(f) && !math.IsInf(f, 0)
+		f = v.Float()
+		return "", f, math.IsNaN(f) || math.IsInf(f, 0)
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); tag != "" && tag != "-" && !allFinite(v.Field(i)) {
-				return false
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if !allFinite(it.Value()) {
-				return false
-			}
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			if !allFinite(v.Index(i)) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// checkFinite returns a *FieldError naming the first non-finite float64
-// of v (struct fields in order, map entries by key), or nil.
-func checkFinite(v reflect.Value, path string) error {
-	switch v.Kind() {
-	case reflect.Float64:
-		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			return &FieldError{path, fmt.Sprintf("%v is not a finite number", f)}
-		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			tag := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
 			if tag == "" || tag == "-" {
 				continue
 			}
-			if err := checkFinite(v.Field(i), join(path, tag)); err != nil {
-				return err
+			if p, f, ok := nonFinite(v.Field(i)); ok {
+				return dotted(tag, p), f, true
 			}
 		}
 	case reflect.Map:
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		for _, k := range keys {
-			if err := checkFinite(v.MapIndex(k), join(path, k.String())); err != nil {
-				return err
+		key := ""
+		for it := v.MapRange(); it.Next(); {
+			if k := it.Key().String(); !found || k < key {
+				if p, g, ok := nonFinite(it.Value()); ok {
+					key, path, f, found = k, dotted(k, p), g, true
+				}
 			}
 		}
+		return path, f, found
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			if err := checkFinite(v.Index(i), path); err != nil {
-				return err
+			if p, f, ok := nonFinite(v.Index(i)); ok {
+				return p, f, true
 			}
 		}
 	}
-	return nil
+	return "", 0, false
 }
 
-func join(path, k string) string {
-	if path == "" {
+// dotted is key k followed by the path below it.
+func dotted(k, below string) string {
+	if below == "" {
 		return k
 	}
-	return path + "." + k
+	return k + "." + below
 }
 
 // Clone returns a deep copy of c.

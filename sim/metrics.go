@@ -65,7 +65,7 @@ func newMetricIndex(c *Config) metricIndex {
 	ix.share = add(prefixed("response_share/", responses)...)
 	var rm []string
 	for _, n := range signals {
-		if s := c.Signals[n]; s.Kind == reward.KindThumbs && s.Source == reward.SourceRewardModel { // reward.Signal.RewardModel
+		if c.Signals[n].RewardModel() {
 			rm = append(rm, n)
 		}
 	}

@@ -302,16 +302,6 @@ func newTrainer(cfg *Config) (*trainer, error) {
 	}
 	tr.fb = newFeedbackLoop(w, cfg)
 	tr.idx = newMetricIndex(cfg)
-	// The index is laid out from the config; the rows are written from the
-	// world's signals and reward models, and must agree.
-	for k, i := range tr.fb.rm {
-		if tr.idx.names[tr.idx.rmAcc+k] != "rm_accuracy/"+w.sigs[i].Name {
-			panic("sim: the metric index's reward models are not the world's")
-		}
-	}
-	if (tr.idx.memSeg >= 0) != (w.memDim > 0) || tr.idx.rmAgree-tr.idx.rmAcc != len(tr.fb.rm) {
-		panic("sim: the metric index does not fit the world")
-	}
 	tr.eval = newEvalWork(w)
 	tr.norms = make([]float64, S+1)
 	tr.actions = make([]int, cfg.Train.GroupSize)

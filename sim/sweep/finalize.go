@@ -15,7 +15,10 @@ import (
 
 // finalize writes runs.csv and agg.csv of a sweep folder from its run log,
 // streaming (memory does not grow with the number of runs), and joins the
-// steps table from its parts (see PartsDir), then removes them. The files
+// steps table from its parts (see PartsDir), or finishes join, the joiner
+// that joined them as they were committed, then removes them. metrics is
+// the union of the runs' metric names if the caller saw every run, else
+// nil (it is read from the log). The files
 // depend only on the log's records and the parts, so a sweep run on any
 // number of workers, shards or resumes gives the same bytes. It returns
 // the number of failed runs in the log. If the steps table was joined
@@ -74,18 +77,19 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 	stepsDone := make(chan joinedTable, 1)
 	// joinAll joins every part into a new table, synced now, while runs.csv
 	// and agg.csv are written, rather than at the commit.
-	joinAll := func() joinedTable {
+	joinAll := func() (*atomicfile.File, error) {
 		f, err := atomicfile.Create(filepath.Join(dir, results.StepsFileName(format)))
-		if err == nil {
-			if err = joinParts(f, dir, format, parts); err == nil {
-				err = f.Sync()
-			}
-			if err != nil {
-				f.Abort()
-				f = nil
-			}
+		if err != nil {
+			return nil, err
 		}
-		return joinedTable{f, err}
+		if err = joinParts(f, dir, format, parts); err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Abort()
+			return nil, err
+		}
+		return f, nil
 	}
 	switch {
 	case joined(dir, format, parts):
@@ -93,12 +97,9 @@ func finalize(dir string, axes []string, seedsPerPoint int, format sim.Format, p
 	case join != nil: // the parts but the last are joined already
 		j := join
 		join = nil
-		go func() {
-			f, err := finishJoin(j, func() (*atomicfile.File, error) { t := joinAll(); return t.f, t.err })
-			stepsDone <- joinedTable{f, err}
-		}()
+		go func() { f, err := finishJoin(j, joinAll); stepsDone <- joinedTable{f, err} }()
 	default:
-		go func() { stepsDone <- joinAll() }()
+		go func() { f, err := joinAll(); stepsDone <- joinedTable{f, err} }()
 	}
 	runsW, aggW := csv.NewWriter(runsF), csv.NewWriter(aggF)
 	runsW.Write(append(append(append([]string{"run_id", "seed"}, axes...), metrics...), "status", "error"))

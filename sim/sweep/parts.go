@@ -136,17 +136,14 @@ func (p *partWriter) commit() error {
 			return err
 		}
 	}
-	p.join.add(p.k)
+	p.join.add()
 	p.file, p.runs = nil, p.runs[:0]
 	p.k++
 	return nil
 }
 
-// joiner takes the parts of this run of the sweep from finalize: it
-// joins them, in a goroutine, into the steps table as each is committed,
-// so that when the last run is done only the last part is left to join
-// (and to sync). What it writes is a temporary file until finalize commits
-// it; a crash leaves the parts, which a resumed sweep joins again.
+// joiner hands the table being joined to finalize, which finishes it (and
+// abort then leaves it alone); nil if no part was committed.
 func (p *partWriter) joiner() *joiner { j := p.join; p.join = nil; return j }
 
 // abort drops the part being written (its runs are redone on resume) and
@@ -163,11 +160,14 @@ func (p *partWriter) abort() {
 }
 
 // A joiner appends a sweep folder's parts, in order, to its steps table,
-// a temporary file (as joinParts writes it), each part as soon as it is
-// committed, in a goroutine, syncing after each.
+// each as soon as it is committed, in a goroutine, syncing after each: so
+// that when the last run is done only the last part is left to join (and
+// to sync). The table is a temporary file (as joinParts writes it) until
+// finalize commits it; a crash leaves the parts, which a resumed sweep
+// joins again.
 type joiner struct {
-	parts chan int   // the parts committed since it started, in order
-	done  chan error // the join's outcome, once parts is closed
+	parts chan struct{} // a part more is committed
+	done  chan error    // the join's outcome, once parts is closed
 	f     *atomicfile.File
 	stop  atomic.Bool // set by abort: the parts still queued are skipped
 }
@@ -180,31 +180,28 @@ func startJoiner(dir string, format sim.Format, have int) (*joiner, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &joiner{parts: make(chan int, 64), done: make(chan error, 1), f: f}
+	j := &joiner{parts: make(chan struct{}, 64), done: make(chan error, 1), f: f}
 	go func() {
 		sw := results.NewStepsWriter(f, format, true, true)
-		next := 0
+		next := 0 // the part to append
 		var err error
-		add := func(k int) {
+		add := func() {
 			if err == nil && j.stop.Load() {
 				err = errors.New("sweep: join aborted")
 			}
-			if err == nil && k != next {
-				err = fmt.Errorf("sweep: joiner: part %d after %d", k, next-1)
-			}
 			if err == nil {
-				err = appendPart(sw, dir, format, k)
+				err = appendPart(sw, dir, format, next)
 			}
 			if err == nil {
 				err = f.Sync() // so that the table's last sync has only the last part to write
 			}
 			next++
 		}
-		for k := 0; k < have; k++ {
-			add(k)
+		for range have {
+			add()
 		}
-		for k := range j.parts {
-			add(k)
+		for range j.parts {
+			add()
 		}
 		if err == nil {
 			err = sw.Close()
@@ -217,8 +214,8 @@ func startJoiner(dir string, format sim.Format, have int) (*joiner, error) {
 	return j, nil
 }
 
-// add hands the joiner part k, just committed.
-func (j *joiner) add(k int) { j.parts <- k }
+// add tells the joiner that the next part is committed.
+func (j *joiner) add() { j.parts <- struct{}{} }
 
 // finish waits for the join of every part handed over and returns the
 // table, closed and synced, for the caller to commit; on error it is

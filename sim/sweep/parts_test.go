@@ -147,7 +147,7 @@ func TestJoiner(t *testing.T) {
 			t.Fatal(err)
 		}
 		for ; k < n; k++ {
-			j.add(k)
+			j.add()
 		}
 		return j
 	}

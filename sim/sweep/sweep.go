@@ -182,9 +182,9 @@ func Run(ctx context.Context, s *configs.Sweep, dir string, opt Options) (*Summa
 	case runErr != nil:
 		return nil, runErr
 	}
-	metrics := union.names
-	if done > 0 || metrics == nil {
-		metrics = nil // finalize reads them from the log
+	var metrics []string // finalize reads them from the log if runs were there before
+	if done == 0 {
+		metrics = union.names
 	}
 	failed, err := finalize(dir, axisKeys(s), len(s.Seeds), format, pw.k, metrics, pw.joiner(), synced)
 	if err != nil {

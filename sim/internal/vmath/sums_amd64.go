@@ -23,13 +23,13 @@ func sumsAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64
 func sumsBlockAVX2(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
 
 // sumsAVX512 is sumsAVX2 for two groups (prod of eight), both at once and
-// every row in one pass.
+// every row in one pass (zbuf is not needed).
 func sumsAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int {
-	return sumsBlockAVX512(f[:4*len(m)], m, e, mass, moment, prod, exp, zbuf)
+	return sumsBlockAVX512(f[:4*len(m)], m, e, mass, moment, prod, exp)
 }
 
 // sumsBlockAVX512 is sumsAVX512's body: it returns the rows done, len(m)
-// or the first whose z underflows (zbuf is not used).
+// or the first whose z underflows.
 //
 //go:noescape
-func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64) int

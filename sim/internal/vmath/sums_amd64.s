@@ -135,14 +135,13 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64, zbuf []float64) int
+// func sumsBlockAVX512(f, m, e, mass, moment, prod []float64, exp []int64) int
 // sumsBlockAVX2 for two groups (eight columns) at once, as one eight-lane
 // vector (lanes 0-3 group 0's, lanes 4-7 group 1's), in one pass: with
 // both groups' sums in registers (thirty-two of them), a row's z are
 // checked before anything is added, so no pass stores them first. Each
 // lane does what it does in sumsBlockAVX2, so the bits are sumsGo's.
-// zbuf is not used.
-TEXT ·sumsBlockAVX512(SB), NOSPLIT, $0-200
+TEXT ·sumsBlockAVX512(SB), NOSPLIT, $0-176
 	MOVQ f_base+0(FP), SI
 	MOVQ m_base+24(FP), R9
 	MOVQ m_len+32(FP), CX
@@ -244,6 +243,6 @@ done8:
 	VEXTRACTF64X4 $1, Z7, 224(R13)
 	VMOVUPD Z8, (DI)
 	VMOVDQU64 Z9, (BX)
-	MOVQ R14, ret+192(FP)
+	MOVQ R14, ret+168(FP)
 	VZEROUPPER
 	RET
